@@ -1,0 +1,40 @@
+"""Market data events: a bar arrives from the datafeed; a strategy has processed it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tradecore.events.base import MarketEvent
+from tradecore.models import BarPeriod
+
+
+@dataclass(frozen=True, slots=True)
+class BarReceived(MarketEvent):
+    """One OHLCV bar; ``ts_event_ns`` is the bar's open time."""
+
+    table = "bars"
+    bar_period: BarPeriod
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class BarProcessed(MarketEvent):
+    """A strategy finished with a bar; carries its indicator values so they reach runs.db.
+
+    ``indicators`` is a tuple of ``(name, value)`` pairs (NaN during warm-up), a tuple so the
+    event stays immutable.
+    """
+
+    table = "bars_processed"
+    strategy: str
+    bar_period: BarPeriod
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    indicators: tuple[tuple[str, float], ...] = ()

@@ -1,0 +1,43 @@
+"""Order requests a strategy sends to the broker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tradecore.events.base import OrderRequest
+from tradecore.models import ActionType, OrderType, TradeSide
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSubmissionRequest(OrderRequest):
+    """A new order. Prices are required by type (limit for LIMIT/STOP_LIMIT, stop for
+    STOP/STOP_LIMIT); ``expiry_ns`` (simulated time, optional) ends it unfilled."""
+
+    table = "order_submissions"
+    strategy: str
+    symbol: str
+    order_type: OrderType
+    side: TradeSide
+    quantity: float
+    limit_price: float | None = None
+    stop_price: float | None = None
+    expiry_ns: int | None = None
+    action: ActionType | None = None
+    signal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancellationRequest(OrderRequest):
+    table = "order_cancellations"
+    strategy: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderModificationRequest(OrderRequest):
+    """Change what is still open of an order; ``None`` keeps a field as it is."""
+
+    table = "order_modifications"
+    strategy: str
+    quantity: float | None = None
+    limit_price: float | None = None
+    stop_price: float | None = None
