@@ -44,6 +44,19 @@ Slippage and commission
       least what remains of the minimum after the order's earlier fills. Orders fill completely
       in one fill here, so in practice every fill pays max(rate x quantity, minimum).
 
+Requests
+    A submission is rejected (``OrderRejected``, reason + sentence) for: an order id already
+    used (reason UNKNOWN_ORDER, as no reason names a reused id), a quantity that is not a finite
+    number > 0 (INVALID_QUANTITY), a missing limit price on LIMIT/STOP_LIMIT or stop price on
+    STOP/STOP_LIMIT (MISSING_PRICE), a price that is not a finite number > 0 or that the order
+    type does not use, e.g. a limit on a MARKET order (INVALID_PRICE), and an ``expiry_ns`` that
+    is not an integer after the request's time (INVALID_EXPIRY). Symbols are not checked: an
+    order for a symbol without bars never fills and expires at the end of data.
+    Cancellations and modifications are rejected with UNKNOWN_ORDER for an id never seen (or an
+    order of another strategy) and ORDER_NOT_OPEN for one filled, cancelled, expired or
+    rejected; a modification with invalid values gets the submission's reasons and changes
+    nothing. ``None`` in a modification keeps the field.
+
 Cash and positions
     ``cash -= side.sign x quantity x fill_price + commission``; positions are signed per symbol;
     ``equity`` marks them at the last close seen per symbol. There is no cash or margin check:
@@ -264,7 +277,7 @@ class SimulatedBroker(BrokerBase):
         ))
 
     def _close(self, order: _OpenOrder, outcome: str) -> None:
-        """Forget ``order`` as open; the per-symbol list is rebuilt by the caller or here."""
+        """Record ``order`` as no longer open; the caller removes it from its symbol's list."""
         del self._open_orders[order.order_id]
         self._closed_orders[order.order_id] = outcome
 

@@ -289,7 +289,7 @@ FROM bars
 WHERE instrument_id = ?
   AND bar_period = ?
   AND ts_event >= ?
-  AND ts_event < ?
+  AND ts_event <= ?
 ORDER BY ts_event
 """
 
@@ -299,7 +299,29 @@ FROM bars
 WHERE instrument_id = ?
   AND bar_period = ?
   AND ts_event >= ?
-  AND ts_event < ?
+  AND ts_event <= ?
+"""
+
+FIRST_BAR_TS = """
+SELECT ts_event
+FROM bars
+WHERE instrument_id = ?
+  AND bar_period = ?
+  AND ts_event >= ?
+  AND ts_event <= ?
+ORDER BY ts_event
+LIMIT 1
+"""
+
+LAST_BAR_TS = """
+SELECT ts_event
+FROM bars
+WHERE instrument_id = ?
+  AND bar_period = ?
+  AND ts_event >= ?
+  AND ts_event <= ?
+ORDER BY ts_event DESC
+LIMIT 1
 """
 
 PREVIEW_FIRST_BARS = """
@@ -308,7 +330,7 @@ FROM bars
 WHERE instrument_id = ?
   AND bar_period = ?
   AND ts_event >= ?
-  AND ts_event < ?
+  AND ts_event <= ?
 ORDER BY ts_event
 LIMIT ?
 """
@@ -319,7 +341,7 @@ FROM bars
 WHERE instrument_id = ?
   AND bar_period = ?
   AND ts_event >= ?
-  AND ts_event < ?
+  AND ts_event <= ?
 ORDER BY ts_event DESC
 LIMIT ?
 """
