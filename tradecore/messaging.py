@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from threading import get_ident
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -38,6 +39,8 @@ from tradecore.events import Event
 Handler = Callable[[Event], None]
 
 _STOP = object()
+#: Events a sink may have queued before the datafeed's barrier waits for it.
+MAX_SINK_BACKLOG = 200_000
 
 
 class SubscriberError(RuntimeError):
@@ -48,8 +51,10 @@ class EventBus:
     """Routes events by exact type to subscribers' handlers."""
 
     def __init__(self) -> None:
-        self._routes: dict[type, tuple[Callable[[Event], None], ...]] = {}
+        # type -> ((handler, inline), ...): inline handlers get the nested-event treatment.
+        self._routes: dict[type, tuple[tuple[Handler, bool], ...]] = {}
         self._subscribers: list[Subscriber] = []
+        self._batched_sinks: list[Subscriber] = []
         self._dispatch_lock = threading.Lock()
         self._dispatching_thread: int | None = None
         self._pending: list[Event] = []
@@ -66,51 +71,53 @@ class EventBus:
 
     def subscribe(self, subscriber: Subscriber, event_type: type[Event], handler: Handler) -> None:
         """Route events of exactly ``event_type`` to ``handler`` of ``subscriber``."""
-        if subscriber not in self._subscribers:
-            self._subscribers.append(subscriber)
-        deliver = subscriber._deliverer(handler)
         with self._dispatch_lock:
-            self._routes[event_type] = (*self._routes.get(event_type, ()), deliver)
-            subscriber._deliverers.append((event_type, deliver))
+            if subscriber not in self._subscribers:
+                self._subscribers.append(subscriber)
+                if subscriber.batch_size > 1:
+                    self._batched_sinks.append(subscriber)
+            route = subscriber._route(event_type, handler)
+            self._routes[event_type] = (*self._routes.get(event_type, ()), route)
+            subscriber._routes.append((event_type, route))
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._dispatch_lock:
-            for event_type, deliver in subscriber._deliverers:
-                routes = tuple(d for d in self._routes.get(event_type, ()) if d is not deliver)
-                self._routes[event_type] = routes
-            subscriber._deliverers.clear()
+            for event_type, route in subscriber._routes:
+                self._routes[event_type] = tuple(
+                    r for r in self._routes.get(event_type, ()) if r is not route)
+            subscriber._routes.clear()
 
     # -- publishing ---------------------------------------------------------------------------
 
     def publish(self, event: Event) -> None:
         """Deliver ``event`` to every subscriber of its exact type."""
-        if self._errors:
-            self._raise_worker_error()
-        if self._dispatching_thread == threading.get_ident():
+        if self._dispatching_thread == get_ident():
             # Published by an inline handler: delivered once that handler returns.
             self._pending.append(event)
             return
+        if self._errors:
+            self._raise_worker_error()
         with self._dispatch_lock:
-            self._dispatching_thread = threading.get_ident()
+            self._dispatching_thread = get_ident()
             try:
                 self._dispatch(event)
             finally:
                 self._dispatching_thread = None
-                self._pending = []
+                self._pending.clear()
 
     def _dispatch(self, event: Event) -> None:
-        for deliver in self._routes.get(type(event), ()):
-            deliver(event)
-
-    def _run_inline(self, handler: Handler, event: Event) -> None:
-        outer = self._pending
-        self._pending = published = []
-        try:
-            handler(event)
-        finally:
-            self._pending = outer
-        for nested in published:
-            self._dispatch(nested)
+        pending = self._pending
+        for handler, inline in self._routes.get(type(event), ()):
+            if inline:
+                mark = len(pending)
+                handler(event)
+                if len(pending) > mark:
+                    nested = pending[mark:]
+                    del pending[mark:]
+                    for item in nested:
+                        self._dispatch(item)
+            else:
+                handler(event)
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -119,18 +126,34 @@ class EventBus:
 
         Inline work is finished when ``publish`` returns; this waits for the worker threads.
         ``include_sinks=False`` skips subscribers that never publish (the datafeed's
-        per-timestamp barrier): waiting for them cannot change what anyone else sees.
+        per-timestamp barrier): waiting for them cannot change what anyone else sees; their
+        full batches are handed over.
         """
+        for sink in self._batched_sinks:
+            if include_sinks or len(sink._batch) >= sink.batch_size:
+                self._hand_over(sink)
+        if self._unfinished - self._unfinished_non_sink > MAX_SINK_BACKLOG:
+            # A sink fell far behind: let it catch up so memory stays flat in run length.
+            with self._idle:
+                self._idle.wait_for(lambda: self._unfinished - self._unfinished_non_sink
+                                    <= MAX_SINK_BACKLOG // 2 or bool(self._errors))
         if include_sinks:
-            for subscriber in list(self._subscribers):
-                subscriber._hand_over_batch()
-        with self._idle:
-            if include_sinks:
-                self._idle.wait_for(lambda: self._unfinished == 0 or bool(self._errors))
-            else:
+            if self._unfinished or self._errors:
+                with self._idle:
+                    self._idle.wait_for(lambda: self._unfinished == 0 or bool(self._errors))
+        elif self._unfinished_non_sink or self._errors:
+            with self._idle:
                 self._idle.wait_for(lambda: self._unfinished_non_sink == 0 or bool(self._errors))
         if self._errors:
             self._raise_worker_error()
+
+    def _hand_over(self, sink: Subscriber) -> None:
+        with self._dispatch_lock:
+            items = sink._batch[:]
+            sink._batch.clear()
+        if items:
+            self._task_added(True, len(items))
+            sink._queue.put(items)
 
     def _task_added(self, sink: bool, count: int = 1) -> None:
         with self._idle:
@@ -143,8 +166,7 @@ class EventBus:
             self._unfinished -= count
             if not sink:
                 self._unfinished_non_sink -= count
-            if self._unfinished_non_sink == 0 or self._unfinished == 0:
-                self._idle.notify_all()
+            self._idle.notify_all()
 
     def _report_error(self, who: str, error: BaseException) -> None:
         with self._idle:
@@ -179,12 +201,13 @@ class Subscriber:
     def __init__(self, event_bus: EventBus) -> None:
         if self.delivery not in ("thread", "inline"):
             raise ValueError(f"delivery must be 'thread' or 'inline', not {self.delivery!r}")
-        if self.batch_size > 1 and not self.is_sink:
-            raise ValueError("only a sink (is_sink = True) may receive events in batches")
+        if self.batch_size > 1 and (not self.is_sink or self.delivery != "thread"):
+            raise ValueError("only a sink (is_sink = True) with its own thread may receive "
+                             "events in batches")
         self._event_bus = event_bus
-        self._deliverers: list[tuple[type, Callable[[Event], None]]] = []
-        self._batch: list[tuple[Handler, Event]] = []
-        self._batch_lock = threading.Lock()
+        self._routes: list[tuple[type, tuple[Handler, bool]]] = []
+        self._handlers: dict[type, Handler] = {}
+        self._batch: list[Event] = []
         self._is_shut_down = False
         self._queue: queue.SimpleQueue | None = None
         self._thread: threading.Thread | None = None
@@ -203,37 +226,24 @@ class Subscriber:
     def _publish(self, event: Event) -> None:
         self._event_bus.publish(event)
 
-    def _deliverer(self, handler: Handler) -> Callable[[Event], None]:
-        bus = self._event_bus
+    def _route(self, event_type: type[Event], handler: Handler) -> tuple[Handler, bool]:
+        """What the bus calls for one event: the handler itself (inline), a list append
+        (batched sink: the bus hands the list over at idle waits), or a queue put."""
+        if event_type in self._handlers:
+            raise ValueError(f"{type(self).__name__} already subscribes to {event_type.__name__}")
+        self._handlers[event_type] = handler
         if self.delivery == "inline":
-            run_inline = bus._run_inline
-            return lambda event: run_inline(handler, event)
+            return handler, True
         if self.batch_size > 1:
-            size, lock = self.batch_size, self._batch_lock
-
-            def deliver_batched(event: Event) -> None:
-                with lock:
-                    self._batch.append((handler, event))
-                    full = len(self._batch) >= size
-                if full:
-                    self._hand_over_batch()
-
-            return deliver_batched
-        sink, put = self.is_sink, self._queue.put
+            return self._batch.append, False
+        bus, put = self._event_bus, self._queue.put
+        sink = self.is_sink
 
         def deliver_threaded(event: Event) -> None:
             bus._task_added(sink)
-            put([(handler, event)])
+            put([event])
 
-        return deliver_threaded
-
-    def _hand_over_batch(self) -> None:
-        with self._batch_lock:
-            if not self._batch:
-                return
-            items, self._batch = self._batch, []
-        self._event_bus._task_added(self.is_sink, len(items))
-        self._queue.put(items)
+        return deliver_threaded, False
 
     def _work(self) -> None:
         bus = self._event_bus
@@ -242,13 +252,18 @@ class Subscriber:
             if items is _STOP:
                 return
             try:
-                for handler, event in items:
-                    handler(event)
+                self._handle_batch(items)
             except BaseException as error:  # noqa: BLE001 - handed to the orchestrator, not lost
                 bus._report_error(type(self).__name__, error)
                 bus._task_done(self.is_sink, len(items))
                 return
             bus._task_done(self.is_sink, len(items))
+
+    def _handle_batch(self, events: list[Event]) -> None:
+        """Handle what the worker thread received, in order (a sink may override)."""
+        handlers = self._handlers
+        for event in events:
+            handlers[type(event)](event)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -259,7 +274,8 @@ class Subscriber:
         self._is_shut_down = True
         self._event_bus.unsubscribe(self)
         if self._thread is not None:
-            self._hand_over_batch()
+            if self.batch_size > 1:
+                self._event_bus._hand_over(self)
             self._queue.put(_STOP)
             self._thread.join()
         self._cleanup()

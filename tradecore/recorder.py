@@ -22,15 +22,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import socket
 import sqlite3
-import threading
+import subprocess
+import sys
 import time
-from collections.abc import Callable
-from dataclasses import fields
-from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tradecore.events import EVENT_TYPES, BarProcessed, Event
 from tradecore.messaging import EventBus, Subscriber
@@ -49,8 +48,8 @@ def _column_type(annotation: str) -> str:
 
 
 def event_columns(event_type: type[Event]) -> list[tuple[str, str]]:
-    """``(column, SQL type)`` of an event's table, ``run_id`` excluded."""
-    return [(f.name, _column_type(str(f.type))) for f in fields(event_type)]
+    """``(column, SQL type)`` of an event's table in tuple order, ``run_id`` excluded."""
+    return [(name, _column_type(event_type.field_types[name])) for name in event_type.fields]
 
 
 def _runs_table_sql() -> str:
@@ -142,58 +141,197 @@ def _process_alive(pid: int | None) -> bool:
     return True
 
 
+def _number(value: float) -> str:
+    return repr(value) if value - value == 0 else "null"  # NaN and inf are not JSON
+
+
 def _indicators_json(pairs: tuple[tuple[str, float], ...]) -> str:
-    return json.dumps({name: (value if math.isfinite(value) else None) for name, value in pairs})
+    """``{"SMA(10)": 101.5, ...}``; built from a cached template (this runs once a bar)."""
+    names = tuple(name for name, _ in pairs)
+    template = _TEMPLATES.get(names)
+    if template is None:
+        body = ", ".join(f"{json.dumps(name)}: %s" for name in names).replace("%s", "%%s")
+        template = _TEMPLATES[names] = "{" + body.replace("%%s", "%s") + "}"
+    return template % tuple(_number(value) for _, value in pairs)
 
 
-def _row_builder(event_type: type[Event], run_id: str) -> Callable[[Event], tuple]:
-    names = [f.name for f in fields(event_type)]
-    getter = attrgetter(*names)
-    if event_type is BarProcessed:
-        position = names.index("indicators")
+_TEMPLATES: dict[tuple[str, ...], str] = {}
+_INDICATORS_POSITION = BarProcessed.fields.index("indicators")
 
-        def build(event: Event) -> tuple:
-            row = [run_id, *getter(event)]
-            row[position + 1] = _indicators_json(row[position + 1])
-            return tuple(row)
 
-        return build
-    return lambda event: (run_id, *getter(event))
+class SQLiteWriter:
+    """Buffers rows per table and writes them in ``BATCH_SIZE`` executemany + commit batches.
+
+    Used in the recorder's thread for short runs and inside the writer process for long ones.
+    ``finish`` flushes everything and sets the run's final status in one transaction.
+    """
+
+    def __init__(self, db_path: str | Path, run_id: str) -> None:
+        self.run_id = run_id
+        self._conn = connect_runs_db(db_path, create=False)
+        self._conn.execute("PRAGMA cache_size=-65536")
+        self._conn.execute("PRAGMA wal_autocheckpoint=10000")
+        self._buffers: dict[str, list[tuple]] = {t.table: [] for t in EVENT_TYPES}
+        self._sql = {t.table: f"INSERT INTO {t.table} VALUES ({', '.join('?' * (len(t.fields) + 1))})"
+                     for t in EVENT_TYPES}
+        self.rows_written: dict[str, int] = dict.fromkeys(self._buffers, 0)
+
+    def add(self, table: str, rows: list[tuple]) -> None:
+        """Append plain event tuples (the event's fields in order) destined for ``table``."""
+        key = (self.run_id,)
+        buffer = self._buffers[table]
+        if table == BarProcessed.table:
+            at = _INDICATORS_POSITION
+            buffer.extend((*key, *row[:at], _indicators_json(row[at]), *row[at + 1:])
+                          for row in rows)
+        else:
+            buffer.extend(map(key.__add__, rows))
+        while len(buffer) >= BATCH_SIZE:
+            self._write(table, buffer[:BATCH_SIZE])
+            del buffer[:BATCH_SIZE]
+
+    def _write(self, table: str, rows: list[tuple]) -> None:
+        with self._conn:
+            self._conn.executemany(self._sql[table], rows)
+        self.rows_written[table] += len(rows)
+
+    def flush(self) -> None:
+        for table, buffer in self._buffers.items():
+            if buffer:
+                self._write(table, buffer)
+                buffer.clear()
+
+    def close(self) -> None:
+        """Write what is buffered and let go of the database (the run goes on elsewhere)."""
+        try:
+            self.flush()
+        finally:
+            self._conn.close()
+
+    def finish(self, status: str, error: str | None, error_traceback: str | None) -> None:
+        try:
+            with self._conn:
+                for table, buffer in self._buffers.items():
+                    if buffer:
+                        self._conn.executemany(self._sql[table], buffer)
+                        self.rows_written[table] += len(buffer)
+                        buffer.clear()
+                self._conn.execute(
+                    "UPDATE runs SET status = ?, ts_end = ?, error = ?, error_traceback = ?"
+                    " WHERE run_id = ?",
+                    (RunStatus(status).value, time.time_ns(), error, error_traceback,
+                     self.run_id),
+                )
+        finally:
+            self._conn.close()
+
+
+class RecorderError(RuntimeError):
+    """The recording could not be written (disk full, database locked, writer died)."""
+
+
+class ProcessWriter:
+    """Sends event tuples to a writer process (``python -m tradecore.recorder_process``).
+
+    Design Decision: a process for long runs
+        SQLite releases the GIL for every row it steps, and a writer *thread* then fights
+        the engine for the GIL at row rate; the hand-offs cost more than the writing. A
+        separate process writes on the other core; the engine only pickles batches of plain
+        tuples into a pipe (backpressure comes from the pipe itself).
+    """
+
+    def __init__(self, db_path: str | Path, run_id: str) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tradecore.recorder_process", str(db_path), run_id],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": _package_root_path()},
+        )
+        self.rows_written: dict[str, int] = {}
+
+    def add(self, table: str, rows: list[tuple]) -> None:
+        self._send(("rows", table, rows))
+
+    def add_many(self, groups: list[tuple[str, list[tuple]]]) -> None:
+        self._send(("groups", groups))
+
+    def _send(self, message: tuple) -> None:
+        try:
+            pickle.dump(message, self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        except (BrokenPipeError, OSError):
+            raise RecorderError(self._failure()) from None
+
+    def finish(self, status: str, error: str | None, error_traceback: str | None) -> None:
+        self._send(("finish", status, error, error_traceback))
+        try:
+            self._process.stdin.close()
+            reply = pickle.load(self._process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            raise RecorderError(self._failure()) from None
+        finally:
+            self._process.wait()
+        self.rows_written = reply
+
+    def _failure(self) -> str:
+        self._process.kill()
+        self._process.wait()
+        detail = self._process.stderr.read().decode(errors="replace").strip().splitlines()
+        return "the recorder's writer process failed" + (f": {detail[-1]}" if detail else "")
+
+
+def _package_root_path() -> str:
+    root = str(Path(__file__).resolve().parent.parent)
+    existing = os.environ.get("PYTHONPATH")
+    return f"{root}{os.pathsep}{existing}" if existing else root
 
 
 class RunRecorder(Subscriber):
-    """Records all 13 event types of one run; creates the ``runs`` row on construction."""
+    """Records all 13 event types of one run; creates the ``runs`` row on construction.
+
+    ``writer``: ``"thread"`` writes from the recorder's own thread, ``"process"`` from a
+    writer process, ``"auto"`` starts in the thread and moves to a process once a run has
+    produced ``PROCESS_AFTER_EVENTS`` events (short runs skip the process start-up).
+    """
 
     is_sink = True
     batch_size = BATCH_SIZE
+    writer: ClassVar[str] = "auto"
+    PROCESS_AFTER_EVENTS: ClassVar[int] = 50_000
 
     def __init__(self, event_bus: EventBus, run_id: str, db_path: str | Path,
                  config: dict[str, Any], *, name: str = "", sweep_id: str | None = None) -> None:
-        self._conn = connect_runs_db(db_path)
-        mark_interrupted_runs(self._conn)
-        self.run_id = self._insert_run(run_id, name, config, sweep_id)
-        super().__init__(event_bus)
+        if self.writer not in ("auto", "thread", "process"):
+            raise ValueError(f"writer must be auto, thread or process, not {self.writer!r}")
+        self._db_path = Path(db_path)
+        conn = connect_runs_db(db_path)
+        try:
+            mark_interrupted_runs(conn)
+            self.run_id = self._insert_run(conn, run_id, name, config, sweep_id)
+        finally:
+            conn.close()
         self.final_status = RunStatus.COMPLETED
         self.final_error: str | None = None
         self.final_traceback: str | None = None
-        self.rows_written: dict[str, int] = {t.table: 0 for t in EVENT_TYPES}
-        self._buffers: dict[str, list[tuple]] = {t.table: [] for t in EVENT_TYPES}
-        self._sql = {
-            t.table: f"INSERT INTO {t.table} VALUES ({', '.join('?' * (len(fields(t)) + 1))})"
-            for t in EVENT_TYPES
-        }
-        self._write_lock = threading.Lock()
+        self.events_received = 0
+        self._writer: SQLiteWriter | ProcessWriter = (
+            ProcessWriter(db_path, self.run_id) if self.writer == "process"
+            else SQLiteWriter(db_path, self.run_id))
+        super().__init__(event_bus)
         for event_type in EVENT_TYPES:
-            self._subscribe(event_type, self._buffering_handler(event_type))
+            self._subscribe(event_type, self._record_one)
 
-    def _insert_run(self, run_id: str, name: str, config: dict, sweep_id: str | None) -> str:
+    @property
+    def rows_written(self) -> dict[str, int]:
+        return dict(self._writer.rows_written)
+
+    def _insert_run(self, conn: sqlite3.Connection, run_id: str, name: str, config: dict,
+                    sweep_id: str | None) -> str:
         from tradecore import __version__
 
         candidate, attempt = run_id, 1
         while True:
             try:
-                with self._conn:
-                    self._conn.execute(
+                with conn:
+                    conn.execute(
                         "INSERT INTO runs (run_id, name, status, ts_start, config, pid, host,"
                         " sweep_id, tradecore_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (candidate, name, RunStatus.RUNNING.value, time.time_ns(),
@@ -205,42 +343,28 @@ class RunRecorder(Subscriber):
                 attempt += 1  # many runs started within one second: add a short suffix
                 candidate = f"{run_id}_{attempt}"
 
-    def _buffering_handler(self, event_type: type[Event]) -> Callable[[Event], None]:
-        table = event_type.table
-        buffer = self._buffers[table]
-        build = _row_builder(event_type, self.run_id)
+    def _record_one(self, event: Event) -> None:
+        self._handle_batch([event])
 
-        def handle(event: Event) -> None:
-            buffer.append(build(event))
-            if len(buffer) >= BATCH_SIZE:
-                self._flush(table)
-
-        return handle
-
-    def _flush(self, table: str) -> None:
-        buffer = self._buffers[table]
-        if not buffer:
-            return
-        rows = buffer[:]
-        buffer.clear()
-        with self._write_lock, self._conn:
-            self._conn.executemany(self._sql[table], rows)
-        self.rows_written[table] += len(rows)
+    def _handle_batch(self, events: list[Event]) -> None:
+        groups: dict[str, list[Event]] = {}
+        for event in events:
+            table = event.table
+            if table in groups:
+                groups[table].append(event)
+            else:
+                groups[table] = [event]
+        self.events_received += len(events)
+        if (self.writer == "auto" and isinstance(self._writer, SQLiteWriter)
+                and self.events_received > self.PROCESS_AFTER_EVENTS):
+            self._writer.close()
+            self._writer = ProcessWriter(self._db_path, self.run_id)
+        writer = self._writer
+        if isinstance(writer, ProcessWriter):
+            writer.add_many([(table, list(map(tuple, rows))) for table, rows in groups.items()])
+        else:
+            for table, rows in groups.items():
+                writer.add(table, rows)
 
     def _cleanup(self) -> None:
-        with self._write_lock:
-            try:
-                with self._conn:
-                    for table, buffer in self._buffers.items():
-                        if buffer:
-                            self._conn.executemany(self._sql[table], buffer)
-                            self.rows_written[table] += len(buffer)
-                            buffer.clear()
-                    self._conn.execute(
-                        "UPDATE runs SET status = ?, ts_end = ?, error = ?, error_traceback = ?"
-                        " WHERE run_id = ?",
-                        (RunStatus(self.final_status).value, time.time_ns(), self.final_error,
-                         self.final_traceback, self.run_id),
-                    )
-            finally:
-                self._conn.close()
+        self._writer.finish(self.final_status, self.final_error, self.final_traceback)

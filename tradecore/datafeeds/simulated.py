@@ -8,6 +8,7 @@ writing beside the next bars). ``progress`` is the share of the time range repla
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from tradecore import paths
@@ -61,6 +62,7 @@ class SimulatedDatafeed(DatafeedBase):
                            cls.start_ns, cls.end_ns)
         previous_ts = None
         count = 0
+        new_bar, now = tuple.__new__, time.time_ns
         try:
             for ts, symbol, open_, high, low, close, volume in rows:
                 if ts != previous_ts:
@@ -71,7 +73,10 @@ class SimulatedDatafeed(DatafeedBase):
                         if count & 1023 == 0:
                             self.progress = (ts - first_ts) / span
                     previous_ts = ts
-                publish(BarReceived(ts, symbol, period, open_, high, low, close, volume))
+                # The tuple in BarReceived's field order, built without the keyword-friendly
+                # constructor: this line runs once per bar.
+                publish(new_bar(BarReceived, (ts, symbol, period, open_, high, low, close,
+                                              volume, now())))
                 count += 1
             else:
                 wait_until_idle(False)

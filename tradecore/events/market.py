@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tradecore.events.base import MarketEvent
 from tradecore.models import BarPeriod
 
 
-@dataclass(frozen=True, slots=True)
 class BarReceived(MarketEvent):
     """One OHLCV bar; ``ts_event_ns`` is the bar's open time."""
 
+    __slots__ = ()
     table = "bars"
     bar_period: BarPeriod
     open: float
@@ -21,7 +19,6 @@ class BarReceived(MarketEvent):
     volume: float
 
 
-@dataclass(frozen=True, slots=True)
 class BarProcessed(MarketEvent):
     """A strategy finished with a bar; carries its indicator values so they reach runs.db.
 
@@ -29,6 +26,7 @@ class BarProcessed(MarketEvent):
     event stays immutable.
     """
 
+    __slots__ = ()
     table = "bars_processed"
     strategy: str
     bar_period: BarPeriod

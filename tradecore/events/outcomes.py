@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tradecore.events.base import Event, OrderEvent
 from tradecore.models import TradeSide
 
 
-@dataclass(frozen=True, slots=True)
 class FillEvent(Event):
     """Part or all of an order traded. ``fill_price`` includes slippage; ``commission`` is in
     account currency. ``ts_event_ns`` is the open time of the bar it filled on."""
 
+    __slots__ = ()
     table = "fills"
     fill_id: int
     associated_order_id: int
@@ -24,9 +22,9 @@ class FillEvent(Event):
     commission: float
 
 
-@dataclass(frozen=True, slots=True)
 class OrderExpired(OrderEvent):
     """An order ended unfilled: its expiry passed, or the data ended."""
 
+    __slots__ = ()
     table = "expirations"
     symbol: str

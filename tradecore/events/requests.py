@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tradecore.events.base import OrderRequest
 from tradecore.models import ActionType, OrderType, TradeSide
 
 
-@dataclass(frozen=True, slots=True)
 class OrderSubmissionRequest(OrderRequest):
     """A new order. Prices are required by type (limit for LIMIT/STOP_LIMIT, stop for
     STOP/STOP_LIMIT); ``expiry_ns`` (simulated time, optional) ends it unfilled."""
 
+    __slots__ = ()
     table = "order_submissions"
     strategy: str
     symbol: str
@@ -26,16 +24,16 @@ class OrderSubmissionRequest(OrderRequest):
     signal: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class OrderCancellationRequest(OrderRequest):
+    __slots__ = ()
     table = "order_cancellations"
     strategy: str
 
 
-@dataclass(frozen=True, slots=True)
 class OrderModificationRequest(OrderRequest):
     """Change what is still open of an order; ``None`` keeps a field as it is."""
 
+    __slots__ = ()
     table = "order_modifications"
     strategy: str
     quantity: float | None = None

@@ -2,41 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tradecore.events.base import BrokerRejection, BrokerResponse
 
 
-@dataclass(frozen=True, slots=True)
 class OrderAccepted(BrokerResponse):
+    __slots__ = ()
     table = "orders_accepted"
 
 
-@dataclass(frozen=True, slots=True)
 class OrderRejected(BrokerRejection):
+    __slots__ = ()
     table = "orders_rejected"
 
 
-@dataclass(frozen=True, slots=True)
 class CancellationAccepted(BrokerResponse):
+    __slots__ = ()
     table = "cancellations_accepted"
 
 
-@dataclass(frozen=True, slots=True)
 class CancellationRejected(BrokerRejection):
+    __slots__ = ()
     table = "cancellations_rejected"
 
 
-@dataclass(frozen=True, slots=True)
 class ModificationAccepted(BrokerResponse):
     """The order now has these values (all of them, changed or not)."""
 
+    __slots__ = ()
     table = "modifications_accepted"
     quantity: float
     limit_price: float | None = None
     stop_price: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class ModificationRejected(BrokerRejection):
+    __slots__ = ()
     table = "modifications_rejected"

@@ -116,8 +116,10 @@ class IndicatorBase:
             raise TypeError(
                 f"index an indicator as ind[symbol, -n], e.g. ind['AAPL', -1]; got {key!r}"
             ) from None
-        if isinstance(offset, bool) or not isinstance(offset, Integral):
-            raise TypeError(f"offset must be a negative int (-1 is the latest), got {offset!r}")
+        if type(offset) is not int:  # the hot path reads plain ints; check the rest slowly
+            if isinstance(offset, bool) or not isinstance(offset, Integral):
+                raise TypeError(f"offset must be a negative int (-1 is the latest), got {offset!r}")
+            offset = int(offset)
         if offset >= 0:
             raise IndexError(f"offset must be negative: -1 is the latest value, got {offset}")
         history = self._history.get(symbol)

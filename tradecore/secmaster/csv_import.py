@@ -158,10 +158,13 @@ def parse_bars(
     return ts, values, notes
 
 
-def parse_times(values: pd.Series, column: str, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
+def parse_times(
+    values: pd.Series, column: str, problems: Problems
+) -> tuple[np.ndarray, np.ndarray]:
     """Times as int64 UTC nanoseconds plus a mask of the rows that parsed."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return _parse_epoch(values.to_numpy(dtype="float64", na_value=np.nan), values, column, problems)
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        return _parse_epoch(numbers, values, column, problems)
     text = values.astype("str").str.strip()
     empty = values.isna().to_numpy() | (text == "").to_numpy()
     parsed = _to_utc(text)
@@ -201,7 +204,9 @@ def _parse_epoch(
         text = pd.Series(np.where(present, numbers, 0).astype("int64").astype(str))
         parsed = pd.to_datetime(text, format="%Y%m%d", utc=True, errors="coerce").dt.as_unit("ns")
         valid = present & ~parsed.isna().to_numpy()
-        problems.add_mask(present & ~valid, column, lambda r: f"{int(numbers[r])} is not a YYYYMMDD date")
+        problems.add_mask(
+            present & ~valid, column, lambda r: f"{int(numbers[r])} is not a YYYYMMDD date"
+        )
         return parsed.dt.tz_convert(None).to_numpy("datetime64[ns]").view("int64"), valid
     magnitude = float(np.median(np.abs(sample)))
     band = next((b for b in EPOCH_BANDS if b[1] <= magnitude < b[2]), None)
@@ -220,7 +225,9 @@ def _parse_epoch(
     problems.add_mask(
         present & ~in_band,
         column,
-        lambda r: f"epoch time {original.iloc[r]!r} does not match the unit ({unit}) of the other rows",
+        lambda r: (
+            f"epoch time {original.iloc[r]!r} does not match the unit ({unit}) of the other rows"
+        ),
     )
     if integral and original.dtype.kind in "iu":
         ns = np.where(in_band, original.to_numpy(dtype="int64", na_value=0), 0) * factor
@@ -236,9 +243,12 @@ def _parse_numbers(series: pd.Series, column: str, problems: Problems) -> np.nda
         return numbers
     text = series.astype("str").str.strip()
     empty = series.isna().to_numpy() | text.isin(["", "nan", "NaN", "NA", "null"]).to_numpy()
-    numbers = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    numbers = pd.to_numeric(text.where(~empty), errors="coerce")
+    numbers = numbers.to_numpy(dtype="float64", na_value=np.nan)
     problems.add_mask(empty, column, lambda r: "empty value")
-    problems.add_mask(np.isnan(numbers) & ~empty, column, lambda r: f"not a number: {text.iloc[r]!r}")
+    problems.add_mask(
+        np.isnan(numbers) & ~empty, column, lambda r: f"not a number: {text.iloc[r]!r}"
+    )
     return numbers
 
 

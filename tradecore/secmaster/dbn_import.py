@@ -105,9 +105,11 @@ def _open_store(source: DbnSource):  # -> databento.DBNStore
     else:
         name = f"'{Path(str(source.name)).name}'" if getattr(source, "name", None) else "DBN data"
     try:
+        # Read the bytes ourselves: DBNStore.from_file leaves its file handle open.
         if isinstance(source, str | os.PathLike):
-            return databento.DBNStore.from_file(source), name
-        data = source if isinstance(source, bytes) else source.read()
+            data = Path(source).read_bytes()
+        else:
+            data = source if isinstance(source, bytes) else source.read()
         return databento.DBNStore.from_bytes(io.BytesIO(data)), name
     except Exception as exc:  # databento raises several types (ValueError, DBNError, OSError)
         raise SecmasterError(f"cannot import {name}: not a readable DBN file ({exc})") from exc
@@ -173,7 +175,7 @@ def _validated(bars: pd.DataFrame, what: str) -> tuple[np.ndarray, dict[str, np.
         problems.add_mask(np.isnan(values[column]), column, lambda r: "undefined value")
     check_bars(problems, ts, np.ones(len(ts), dtype=bool), values, {c: c for c in BAR_COLUMNS},
                "ts_event")
-    problems.raise_if_any(what)
+    problems.raise_if_any(what, rows_are="row n is the symbol's n-th record in the file")
     order = np.argsort(ts, kind="stable")
     ts = ts[order]
     values = {column: array[order] for column, array in values.items()}

@@ -34,6 +34,10 @@ BarRow = tuple[int, str, float, float, float, float, float]
 ConnOrPath = sqlite3.Connection | schema.PathLike | None
 
 BAR_FRAME_COLUMNS = ["open", "high", "low", "close", "volume"]
+INSTRUMENT_COLUMNS = [
+    "symbol", "publisher", "dataset", "symbol_type", "bar_period", "first_ts", "last_ts",
+    "bar_count", "first_ts_ns", "last_ts_ns", "instrument_id",
+]
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ def resolve_symbols(
     them. Every symbol's problem is reported in one :class:`SecmasterError`.
     """
     period = parse_period(period)
+    if isinstance(symbols, str):
+        symbols = [symbols]
     resolved: dict[str, int] = {}
     errors: list[str] = []
     with schema.reading(conn_or_path) as conn:
@@ -240,11 +246,11 @@ def list_instruments(conn_or_path: ConnOrPath = None) -> pd.DataFrame:
     frame["first_ts_ns"] = frame["first_ts_ns"].astype("int64")
     frame["last_ts_ns"] = frame["last_ts_ns"].astype("int64")
     frame["bar_count"] = frame["bar_count"].astype("int64")
-    frame.insert(5, "first_ts", pd.to_datetime(frame["first_ts_ns"], unit="ns", utc=True))
-    frame.insert(6, "last_ts", pd.to_datetime(frame["last_ts_ns"], unit="ns", utc=True))
+    frame["first_ts"] = pd.to_datetime(frame["first_ts_ns"], unit="ns", utc=True)
+    frame["last_ts"] = pd.to_datetime(frame["last_ts_ns"], unit="ns", utc=True)
     order = frame["bar_period"].map(lambda name: BarPeriod[name].nanoseconds)
     frame = frame.assign(_order=order).sort_values(["symbol", "publisher", "dataset", "_order"])
-    return frame.drop(columns="_order").reset_index(drop=True)
+    return frame[INSTRUMENT_COLUMNS].reset_index(drop=True)
 
 
 def list_symbols(

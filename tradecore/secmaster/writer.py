@@ -82,17 +82,19 @@ class Problems:
         self.total = 0
         self._shown: list[tuple[int, str]] = []
 
-    def add(self, row: int, column: str, message: str) -> None:
-        self.total += 1
-        self._shown.append((row, f"row {row + 1}, column '{column}': {message}"))
 
     def add_mask(self, mask: np.ndarray, column: str, describe: Callable[[int], str]) -> None:
         rows = np.flatnonzero(mask)
         self.total += len(rows)
-        for row in rows[:MAX_PROBLEMS_SHOWN]:
-            self._shown.append((int(row), f"row {int(row) + 1}, column '{column}': {describe(row)}"))
+        for row in rows[:MAX_PROBLEMS_SHOWN].tolist():
+            self._show(row, column, describe(row))
 
-    def raise_if_any(self, what: str) -> None:
+    def _show(self, row: int, column: str, message: str) -> None:
+        self._shown.append((row, f"row {row + 1}, column '{column}': {message}"))
+
+    def raise_if_any(
+        self, what: str, rows_are: str = "rows count data rows from 1, after the header"
+    ) -> None:
         if not self.total:
             return
         shown = [text for _, text in sorted(self._shown, key=lambda item: item[0])]
@@ -102,8 +104,7 @@ class Problems:
         tail = f"\n  ... and {more:,} more" if more > 0 else ""
         plural = "s" if self.total != 1 else ""
         raise SecmasterError(
-            f"cannot import {what}: {self.total:,} problem{plural} "
-            f"(rows count data rows from 1, after the header)\n  {lines}{tail}"
+            f"cannot import {what}: {self.total:,} problem{plural} ({rows_are})\n  {lines}{tail}"
         )
 
 
@@ -132,7 +133,9 @@ def check_bars(
     for column, array in values.items():
         present = ~np.isnan(array)
         problems.add_mask(
-            present & np.isinf(array), names[column], lambda r, a=array: f"{_num(a[r])} is not finite"
+            present & np.isinf(array),
+            names[column],
+            lambda r, a=array: f"{_num(a[r])} is not finite",
         )
         problems.add_mask(
             present & (array < 0),

@@ -12,6 +12,7 @@ average entry price per symbol from its fills.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, ClassVar
 
 from tradecore.events import (
@@ -34,6 +35,8 @@ from tradecore.models import ActionType, BarPeriod, OrderType, TradeSide
 from tradecore.strategies.params import ParameterError, ParamSpec
 from tradecore.strategies.registry import register
 
+_new_tuple = tuple.__new__
+_now_ns = time.time_ns
 _DEFAULT_BAR_PERIOD = ParamSpec(BarPeriod.DAY, help="Length of one bar")
 
 
@@ -219,17 +222,18 @@ class StrategyBase(Subscriber):
         return type(self).symbols[0]
 
     def _on_bar_received(self, bar: BarReceived) -> None:
-        if bar.symbol not in self._symbol_set:
+        # Hot path (every bar): unpack the tuple once instead of a property per field.
+        ts, symbol, period, open_, high, low, close, volume, _ = bar
+        if symbol not in self._symbol_set:
             return
         self._bar = bar
-        self._now_ns = bar.ts_event_ns
-        values = [update(bar) for update in self._indicator_updates]
+        self._now_ns = ts
+        indicators = tuple(zip(self._indicator_names,
+                               [update(bar) for update in self._indicator_updates]))
         self.on_bar(bar)
-        self._publish(BarProcessed(
-            bar.ts_event_ns, bar.symbol, self.strategy_name, bar.bar_period,
-            bar.open, bar.high, bar.low, bar.close, bar.volume,
-            tuple(zip(self._indicator_names, values)),
-        ))
+        self._publish(_new_tuple(BarProcessed, (
+            ts, symbol, self.strategy_name, period, open_, high, low, close, volume,
+            indicators, _now_ns())))
 
     def _on_fill_event(self, fill: FillEvent) -> None:
         order = self._orders.get(fill.associated_order_id)

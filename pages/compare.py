@@ -1,0 +1,202 @@
+"""Compare: two or more runs side by side (`?runs=<id>,<id>,...`): equity rebased to 100 and
+drawdowns overlaid, the statistics with the best value of each row highlighted, and only the
+configuration settings that differ. Each run keeps one colour and letter everywhere.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import pandas as pd
+import streamlit as st
+
+from tradecore.ui import charts, common, run_data
+from tradecore.ui import formatting as fmt
+
+T = TypeVar("T")
+PICKER = "compare.picker"
+PICKER_SOURCE = "compare.picker_source"
+BEST_STYLE = "background-color: #dff3e4; color: #0b5d1e; font-weight: 600"
+
+
+def load(what: str, read: Callable[[], T]) -> T | None:
+    """``read()``, or None after showing why it failed."""
+    try:
+        return read()
+    except Exception as error:  # noqa: BLE001 - shown to the user with its traceback, not hidden
+        st.error(f"Could not load the {what}: {error}", icon=":material/error:")
+        with st.expander("Details"):
+            st.code(traceback.format_exc(), language="text")
+        return None
+
+
+def requested_runs() -> list[str]:
+    text = st.query_params.get("runs") or ""
+    seen: list[str] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part and part not in seen:
+            seen.append(part)
+    return seen
+
+
+def pick_runs(all_ids: list[str], requested: list[str]) -> list[str]:
+    """The run multiselect, kept in step with ``?runs=``."""
+    source = ",".join(requested)
+    if st.session_state.get(PICKER_SOURCE) != source:
+        st.session_state[PICKER] = [r for r in requested if r in all_ids]
+        st.session_state[PICKER_SOURCE] = source
+
+    def picked() -> None:
+        chosen = st.session_state.get(PICKER) or []
+        st.query_params["runs"] = ",".join(chosen)
+        st.session_state[PICKER_SOURCE] = ",".join(chosen)
+
+    return st.multiselect("Runs", all_ids, key=PICKER, on_change=picked,
+                          placeholder="Choose two or more runs",
+                          help="Newest first. The URL follows, so the comparison can be shared.")
+
+
+def stats_frame(compared: pd.DataFrame, run_ids: list[str], headers: list[str]
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(numbers, text)``: statistics as rows, runs as columns, in display order; the text
+    frame adds a ``Best`` column naming the winning run(s) of each row."""
+    frame = compared.copy()
+    if "run_id" in frame.columns and not set(run_ids) <= set(frame.columns):
+        frame = frame.set_index("run_id").T  # a row a run: turn it round
+    frame = frame[[r for r in run_ids if r in frame.columns]]
+    known = [spec.key for spec in fmt.STATS if spec.key in frame.index]
+    extra = [k for k in frame.index if k not in fmt.STAT_BY_KEY]
+    numbers = frame.loc[known + extra]
+    numbers.columns = [headers[run_ids.index(r)] for r in numbers.columns]
+    text = pd.DataFrame(
+        [[fmt.format_stat(key, value) for value in numbers.loc[key]] for key in numbers.index],
+        index=[fmt.stat_label(k) for k in numbers.index], columns=numbers.columns)
+    best = []
+    for key in numbers.index:
+        spec = fmt.STAT_BY_KEY.get(key)
+        winners = fmt.best_index(numbers.loc[key].tolist(), spec.better if spec else None)
+        best.append(", ".join(numbers.columns[i].split(" ", 1)[-1] for i in winners))
+    text["Best"] = best
+    text.index.name = "Statistic"
+    return numbers, text
+
+
+def highlight_best(numbers: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def styles(text: pd.DataFrame) -> pd.DataFrame:
+        css = pd.DataFrame("", index=text.index, columns=text.columns)
+        for row, key in enumerate(numbers.index):
+            spec = fmt.STAT_BY_KEY.get(key)
+            for column in fmt.best_index(numbers.loc[key].tolist(), spec.better if spec else None):
+                css.iat[row, column] = BEST_STYLE
+        return css
+
+    return styles
+
+
+def runs_legend(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["Run", "Run id", "Strategy", "Symbols", "Period",
+                                       "Parameters", "Status", "Open"])
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+common.page_setup()
+st.title("Compare runs")
+db = run_data.runs_db()
+runs = load("list of runs", lambda: run_data.run_list(db))
+if runs is None:
+    st.stop()
+all_ids = runs["run_id"].astype(str).tolist()[::-1] if not runs.empty else []
+requested = requested_runs()
+missing = [r for r in requested if r not in all_ids]
+if missing:
+    st.warning("Not in this runs database (deleted?): " + ", ".join(f"`{r}`" for r in missing),
+               icon=":material/search_off:")
+selected = pick_runs(all_ids, requested)
+
+if len(selected) < 2:
+    if len(all_ids) < 2:
+        st.info("Comparing needs at least two runs; record more on the Backtest page.",
+                icon=":material/info:")
+        common.page_link(common.BACKTEST_PAGE, "New backtest", icon=":material/play_arrow:")
+    else:
+        st.info("Pick at least two runs above, or tick several on the Runs page and press "
+                "Compare.", icon=":material/info:")
+        common.page_link(common.RUNS_PAGE, "All runs", icon=":material/table_rows:")
+    st.stop()
+
+rows = {run_id: run_data.run_row(run_id, db) for run_id in selected}
+tokens = [run_data.freshness(rows[r]) for r in selected]
+letters = [fmt.run_letter(i) for i in range(len(selected))]
+labels = [f"{letter} · {run_id}" for letter, run_id in zip(letters, selected, strict=True)]
+headers = [f"{fmt.run_swatch(i)} {letter}" for i, letter in enumerate(letters)]
+colors = fmt.run_colors(labels)
+configs = {run_id: load(f"configuration of {run_id}",
+                        lambda r=run_id, t=token: run_data.run_config(r, db, t)) or {}
+           for run_id, token in zip(selected, tokens, strict=True)}
+
+legend = []
+for i, run_id in enumerate(selected):
+    row, config = rows[run_id] or {}, configs[run_id]
+    strategy = (config.get("strategies") or [{}])[0]
+    legend.append({
+        "Run": headers[i], "Run id": run_id,
+        "Strategy": row.get("strategy") or strategy.get("name") or "",
+        "Symbols": ", ".join(map(str, config.get("symbols") or row.get("symbols") or [])),
+        "Period": config.get("bar_period") or row.get("bar_period") or "",
+        "Parameters": fmt.parameters_text(fmt.strategy_parameters(config)),
+        "Status": row.get("status") or "",
+        "Open": f"run?run={quote(run_id)}",
+    })
+st.dataframe(runs_legend(legend), hide_index=True, width="stretch", column_config={
+    "Run": st.column_config.TextColumn("Run", width="small"),
+    "Run id": st.column_config.TextColumn("Run id", width="large"),
+    "Open": st.column_config.LinkColumn("Open", display_text="Open run", width="small"),
+})
+if any((rows[r] or {}).get("status") == run_data.RUNNING for r in selected):
+    st.info("Some runs are still recording: their numbers cover what is recorded so far.",
+            icon=":material/hourglass_top:")
+
+# -- equity and drawdowns --------------------------------------------------------------------
+st.subheader("Equity (start = 100) and drawdown")
+curves = {}
+for label, run_id, token in zip(labels, selected, tokens, strict=True):
+    curve = load(f"equity curve of {run_id}", lambda r=run_id, t=token: run_data.equity(r, db, t))
+    if curve is not None and not curve.empty:
+        curves[label] = curve
+width = 1100
+if curves:
+    st.altair_chart(charts.compare_chart(charts.normalised_equity(curves), colors, width=width),
+                    key="compare.equity")
+    st.caption("Each run's equity divided by its first value x 100; drawdown from each run's "
+               "running peak. Scroll to zoom, drag to pan, double-click to reset.")
+else:
+    st.caption("None of these runs recorded any equity yet.")
+
+# -- statistics ------------------------------------------------------------------------------
+st.subheader("Statistics")
+compared = load("statistics", lambda: run_data.compare(tuple(selected), db, tuple(tokens)))
+if compared is not None and not compared.empty:
+    numbers, text = stats_frame(compared, selected, headers)
+    styler = text.style.apply(highlight_best(numbers), axis=None, subset=list(numbers.columns))
+    st.dataframe(styler, width="stretch", height=36 * (len(text) + 1) + 3, column_config={
+        "Statistic": st.column_config.TextColumn("Statistic", width="medium"),
+        "Best": st.column_config.TextColumn("Best", width="small"),
+    })
+    st.caption("Best value per row highlighted: higher is better except volatility, drawdown "
+               "(closest to zero), drawdown duration and commissions; rows without a better "
+               "direction (trades, exposure, buy & hold) are not ranked. "
+               + fmt.stat_convention({}, next(iter(configs.values()), {})) + ".")
+
+# -- configuration ---------------------------------------------------------------------------
+st.subheader("What differs")
+diff = fmt.config_diff({headers[i]: configs[r] for i, r in enumerate(selected)})
+if diff.empty:
+    st.caption("The configurations are identical.")
+else:
+    st.dataframe(diff, width="stretch")
+    st.caption(f"Only the {len(diff)} setting(s) whose values differ between the runs.")

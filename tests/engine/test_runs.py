@@ -1,0 +1,209 @@
+"""Whole runs through the Orchestrator: determinism, nothing lost, failure and cancel paths."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from tests.engine.helpers import PublishCounter, configured, row_counts, run, run_row, table_rows
+from tradecore.events import EVENT_TYPES
+from tradecore.models import BarPeriod
+from tradecore.orchestrator import Orchestrator
+from tradecore.recorder import RunRecorder
+from tradecore.strategies import ParameterError, StrategyBase
+from tradecore.strategies.examples import BollingerBreakout, RSIMeanReversion, SMACrossover
+
+THREE = ["ACME", "GLOBX", "INITECH"]
+
+
+def _all_tables(db, run_id):
+    return {t.table: table_rows(db, t.table, run_id) for t in EVENT_TYPES}
+
+
+def test_sma_crossover_records_a_complete_run(sample_secmaster, runs_db):
+    orchestrator = run([configured(SMACrossover, ["ACME"], fast_period=10, slow_period=30)])
+    row = run_row(runs_db, orchestrator.run_id)
+    assert row["status"] == "completed" and row["error"] is None
+    assert orchestrator.run_id.endswith("_SMA Crossover")
+    config = json.loads(row["config"])
+    assert config["strategies"][0]["class"] == "SMACrossover"
+    assert config["strategies"][0]["parameters"] == {
+        "bar_period": "DAY", "fast_period": 10, "slow_period": 30, "quantity": 100}
+    assert config["broker"]["initial_cash"] == 100_000
+    counts = row_counts(runs_db, orchestrator.run_id)
+    assert counts["bars"] == counts["bars_processed"] > 2000
+    assert counts["fills"] > 10
+    assert counts["order_submissions"] == counts["orders_accepted"] == counts["fills"]
+    bars = table_rows(runs_db, "bars_processed", orchestrator.run_id)
+    indicators = json.loads(bars[100][-1])
+    assert set(indicators) == {"SMA(10)", "SMA(30)"}
+    assert json.loads(bars[0][-1])["SMA(30)"] is None  # warm-up is NaN -> null
+
+
+def test_every_example_strategy_uses_its_order_types(sample_secmaster, runs_db):
+    strategies = [configured(RSIMeanReversion, THREE), configured(BollingerBreakout, THREE)]
+    orchestrator = run(strategies)
+    submissions = table_rows(runs_db, "order_submissions", orchestrator.run_id)
+    types = {row[4] for row in submissions}  # order_type column
+    assert types == {"MARKET", "LIMIT", "STOP", "STOP_LIMIT"}
+    counts = row_counts(runs_db, orchestrator.run_id)
+    assert counts["fills"] > 0 and counts["modifications_accepted"] > 0
+    assert counts["cancellations_accepted"] > 0 and counts["expirations"] > 0
+
+
+@pytest.mark.parametrize("symbols", [["ACME"], THREE], ids=["one-symbol", "three-symbols"])
+def test_repeated_runs_record_identical_events(sample_secmaster, runs_db, symbols):
+    strategies = [configured(SMACrossover, symbols, fast_period=5, slow_period=20),
+                  configured(RSIMeanReversion, symbols),
+                  configured(BollingerBreakout, symbols)]
+    first = _all_tables(runs_db, run(strategies).run_id)
+    assert sum(len(rows) for rows in first.values()) > 10_000
+    for _ in range(9):
+        assert _all_tables(runs_db, run(strategies).run_id) == first
+
+
+def test_run_ids_are_unique_within_one_second(sample_secmaster, runs_db):
+    strategy = configured(SMACrossover, ["ACME"])
+    ids = {run([strategy]).run_id for _ in range(3)}
+    assert len(ids) == 3
+
+
+def _assert_nothing_lost(counter, runs_db, run_id):
+    assert row_counts(runs_db, run_id) == counter.as_dict()
+
+
+def test_nothing_lost_completed(sample_secmaster, runs_db, monkeypatch):
+    counter = PublishCounter(monkeypatch)
+    orchestrator = run([configured(RSIMeanReversion, THREE), configured(BollingerBreakout, THREE)])
+    assert sum(counter.counts.values()) > 10_000
+    _assert_nothing_lost(counter, runs_db, orchestrator.run_id)
+
+
+def test_nothing_lost_when_the_writer_is_a_process(sample_secmaster, runs_db, monkeypatch):
+    monkeypatch.setattr(RunRecorder, "PROCESS_AFTER_EVENTS", 2_000)  # auto: switch mid-run
+    counter = PublishCounter(monkeypatch)
+    orchestrator = run([configured(SMACrossover, THREE)])
+    _assert_nothing_lost(counter, runs_db, orchestrator.run_id)
+    assert run_row(runs_db, orchestrator.run_id)["status"] == "completed"
+
+
+class _FailsOnBar(SMACrossover):
+    fail_at = 700
+
+    def on_bar(self, bar):
+        self.seen = getattr(self, "seen", 0) + 1
+        if self.seen == self.fail_at:
+            raise RuntimeError("strategy blew up on purpose")
+        super().on_bar(bar)
+
+
+def test_failing_strategy_marks_run_failed_and_keeps_everything_before(
+        sample_secmaster, runs_db, monkeypatch):
+    counter = PublishCounter(monkeypatch)
+    orchestrator = Orchestrator(strategies=[configured(_FailsOnBar, ["ACME"])])
+    with pytest.raises(RuntimeError, match="blew up on purpose"):
+        orchestrator.run()
+    row = run_row(runs_db, orchestrator.run_id)
+    assert row["status"] == "failed"
+    assert row["error"] == "RuntimeError: strategy blew up on purpose"
+    assert "on_bar" in row["error_traceback"]
+    counts = row_counts(runs_db, orchestrator.run_id)
+    assert counts["bars_processed"] == _FailsOnBar.fail_at - 1
+    assert counts["bars"] == _FailsOnBar.fail_at  # the failing bar itself was received
+    _assert_nothing_lost(counter, runs_db, orchestrator.run_id)
+
+
+class _Slow(SMACrossover):
+    def on_bar(self, bar):
+        time.sleep(0.0002)
+        super().on_bar(bar)
+
+
+def test_cancel_from_another_thread(sample_secmaster, runs_db, monkeypatch):
+    counter = PublishCounter(monkeypatch)
+    strategy = configured(_Slow, ["ACME"], bar_period=BarPeriod.MINUTE)
+    orchestrator = Orchestrator(strategies=[strategy])
+    worker = threading.Thread(target=orchestrator.run)
+    worker.start()
+    deadline = time.monotonic() + 20
+    while orchestrator.progress < 0.1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    orchestrator.cancel()
+    worker.join(30)
+    assert not worker.is_alive()
+    row = run_row(runs_db, orchestrator.run_id)
+    assert row["status"] == "cancelled"
+    counts = row_counts(runs_db, orchestrator.run_id)
+    assert 0 < counts["bars"] < 25_000
+    _assert_nothing_lost(counter, runs_db, orchestrator.run_id)
+
+
+def test_invalid_parameter_is_rejected_before_the_run(sample_secmaster, runs_db):
+    with pytest.raises(ParameterError, match="fast_period must be at most 100"):
+        configured(SMACrossover, ["ACME"], fast_period=500)
+    bad = type("_Bad", (SMACrossover,), {"parameters": {
+        **SMACrossover.parameters,
+        "fast_period": SMACrossover.parameters["fast_period"].with_value(0)}})
+    with pytest.raises(ParameterError, match="fast_period must be at least 2"):
+        Orchestrator(strategies=[bad]).run()
+    assert not runs_db.exists() or row_counts(runs_db, "none")["bars"] == 0
+
+
+def test_instances_are_refused():
+    with pytest.raises(TypeError, match="a class, not an instance"):
+        Orchestrator(strategies=[object()])
+
+
+def test_unknown_symbol_fails_the_run_with_a_clear_message(sample_secmaster, runs_db):
+    orchestrator = Orchestrator(strategies=[configured(SMACrossover, ["NOPE"])])
+    with pytest.raises(ValueError, match="unknown symbol NOPE"):
+        orchestrator.run()
+    assert run_row(runs_db, orchestrator.run_id)["status"] == "failed"
+
+
+def test_interrupted_runs_are_marked_on_next_open(sample_secmaster, runs_db):
+    import sqlite3
+
+    run([configured(SMACrossover, ["ACME"])])
+    with sqlite3.connect(runs_db) as conn:
+        conn.execute("UPDATE runs SET status = 'running', pid = 999999999")
+    second = run([configured(SMACrossover, ["ACME"])])
+    with sqlite3.connect(runs_db) as conn:
+        statuses = dict(conn.execute("SELECT run_id, status FROM runs"))
+    assert statuses.pop(second.run_id) == "completed"
+    assert list(statuses.values()) == ["interrupted"]
+
+
+def test_strategy_sees_only_its_own_fills(sample_secmaster, runs_db):
+    seen: dict[str, list] = {}
+
+    class _Watcher(SMACrossover):
+        def on_fill(self, fill):
+            seen.setdefault(self.strategy_name, []).append(fill.associated_order_id)
+
+    a = type("_A", (_Watcher,), {"name": "A", "symbols": ["ACME"]})
+    b = type("_B", (_Watcher,), {"name": "B", "symbols": ["GLOBX"]})
+    orchestrator = run([a, b])
+    submissions = table_rows(runs_db, "order_submissions", orchestrator.run_id)
+    owner = {row[1]: row[2] for row in submissions}  # order_id -> strategy
+    assert seen["A"] and seen["B"]
+    assert all(owner[order_id] == "A" for order_id in seen["A"])
+    assert all(owner[order_id] == "B" for order_id in seen["B"])
+
+
+def test_bar_period_inherited_and_registry_rules():
+    from tradecore.strategies import ParamSpec, get_registered_strategies
+
+    class UserStrategyForRegistry(StrategyBase):
+        parameters = {"x": ParamSpec(1, min=0, max=5)}
+
+    class _HiddenStrategy(StrategyBase):
+        pass
+
+    registry = get_registered_strategies(discover=False)
+    assert "UserStrategyForRegistry" in registry and "_HiddenStrategy" not in registry
+    assert list(UserStrategyForRegistry.parameters) == ["bar_period", "x"]
+    assert {"SMACrossover", "RSIMeanReversion", "BollingerBreakout"} <= set(registry)

@@ -1,0 +1,259 @@
+"""Run page: real runs recorded by the engine, rendered by AppTest, checked against analytics."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tradecore import analytics
+from tradecore.brokers import SimulatedBroker
+from tradecore.configure import RunRequest, build_orchestrator
+from tradecore.datafeeds import SimulatedDatafeed
+from tradecore.orchestrator import Orchestrator
+from tradecore.strategies import StrategyBase
+from tradecore.ui import formatting as fmt
+from tradecore.ui import run_data
+
+PAGE = "pages/run.py"
+TIMEOUT = 30
+KPIS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
+        "win_rate_pct", "trades", "profit_factor", "exposure_pct")
+
+
+class _ExplodingStrategy(StrategyBase):
+    """Raises on its 40th bar (underscore: kept out of the strategy registry)."""
+
+    name = "Exploding"
+    symbols = ["ACME"]
+
+    def setup(self) -> None:
+        self.seen = 0
+
+    def on_bar(self, bar) -> None:
+        self.seen += 1
+        if self.seen == 40:
+            raise RuntimeError("boom on bar 40")
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def sma_run(sample_secmaster):
+    """SMA crossover on ACME over the whole daily sample: about 2,600 bars (> 2,000)."""
+    return build_orchestrator(RunRequest(strategy="SMACrossover", symbols=["ACME"],
+                                         parameters={"fast_period": 10, "slow_period": 30})
+                              ).run()
+
+
+@pytest.fixture
+def multi_run(sample_secmaster):
+    """RSI mean reversion on two symbols over two years."""
+    return build_orchestrator(RunRequest(strategy="RSIMeanReversion", symbols=["ACME", "GLOBX"],
+                                         start="2019-01-01", end="2020-12-31")).run()
+
+
+def open_page(**query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def charts_of(at: AppTest) -> list:
+    return at.get("vega_lite_chart")
+
+
+def spec_and_data(chart) -> tuple[dict, dict[str, pd.DataFrame]]:
+    spec = json.loads(chart.proto.spec)
+    datasets = {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas()
+                for d in chart.proto.datasets}
+    return spec, datasets
+
+
+def layers(view: dict) -> list[dict]:
+    return view.get("layer", [view])
+
+
+def mark_type(view: dict) -> str:
+    mark = view["mark"]
+    return mark if isinstance(mark, str) else mark["type"]
+
+
+def data_of(view: dict, datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return datasets[view["data"]["name"]]
+
+
+def price_chart(at: AppTest) -> tuple[dict, dict[str, pd.DataFrame]]:
+    return spec_and_data(charts_of(at)[0])
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_metrics_match_analytics_statistics(sma_run):
+    at = open_page(run=sma_run)
+    stats = analytics.statistics(sma_run)
+    shown = metrics(at)
+    for key in KPIS:
+        label = fmt.STAT_BY_KEY[key].label
+        assert shown[label] == fmt.format_stat(key, stats[key]), key
+    final = float(analytics.equity_curve(sma_run)["equity"].iloc[-1])
+    assert shown["Final equity"] == fmt.format_money(stats.get("equity_final", final))
+    assert stats["trades"] > 0
+    ret = next(m for m in at.metric if m.label == "Return")
+    assert "buy & hold" in ret.proto.delta
+    assert any("periods a year" in c.value for c in at.caption)
+    assert "SMA Crossover" in at.title[0].value and "ACME" in at.title[0].value
+
+
+def test_price_chart_candles_downsampled_markers_and_indicators(sma_run):
+    at = open_page(run=sma_run)
+    spec, datasets = price_chart(at)
+    price = layers(spec["vconcat"][0])
+    wick, body = price[0], price[1]
+    assert (mark_type(wick), wick["encoding"]["y"]["field"], wick["encoding"]["y2"]["field"]) \
+        == ("rule", "low", "high")
+    assert (mark_type(body), body["encoding"]["y"]["field"], body["encoding"]["y2"]["field"]) \
+        == ("bar", "open", "close")
+    candles = data_of(wick, datasets)
+    expected = analytics.bars(sma_run, max_points=2000, symbol="ACME")
+    assert len(candles) <= 2000
+    assert len(candles) == len(expected)
+    assert candles["close"].tolist() == pytest.approx(expected["close"].tolist())
+
+    markers = data_of(next(v for v in price if mark_type(v) == "point"), datasets)
+    fills = analytics.fills(sma_run)
+    assert len(markers) == len(fills) > 0
+    assert set(markers["side"]) == {"BUY", "SELL"}
+    assert markers["signal"].str.contains("SMA").all()
+
+    overlays = data_of(next(v for v in price if mark_type(v) == "line"), datasets)
+    assert set(overlays["indicator"]) == {"SMA(10)", "SMA(30)"}
+    volume = layers(spec["vconcat"][-1])[0]
+    assert volume["encoding"]["y"]["field"] == "volume"
+    assert spec["params"][0]["bind"] == "scales" and len(spec["params"][0]["views"]) == 2
+
+
+def test_equity_chart_matches_equity_curve(multi_run):
+    at = open_page(run=multi_run)
+    spec, datasets = spec_and_data(charts_of(at)[1])
+    view = layers(spec["vconcat"][0])[0]
+    rows = data_of(view, datasets)
+    curve = analytics.equity_curve(multi_run)
+    assert len(curve) < 2000  # small enough to be drawn point for point
+    strategy = rows[rows["series"] == "Strategy"]
+    assert strategy["equity"].tolist() == pytest.approx(curve["equity"].tolist())
+    drawdown = data_of(layers(spec["vconcat"][1])[0], datasets)
+    assert drawdown["drawdown_pct"].tolist() == pytest.approx((curve["drawdown"] * 100).tolist())
+
+
+def test_multi_symbol_run_switches_symbol(multi_run):
+    at = open_page(run=multi_run)
+    picker = at.selectbox(key="run.symbol")
+    assert picker.options == ["ACME", "GLOBX"] and picker.value == "ACME"
+    picker.select("GLOBX").run()
+    assert not at.exception
+    spec, datasets = price_chart(at)
+    price = layers(spec["vconcat"][0])
+    fills = analytics.fills(multi_run)
+    points = [v for v in price if mark_type(v) == "point"]
+    globx_fills = fills[fills["symbol"] == "GLOBX"]
+    if len(globx_fills):
+        assert len(data_of(points[0], datasets)) == len(globx_fills)
+    candles = data_of(price[0], datasets)
+    globx = analytics.bars(multi_run, max_points=2000, symbol="GLOBX")
+    assert candles["close"].tolist() == pytest.approx(globx["close"].tolist())
+    rsi_panel = spec["vconcat"][1]
+    assert layers(rsi_panel)[0]["encoding"]["y"]["axis"]["title"] == "RSI"
+    assert "Symbol" in at.dataframe[0].value.columns or len(at.dataframe) >= 1
+
+
+def test_zoom_window_requeries_bars_at_full_detail(sma_run):
+    at = open_page(run=sma_run)
+    overview = analytics.bars(sma_run, max_points=2000, symbol="ACME")
+    assert overview["bar_count"].max() > 1  # the overview is down-sampled
+    start_ns = int(overview["ts_event_ns"].iloc[100])
+    end_ns = int(overview["ts_event_ns"].iloc[400])
+    at.session_state["run.window"] = {"run": sma_run, "ms": (start_ns / 1e6, end_ns / 1e6)}
+    at.run()
+    assert not at.exception
+    spec, datasets = price_chart(at)
+    wick = layers(spec["vconcat"][0])[0]
+    candles = data_of(wick, datasets)
+    detail = analytics.bars(sma_run, max_points=2000, symbol="ACME", start_ns=start_ns,
+                            end_ns=end_ns)
+    assert (detail["bar_count"] == 1).all()
+    assert len(candles) == len(detail)
+    assert wick["encoding"]["x"]["scale"]["domain"] == [start_ns / 1e6, end_ns / 1e6]
+    assert at.button(key="run.reset_zoom")
+    at.button(key="run.reset_zoom").click().run()
+    spec, datasets = price_chart(at)
+    assert len(data_of(layers(spec["vconcat"][0])[0], datasets)) == len(overview)
+
+
+def test_tables_configuration_and_downloads(sma_run):
+    at = open_page(run=sma_run)
+    trips = analytics.round_trips(sma_run)
+    frames = [d.value for d in at.dataframe]
+    trades = next(f for f in frames if "mfe" in f.columns)
+    assert len(trades) == len(trips) and {"mae", "pnl", "entry", "exit"} <= set(trades.columns)
+    orders = next(f for f in frames if "order_type" in f.columns)
+    assert len(orders) == len(analytics.order_log(sma_run))
+    assert at.json[0].value and json.loads(at.json[0].value)["symbols"] == ["ACME"]
+    assert "python -m tradecore run SMACrossover" in at.code[0].value
+    downloads = {b.proto.label for b in at.get("download_button")}
+    assert {"Download round trips (CSV)", "Download fills (CSV)"} <= downloads
+
+
+def test_unknown_run_shows_a_message_and_a_link(sample_secmaster, sma_run):
+    at = open_page(run="no-such-run")
+    assert at.error and "no-such-run" in at.error[0].value
+    links = at.get("page_link") or []
+    assert links or any("Runs" in m.value for m in at.markdown)
+
+
+def test_no_run_selected_points_to_the_runs(sma_run):
+    at = open_page()
+    assert at.info and "No run selected" in at.info[0].value
+
+
+def test_failed_run_shows_its_error_and_what_it_recorded(sample_secmaster):
+    with pytest.raises(RuntimeError, match="boom on bar 40"):
+        Orchestrator(strategies=[_ExplodingStrategy], broker=SimulatedBroker,
+                     datafeed=SimulatedDatafeed).run()
+    runs = analytics.list_runs()
+    failed = runs[runs["status"] == "failed"]["run_id"].iloc[0]
+    at = open_page(run=failed)
+    assert any("boom on bar 40" in e.value for e in at.error)
+    assert at.get("badge") or "failed" in str(at)
+    spec, datasets = price_chart(at)
+    candles = data_of(layers(spec["vconcat"][0])[0], datasets)
+    assert 0 < len(candles) <= 40
+
+
+def test_running_run_shows_a_note(sma_run):
+    db = run_data.runs_db()
+    with sqlite3.connect(db) as conn:  # pretend this very process is still recording it
+        conn.execute("UPDATE runs SET status = 'running', ts_end = NULL, pid = ?, host = ?"
+                     " WHERE run_id = ?", (os.getpid(), socket.gethostname(), sma_run))
+    at = open_page(run=sma_run)
+    assert any("still recording" in i.value for i in at.info)
+    assert len(charts_of(at)) == 2

@@ -1,0 +1,378 @@
+"""What every page shares: start-up checks, page links that also work when a page runs on its
+own, the secmaster listing, and the Home page.
+
+Design Decision: start-up runs in the navigation frame *and* in each page
+    ``dashboard.py`` calls :func:`prepare_app` before the page runs, so a deep link to any page
+    (even one that does not call it) gets the sample data and the interrupted-run check. A page
+    calls :func:`page_setup`, which repeats that only when the page runs on its own (AppTest,
+    ``streamlit run pages/x.py``), so nothing is shown twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from tradecore import paths
+from tradecore.recorder import connect_runs_db, mark_interrupted_runs
+from tradecore.secmaster import SecmasterError, ensure_secmaster, list_instruments
+from tradecore.strategies import get_registered_strategies, strategy_discovery_errors
+
+RUN_PAGE = "pages/run.py"
+COMPARE_PAGE = "pages/compare.py"
+BACKTEST_PAGE = "pages/backtest.py"
+RUNS_PAGE = "pages/runs.py"
+SWEEP_PAGE = "pages/sweep.py"
+DATA_PAGE = "pages/data.py"
+
+_FRAME_FLAG = "_tradecore_navigation_frame"
+
+STRATEGY_EXAMPLE = textwrap.dedent('''\
+    from tradecore import ParamSpec, StrategyBase
+    from tradecore.indicators import RSI
+    from tradecore.models import OrderType, TradeSide
+
+    class RSIDip(StrategyBase):
+        """Buy when RSI drops below `entry`, sell when it climbs above 50."""
+        name = "RSI Dip"
+        symbols = ["ACME"]
+        parameters = {"period": ParamSpec(14, min=2, max=50, step=1, help="RSI bars"),
+                      "entry": ParamSpec(30.0, min=5.0, max=45.0, step=1.0)}
+
+        def setup(self):
+            self.rsi = self.add_indicator(RSI(self.period))
+
+        def on_bar(self, bar):
+            rsi = self.rsi[bar.symbol, -1]
+            if self.position == 0 and rsi < self.entry:
+                self.submit_order(OrderType.MARKET, TradeSide.BUY, 100)
+            elif self.position > 0 and rsi > 50:
+                self.submit_order(OrderType.MARKET, TradeSide.SELL, self.position)
+    ''')
+
+
+# -- start-up --------------------------------------------------------------------------------
+
+def prepare_app() -> None:
+    """Sample data when missing (with a visible message), interrupted runs marked, strategy
+    import errors shown. Called by ``dashboard.py`` before every page."""
+    st.session_state[_FRAME_FLAG] = True
+    _prepare()
+
+
+def page_setup() -> None:
+    """A page's start: :func:`prepare_app` unless the navigation frame already did it."""
+    if not st.session_state.get(_FRAME_FLAG):
+        _prepare()
+
+
+def _prepare() -> None:
+    secmaster = paths.secmaster_path()
+    if _needs_sample(secmaster):
+        with st.status("Building the sample data set (first start, a few seconds)...",
+                       expanded=True) as status:
+            st.write(f"Writing synthetic daily and minute bars to `{secmaster}`")
+            ensure_secmaster(secmaster)
+            status.update(label="Sample data ready", state="complete", expanded=False)
+    _mark_interrupted(str(paths.runs_db_path().resolve()))
+    get_registered_strategies()  # discovers user strategies, collecting import errors
+    for error in strategy_discovery_errors():
+        st.error(str(error), icon=":material/error:")
+        with st.expander("Traceback"):
+            st.code(error.traceback, language="text")
+
+
+def _needs_sample(secmaster: Path) -> bool:
+    if not secmaster.is_file():
+        return True
+    try:
+        return list_instruments(secmaster).empty
+    except SecmasterError:
+        return True
+
+
+@st.cache_resource(show_spinner=False)
+def _mark_interrupted(runs_db: str) -> int:
+    """Once per process and runs database: runs left ``running`` by a dead process."""
+    conn = connect_runs_db(runs_db)
+    try:
+        return mark_interrupted_runs(conn)
+    finally:
+        conn.close()
+
+
+# -- links -----------------------------------------------------------------------------------
+
+def page_link(page: str, label: str, *, query_params: dict[str, str] | None = None,
+              icon: str | None = None) -> None:
+    """``st.page_link``; a plain link when the page is unknown (a page run on its own)."""
+    try:
+        st.page_link(page, label=label, query_params=query_params, icon=icon)
+    except StreamlitPageNotFoundError:
+        query = "&".join(f"{k}={v}" for k, v in (query_params or {}).items())
+        st.markdown(f"[{label}](/{Path(page).stem}{'?' + query if query else ''})")
+
+
+def switch_page(page: str, *, query_params: dict[str, str] | None = None) -> None:
+    """``st.switch_page``; when the page is unknown (a page run on its own) a link instead."""
+    try:
+        st.switch_page(page, query_params=query_params)
+    except StreamlitPageNotFoundError:
+        page_link(page, f"Open {Path(page).stem} page", query_params=query_params)
+
+
+def run_link(run_id: str, label: str | None = None) -> None:
+    page_link(RUN_PAGE, label or f"Open run {run_id}", query_params={"run": run_id},
+              icon=":material/monitoring:")
+
+
+# -- data listings ---------------------------------------------------------------------------
+
+def instruments() -> pd.DataFrame:
+    """What the secmaster holds, one row per symbol, source and bar period."""
+    return list_instruments(paths.secmaster_path())
+
+
+def utc_date(ns: int) -> dt.date:
+    return pd.Timestamp(int(ns), unit="ns", tz="UTC").date()
+
+
+def humanize(name: str) -> str:
+    """``fast_period`` -> ``Fast period``: a parameter or column name as a label."""
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+# -- Home ------------------------------------------------------------------------------------
+
+def home_page() -> None:
+    """What the app is, how to add a strategy, what data there is, the latest runs."""
+    from tradecore import analytics
+
+    page_setup()
+    st.title("tradecore")
+    st.markdown(
+        "An event-driven backtesting engine. Pick a strategy and its parameters, replay bars "
+        "from the security master through a simulated broker, and study every recorded event: "
+        "equity, drawdowns, trades and orders. Compare runs side by side or sweep a parameter grid."
+    )
+    cols = st.columns(4)
+    with cols[0]:
+        page_link(BACKTEST_PAGE, "New backtest", icon=":material/play_arrow:")
+    with cols[1]:
+        page_link(RUNS_PAGE, "All runs", icon=":material/table_rows:")
+    with cols[2]:
+        page_link(SWEEP_PAGE, "Parameter sweep", icon=":material/grid_on:")
+    with cols[3]:
+        page_link(DATA_PAGE, "Data", icon=":material/database:")
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader("Recent runs")
+        runs = analytics.list_runs()
+        if runs.empty:
+            st.info("No runs yet. Start one on the Backtest page.")
+        else:
+            recent = runs.sort_values("run_id", ascending=False).head(8)
+            for row in recent.itertuples(index=False):
+                text = f"{row.run_id} · {row.status}"
+                value = getattr(row, "total_return_pct", None)
+                if isinstance(value, float) and value == value:
+                    text += f" · {value:+.2f}%"
+                run_link(row.run_id, text)
+            st.caption(f"{len(runs)} runs recorded in `{paths.runs_db_path()}`")
+    with right:
+        st.subheader("Data")
+        held = instruments()
+        if held.empty:
+            st.warning("The security master holds no bars.")
+        else:
+            m1, m2 = st.columns(2)
+            m1.metric("Symbols", held["symbol"].nunique())
+            m2.metric("Bars", f"{int(held['bar_count'].sum()):,}")
+            periods = ", ".join(sorted(held["bar_period"].unique()))
+            first, last = utc_date(held["first_ts_ns"].min()), utc_date(held["last_ts_ns"].max())
+            st.caption(f"Periods: {periods} · {first} → {last} · `{paths.secmaster_path()}`")
+
+    st.subheader("Add a strategy")
+    st.markdown(
+        "Subclass `StrategyBase` in a `.py` file in a `strategies/` folder next to where you "
+        "start the dashboard (or name a module in `TRADECORE_STRATEGIES`). It appears in the "
+        "Backtest dropdown on the next rerun, with a widget per `ParamSpec`; an import error "
+        "shows at the top of every page."
+    )
+    st.code(STRATEGY_EXAMPLE, language="python")
+
+
+def sentence(text: str) -> str:
+    """First letter upper case, the rest untouched (``str.capitalize`` lowers symbols)."""
+    return text[:1].upper() + text[1:]
+
+
+def display_value(value: Any) -> str:
+    return getattr(value, "name", None) or str(value)
+
+
+# -- the runs table --------------------------------------------------------------------------
+
+#: Headline metrics shown in run tables, in order, when ``list_runs`` provides them.
+HEADLINE_METRICS = ("total_return_pct", "sharpe", "max_drawdown_pct", "trades",
+                    "win_rate_pct", "cagr_pct", "profit_factor")
+
+RUN_SORTS: dict[str, tuple[str, bool]] = {
+    "Newest first": ("run_id", False),
+    "Oldest first": ("run_id", True),
+    "Best return": ("total_return_pct", False),
+    "Best Sharpe": ("sharpe", False),
+    "Smallest drawdown": ("max_drawdown_pct", False),
+    "Most trades": ("trades", False),
+}
+
+
+def parameters_of(params: Any) -> dict[str, Any]:
+    """A run's parameter values from ``list_runs``' ``params`` (a dict or its JSON)."""
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except ValueError:
+            return {}
+    return dict(params) if isinstance(params, dict) else {}
+
+
+def parameters_text(params: Any) -> str:
+    """``{"fast_period": 10, ...}`` (or its JSON) as ``fast_period=10, ...``."""
+    values = parameters_of(params)
+    if not values and isinstance(params, str):
+        return params
+    return ", ".join(f"{k}={display_value(v)}" for k, v in values.items() if k != "bar_period")
+
+
+def symbols_text(symbols: Any) -> str:
+    if isinstance(symbols, str):
+        return symbols
+    if symbols is None or (isinstance(symbols, float) and symbols != symbols):
+        return ""
+    return ", ".join(str(s) for s in symbols)
+
+
+def filter_runs(runs: pd.DataFrame, *, statuses: list[str] | None = None,
+                strategies: list[str] | None = None, text: str = "",
+                sort: str = "Newest first") -> pd.DataFrame:
+    """The runs matching every filter (text: any of id, strategy, symbols, parameters)."""
+    view = runs
+    if statuses:
+        view = view[view["status"].isin(statuses)]
+    if strategies:
+        view = view[view["strategy"].isin(strategies)]
+    needle = text.strip().lower()
+    if needle:
+        haystack = (view["run_id"].astype(str) + " " + view["strategy"].astype(str) + " "
+                    + view["symbols"].map(symbols_text) + " "
+                    + view["params"].map(parameters_text))
+        view = view[haystack.str.lower().str.contains(needle, regex=False)]
+    column, ascending = RUN_SORTS.get(sort, RUN_SORTS["Newest first"])
+    if column in view.columns:
+        # drawdowns may be signed either way: the smallest is the one nearest zero
+        key = (lambda s: s.abs()) if column == "max_drawdown_pct" else None
+        view = view.sort_values(column, ascending=ascending if key is None else True,
+                                key=key, na_position="last", kind="stable")
+    return view.reset_index(drop=True)
+
+
+def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The columns a person reads: id, status, strategy, symbols, period, parameters, metrics."""
+    table = pd.DataFrame({
+        "run_id": runs["run_id"],
+        "status": runs["status"],
+        "strategy": runs["strategy"],
+        "symbols": runs["symbols"].map(symbols_text),
+        "bar_period": runs["bar_period"],
+        "parameters": runs["params"].map(parameters_text),
+    })
+    for metric in HEADLINE_METRICS:
+        if metric in runs.columns:
+            table[metric] = pd.to_numeric(runs[metric], errors="coerce")
+    return table
+
+
+# -- charts small enough to live here ----------------------------------------------------------
+
+def price_preview_chart(bars: pd.DataFrame, *, height: int = 320) -> alt.VConcatChart:
+    """Candlesticks over volume for a handful of bars (``preview_bars`` output)."""
+    frame = bars.reset_index().rename(columns={"ts_event": "time"})
+    frame["time"] = frame["time"].dt.tz_localize(None)
+    up = alt.value("#26a69a")
+    down = alt.value("#ef5350")
+    color = alt.condition("datum.open <= datum.close", up, down)
+    base = alt.Chart(frame).encode(x=alt.X("time:T", title=None))
+    wick = base.mark_rule().encode(
+        y=alt.Y("low:Q", title="Price", scale=alt.Scale(zero=False)), y2="high:Q", color=color)
+    body = base.mark_bar().encode(y="open:Q", y2="close:Q", color=color,
+                                  tooltip=["time:T", "open:Q", "high:Q", "low:Q", "close:Q",
+                                           "volume:Q"])
+    volume = base.mark_bar(opacity=0.6).encode(y=alt.Y("volume:Q", title="Volume"), color=color)
+    return alt.vconcat(
+        alt.layer(wick, body).properties(height=height, width=900),
+        volume.properties(height=90, width=900),
+        spacing=4,
+    )
+
+
+def sweep_results(runs: pd.DataFrame, sweep_id: str, axes: list[str]) -> pd.DataFrame:
+    """The runs of one sweep with a column per swept parameter (from their ``params``)."""
+    if "sweep_id" not in runs.columns:
+        return runs.iloc[0:0]
+    rows = runs[runs["sweep_id"] == sweep_id].reset_index(drop=True)
+    values = rows["params"].map(parameters_of)
+    for axis in axes:
+        rows[axis] = values.map(lambda v, a=axis: display_value(v.get(a)) if a in v else None)
+    return rows
+
+
+def sweep_heatmap(results: pd.DataFrame, x: str, y: str | None, metric: str,
+                  metric_label: str) -> alt.LayerChart:
+    """One cell per run: swept values on the axes, ``metric`` as colour and label; clicking a
+    cell selects its run (selection parameter ``cell``, field ``run_id``)."""
+    frame = results[["run_id", x, *([y] if y else []), metric]].copy()
+    frame[metric] = pd.to_numeric(frame[metric], errors="coerce")
+    frame["label"] = frame[metric].map(lambda v: "–" if v != v else f"{v:,.2f}")
+    if y is None:
+        y = "_row"
+        frame[y] = metric_label
+    cell = alt.selection_point(name="cell", fields=["run_id"], on="click", empty=False)
+    sort_x = _axis_order(frame[x])
+    sort_y = list(reversed(_axis_order(frame[y])))
+    base = alt.Chart(frame).encode(
+        x=alt.X(f"{x}:O", title=humanize(x), sort=sort_x),
+        y=alt.Y(f"{y}:O", title=None if y == "_row" else humanize(y), sort=sort_y),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(f"{metric}:Q", title=metric_label,
+                        scale=alt.Scale(scheme="redyellowgreen", domainMid=0)
+                        if frame[metric].min() < 0 < frame[metric].max()
+                        else alt.Scale(scheme="viridis")),
+        opacity=alt.condition(cell, alt.value(1.0), alt.value(0.85)),
+        strokeWidth=alt.condition(cell, alt.value(3), alt.value(1)),
+        tooltip=["run_id:N", f"{x}:O", *([] if y == "_row" else [f"{y}:O"]),
+                 alt.Tooltip(f"{metric}:Q", title=metric_label, format=",.2f")],
+    ).add_params(cell)
+    text = base.mark_text(fontSize=11).encode(text="label:N", color=alt.value("#1b2430"))
+    height = 60 if y == "_row" else max(160, 36 * frame[y].nunique())
+    return alt.layer(rect, text).properties(height=height, width=max(300, 64 * frame[x].nunique()))
+
+
+def _axis_order(values: pd.Series) -> list[str]:
+    """Axis labels in numeric order when they are numbers, else as text."""
+    unique = list(dict.fromkeys(values.astype(str)))
+    try:
+        return sorted(unique, key=float)
+    except ValueError:
+        return sorted(unique)
