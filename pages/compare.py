@@ -110,7 +110,7 @@ db = run_data.runs_db()
 runs = load("list of runs", lambda: run_data.run_list(db))
 if runs is None:
     st.stop()
-all_ids = runs["run_id"].astype(str).tolist()[::-1] if not runs.empty else []
+all_ids = runs["run_id"].astype(str).tolist() if not runs.empty else []
 requested = requested_runs()
 missing = [r for r in requested if r not in all_ids]
 if missing:

@@ -75,7 +75,7 @@ def reset_zoom() -> None:
 
 def pick_run(runs: pd.DataFrame, requested: str | None) -> None:
     """The sidebar's run selector, kept in step with ``?run=``."""
-    ids = runs["run_id"].astype(str).tolist()[::-1] if not runs.empty else []
+    ids = runs["run_id"].astype(str).tolist() if not runs.empty else []
     if requested and requested not in ids:
         ids = [requested, *ids]
     if not ids:

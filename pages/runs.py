@@ -13,8 +13,11 @@ st.title("Runs")
 flash = st.session_state.pop("runs.flash", None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
+flash_error = st.session_state.pop("runs.flash_error", None)
+if flash_error:
+    st.error(flash_error, icon=":material/error:")
 
-runs = analytics.list_runs()
+runs = common.list_runs_with_statistics()
 if runs.empty:
     st.info("No runs recorded yet.")
     common.page_link(common.BACKTEST_PAGE, "Start a backtest", icon=":material/play_arrow:")
@@ -43,6 +46,7 @@ event = st.dataframe(
         "symbols": st.column_config.TextColumn("Symbols"),
         "bar_period": st.column_config.TextColumn("Period"),
         "parameters": st.column_config.TextColumn("Parameters", width="medium"),
+        "started": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
         "total_return_pct": st.column_config.NumberColumn("Return", format="%.2f%%"),
         "sharpe": st.column_config.NumberColumn("Sharpe", format="%.2f"),
         "max_drawdown_pct": st.column_config.NumberColumn("Max DD", format="%.2f%%"),
@@ -50,6 +54,7 @@ event = st.dataframe(
         "win_rate_pct": st.column_config.NumberColumn("Win rate", format="%.1f%%"),
         "cagr_pct": st.column_config.NumberColumn("CAGR", format="%.2f%%"),
         "profit_factor": st.column_config.NumberColumn("Profit factor", format="%.2f"),
+        "equity_final": st.column_config.NumberColumn("Final equity", format="dollar"),
     },
 )
 rows = [row for row in event.selection.rows if row < len(view)]
@@ -79,10 +84,14 @@ if pending:
         st.code("\n".join(pending), language="text")
         c1, c2, _ = st.columns([1, 1, 4])
         if c1.button("Yes, delete", type="primary", key="runs.confirm_delete", width="stretch"):
-            deleted = analytics.delete_runs(pending)
             st.session_state.pop(PENDING_DELETE, None)
-            st.session_state.pop("runs.table", None)
-            st.session_state["runs.flash"] = f"Deleted {deleted} run(s)."
+            try:
+                deleted = analytics.delete_runs(pending)
+            except ValueError as error:  # a run still recording
+                st.session_state["runs.flash_error"] = str(error)
+            else:
+                st.session_state.pop("runs.table", None)
+                st.session_state["runs.flash"] = f"Deleted {deleted} run(s)."
             st.rerun()
         if c2.button("Keep them", key="runs.cancel_delete", width="stretch"):
             st.session_state.pop(PENDING_DELETE, None)

@@ -94,9 +94,8 @@ with result_col:
                  icon=":material/error:")
 
     runs = analytics.list_runs()
-    sweeps = (runs.dropna(subset=["sweep_id"]).groupby("sweep_id")["run_id"].count()
-              if "sweep_id" in runs.columns else None)
-    if sweeps is None or sweeps.empty:
+    sweeps = runs.dropna(subset=["sweep_id"]).groupby("sweep_id")["run_id"].count()
+    if sweeps.empty:
         st.info("No sweeps yet. Choose parameters on the left and run one.")
         st.stop()
     ids = sorted(sweeps.index, reverse=True)
@@ -104,11 +103,10 @@ with result_col:
     sweep_id = st.selectbox("Sweep", ids, index=ids.index(shown) if shown in ids else 0,
                             format_func=lambda s: f"{s} ({sweeps[s]} runs)", key="sweep.pick")
     sweep_runs = runs[runs["sweep_id"] == sweep_id]
-    varying = [k for k in dict.fromkeys(k for p in sweep_runs["params"].map(common.parameters_of)
-                                        for k in p)
-               if sweep_runs["params"].map(lambda p, k=k: str(common.parameters_of(p).get(k)))
-               .nunique() > 1]
-    results = common.sweep_results(runs, sweep_id, varying)
+    if (sweep_runs["status"].isin(common.FINISHED)
+            & sweep_runs["total_return_pct"].isna()).any():
+        runs = common.list_runs_with_statistics()
+    results, varying = common.sweep_results(runs, sweep_id)
     metrics = [m for m in common.HEADLINE_METRICS if m in results.columns]
     m1, m2 = st.columns(2)
     metric = m1.selectbox("Metric", metrics, format_func=stat_label, key="sweep.metric")

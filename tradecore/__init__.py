@@ -30,7 +30,23 @@ _EXPORTS = {
     "get_registered_strategies": "tradecore.strategies",
 }
 
-__all__ = sorted([*_EXPORTS, "events", "models"])
+__all__ = [
+    "BrokerBase",
+    "DatafeedBase",
+    "EventBus",
+    "IndicatorBase",
+    "Orchestrator",
+    "ParamSpec",
+    "RunRecorder",
+    "SimulatedBroker",
+    "SimulatedDatafeed",
+    "StrategyBase",
+    "Subscriber",
+    "events",
+    "get_registered_indicators",
+    "get_registered_strategies",
+    "models",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -168,12 +168,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_progress(orchestrator, stop: threading.Event) -> None:
+    """Draw a bar on stderr while the run goes; end with it full, or erase it on failure."""
     width = 30
     started = time.monotonic()
     while not stop.wait(0.2):
         _draw(orchestrator.progress, started, width)
-    _draw(orchestrator.progress, started, width)
-    print(file=sys.stderr)
+    if orchestrator.status is not None and orchestrator.status.value == "completed":
+        _draw(1.0, started, width)
+        print(file=sys.stderr)
+    else:
+        print("\r" + " " * (width + 20) + "\r", end="", file=sys.stderr, flush=True)
 
 
 def _draw(fraction: float, started: float, width: int) -> None:
@@ -254,8 +258,9 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
 def _cmd_import_dbn(args: argparse.Namespace) -> int:
     from tradecore.secmaster import import_dbn
 
-    summary = import_dbn(paths.secmaster_path(), args.file, symbol=args.symbol)
-    print(f"imported {summary.rows} bars into {paths.secmaster_path()}")
+    summaries = import_dbn(paths.secmaster_path(), args.file, symbol=args.symbol)
+    for summary in summaries:
+        print(f"imported {summary.rows} {summary.bar_period.name} bars of {summary.symbol}")
     return 0
 
 

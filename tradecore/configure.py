@@ -17,7 +17,6 @@ from tradecore.models import BarPeriod
 from tradecore.orchestrator import Orchestrator
 from tradecore.strategies import ParameterError, StrategyBase, get_registered_strategies
 
-
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 

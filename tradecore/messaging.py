@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from threading import get_ident
 from collections.abc import Callable
+from threading import get_ident
 from typing import ClassVar
 
 from tradecore.events import Event

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from tradecore.analytics import bars as bars_module
-from tradecore.analytics import equity, orders, trades
+from tradecore.analytics import equity, orders, price_bars, trades
 from tradecore.analytics.connection import query_arrow, sql_identifier
 from tradecore.analytics.store import RawRun
 
@@ -25,7 +24,7 @@ def _fills(raw: RawRun) -> pa.Table:
 
 def _symbols(assembled_bars: pa.Table) -> pa.Table:
     """Per symbol: bar count, first/last time and close, and the first bar after warm-up."""
-    indicators = bars_module.indicator_columns(assembled_bars)
+    indicators = price_bars.indicator_columns(assembled_bars)
     # The warm-up ends at the first bar where every indicator that ever has a value for the
     # symbol has one (backtesting.py: the latest first-valid index over the indicators).
     firsts = [f"min(ts_event_ns) FILTER (WHERE {sql_identifier(c)} IS NOT NULL)"
@@ -50,7 +49,7 @@ def _symbols(assembled_bars: pa.Table) -> pa.Table:
 def derived_table(name: str, raw: RawRun) -> pa.Table:
     """Derived table ``name`` (see ``store.NEEDS``) of ``raw``."""
     if name == "bars":
-        return raw.memo("bars", lambda: bars_module.assemble(raw.table("bars"),
+        return raw.memo("bars", lambda: price_bars.assemble(raw.table("bars"),
                                                              raw.table("bars_processed")))
     if name == "fills":
         return raw.memo("fills", lambda: _fills(raw))

@@ -2,7 +2,7 @@
 
 Every function takes ``(run_id, db_path=None)``; ``db_path`` defaults to the runs database in
 use. A finished run is read from its Parquet cache (built on first access); a running run is
-read live. See ``store`` for how, and ``statistics`` for the definitions.
+read live. See ``store`` for how, and ``metrics`` for the definitions.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from tradecore.analytics import bars as bars_module
-from tradecore.analytics import statistics as stats_module
-from tradecore.analytics import store
+from tradecore.analytics import metrics as stats_module
+from tradecore.analytics import price_bars, store
 from tradecore.analytics.connection import query_df
 from tradecore.analytics.equity import COLUMNS as EQUITY_COLUMNS
 
@@ -51,8 +50,8 @@ def bars(run_id: str, db_path: PathLike = None, max_points: int = 2000,
     source = store.open_run(run_id, db_path, "bars")
     tables = source.tables("bars")
     columns = query_df(f"SELECT * FROM {source.sql('bars')} LIMIT 0", tables=tables).columns
-    indicators = [c for c in columns if c not in bars_module.BASE_COLUMNS]
-    return bars_module.downsample(source.sql("bars"), tables, indicators, max_points=max_points,
+    indicators = [c for c in columns if c not in price_bars.BASE_COLUMNS]
+    return price_bars.downsample(source.sql("bars"), tables, indicators, max_points=max_points,
                                   symbol=symbol, start_ns=start_ns, end_ns=end_ns)
 
 
@@ -113,7 +112,7 @@ def _risk_free_rate(config: dict) -> float:
 
 def statistics(run_id: str, db_path: PathLike = None, *,
                risk_free_rate: float | None = None) -> dict[str, Any]:
-    """Every statistic of ``tradecore.analytics.statistics.STATISTICS`` for the run, with its
+    """Every statistic of ``tradecore.analytics.metrics.STATISTICS`` for the run, with its
     convention (``periods_per_year, risk_free_rate, resample_rule, definitions_version``).
 
     A finished run's statistics are computed once and kept in runs.db (``run_statistics``),

@@ -10,7 +10,7 @@ import pandas as pd
 
 from tradecore.analytics import store
 from tradecore.analytics.connection import attach, query_df
-from tradecore.analytics.statistics import DEFINITIONS_VERSION
+from tradecore.analytics.metrics import DEFINITIONS_VERSION
 
 PathLike = str | os.PathLike | None
 
@@ -79,16 +79,11 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
     stats_join = (f" LEFT JOIN {alias}.run_statistics AS s"
                   f" ON s.run_id = r.run_id AND s.run_ts_start = r.ts_start")
     stats_columns = ", s.stats, s.definitions_version" if with_stats else ""
-    try:
-        frame = query_df(
-            f"SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
-            f" r.sweep_id{stats_columns} FROM {alias}.runs AS r"
-            f"{stats_join if with_stats else ''} ORDER BY r.ts_start DESC, r.run_id"
-        )
-    except Exception as error:  # noqa: BLE001 - a read-only db without the stats table
-        if not with_stats:
-            raise
-        raise store.RunsDatabaseNotFoundError(f"cannot read runs from {db}: {error}") from error
+    frame = query_df(
+        f"SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
+        f" r.sweep_id{stats_columns} FROM {alias}.runs AS r"
+        f"{stats_join if with_stats else ''} ORDER BY r.ts_start DESC, r.run_id"
+    )
     rows = [_row(record) for record in frame.to_dict("records")]
     result = pd.DataFrame(rows, columns=list(LIST_COLUMNS))
     for key in HEADLINE:

@@ -481,11 +481,18 @@ CREATE TABLE IF NOT EXISTS run_statistics (
 
 
 def ensure_statistics_table(db: Path) -> bool:
-    """Create ``run_statistics`` if missing; False if runs.db cannot be written."""
+    """Create ``run_statistics`` if missing; False if it is missing and cannot be created."""
+    conn = connect_read_only(db)
+    try:
+        exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                              " AND name = 'run_statistics'").fetchone() is not None
+    finally:
+        conn.close()
+    if exists:
+        return True
     conn = connect_writable(db)
     try:
-        with conn:
-            conn.execute(STATISTICS_TABLE_SQL)
+        conn.execute(STATISTICS_TABLE_SQL)
         return True
     except sqlite3.OperationalError as error:
         log.info("statistics are not cached: %s", error)

@@ -41,10 +41,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tradecore import paths
 from tradecore.secmaster.errors import SecmasterError
 
-DEFAULT_SECMASTER_PATH = Path("data") / "secmaster.db"
-SECMASTER_ENV_VAR = "TRADECORE_SECMASTER"
 SCHEMA_VERSION = 1
 
 # Connections wait this long for another writer (a parallel import) before failing.
@@ -58,7 +57,7 @@ def default_secmaster_path() -> Path:
 
     Read at call time, so tests and the CLI can change the variable after import.
     """
-    return Path(os.environ.get(SECMASTER_ENV_VAR) or DEFAULT_SECMASTER_PATH)
+    return paths.secmaster_path()
 
 
 def resolve_path(db_path: PathLike | None) -> Path:

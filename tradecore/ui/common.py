@@ -11,7 +11,6 @@ Design Decision: start-up runs in the navigation frame *and* in each page
 from __future__ import annotations
 
 import datetime as dt
-import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -155,8 +154,6 @@ def humanize(name: str) -> str:
 
 def home_page() -> None:
     """What the app is, how to add a strategy, what data there is, the latest runs."""
-    from tradecore import analytics
-
     page_setup()
     st.title("tradecore")
     st.markdown(
@@ -177,16 +174,14 @@ def home_page() -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.subheader("Recent runs")
-        runs = analytics.list_runs()
+        runs = list_runs_with_statistics(limit=8)
         if runs.empty:
             st.info("No runs yet. Start one on the Backtest page.")
         else:
-            recent = runs.sort_values("run_id", ascending=False).head(8)
-            for row in recent.itertuples(index=False):
+            for row in runs.head(8).itertuples(index=False):
                 text = f"{row.run_id} · {row.status}"
-                value = getattr(row, "total_return_pct", None)
-                if isinstance(value, float) and value == value:
-                    text += f" · {value:+.2f}%"
+                if row.total_return_pct == row.total_return_pct:  # not NaN
+                    text += f" · {row.total_return_pct:+.2f}%"
                 run_link(row.run_id, text)
             st.caption(f"{len(runs)} runs recorded in `{paths.runs_db_path()}`")
     with right:
@@ -223,44 +218,43 @@ def display_value(value: Any) -> str:
 
 # -- the runs table --------------------------------------------------------------------------
 
-#: Headline metrics shown in run tables, in order, when ``list_runs`` provides them.
+#: Headline metrics shown in run tables, in order (``analytics.list_runs`` columns).
 HEADLINE_METRICS = ("total_return_pct", "sharpe", "max_drawdown_pct", "trades",
-                    "win_rate_pct", "cagr_pct", "profit_factor")
+                    "win_rate_pct", "cagr_pct", "profit_factor", "equity_final")
 
 RUN_SORTS: dict[str, tuple[str, bool]] = {
-    "Newest first": ("run_id", False),
-    "Oldest first": ("run_id", True),
+    "Newest first": ("ts_start", False),
+    "Oldest first": ("ts_start", True),
     "Best return": ("total_return_pct", False),
     "Best Sharpe": ("sharpe", False),
     "Smallest drawdown": ("max_drawdown_pct", False),
     "Most trades": ("trades", False),
 }
 
-
-def parameters_of(params: Any) -> dict[str, Any]:
-    """A run's parameter values from ``list_runs``' ``params`` (a dict or its JSON)."""
-    if isinstance(params, str):
-        try:
-            params = json.loads(params)
-        except ValueError:
-            return {}
-    return dict(params) if isinstance(params, dict) else {}
+#: Runs whose statistics can be computed (the others have no complete equity to measure).
+FINISHED = ("completed", "cancelled")
 
 
-def parameters_text(params: Any) -> str:
-    """``{"fast_period": 10, ...}`` (or its JSON) as ``fast_period=10, ...``."""
-    values = parameters_of(params)
-    if not values and isinstance(params, str):
-        return params
-    return ", ".join(f"{k}={display_value(v)}" for k, v in values.items() if k != "bar_period")
+def list_runs_with_statistics(limit: int = 100) -> pd.DataFrame:
+    """``analytics.list_runs()`` with the headline metrics filled in for finished runs.
 
+    ``list_runs`` only reads statistics already kept in runs.db; a finished run's are
+    computed (and kept) the first time any page asks, here at most ``limit`` per call.
+    A run whose statistics cannot be computed is reported with ``st.warning``.
+    """
+    from tradecore import analytics
 
-def symbols_text(symbols: Any) -> str:
-    if isinstance(symbols, str):
-        return symbols
-    if symbols is None or (isinstance(symbols, float) and symbols != symbols):
-        return ""
-    return ", ".join(str(s) for s in symbols)
+    runs = analytics.list_runs()
+    missing = runs[runs["status"].isin(FINISHED) & runs["total_return_pct"].isna()]
+    if missing.empty:
+        return runs
+    with st.spinner(f"Computing statistics of {min(len(missing), limit)} run(s)..."):
+        for run_id in missing["run_id"].head(limit):
+            try:
+                analytics.statistics(run_id)
+            except (ValueError, LookupError, OSError) as error:
+                st.warning(f"No statistics for {run_id}: {error}")
+    return analytics.list_runs()
 
 
 def filter_runs(runs: pd.DataFrame, *, statuses: list[str] | None = None,
@@ -274,33 +268,48 @@ def filter_runs(runs: pd.DataFrame, *, statuses: list[str] | None = None,
         view = view[view["strategy"].isin(strategies)]
     needle = text.strip().lower()
     if needle:
-        haystack = (view["run_id"].astype(str) + " " + view["strategy"].astype(str) + " "
-                    + view["symbols"].map(symbols_text) + " "
-                    + view["params"].map(parameters_text))
-        view = view[haystack.str.lower().str.contains(needle, regex=False)]
+        haystack = view[["run_id", "strategy", "symbols", "parameters"]].fillna("").astype(str)
+        haystack = haystack.apply(" ".join, axis=1).str.lower()
+        view = view[haystack.str.contains(needle, regex=False)]
     column, ascending = RUN_SORTS.get(sort, RUN_SORTS["Newest first"])
     if column in view.columns:
         # drawdowns may be signed either way: the smallest is the one nearest zero
         key = (lambda s: s.abs()) if column == "max_drawdown_pct" else None
-        view = view.sort_values(column, ascending=ascending if key is None else True,
+        view = view.sort_values([column, "run_id"], ascending=ascending if key is None else True,
                                 key=key, na_position="last", kind="stable")
     return view.reset_index(drop=True)
 
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     """The columns a person reads: id, status, strategy, symbols, period, parameters, metrics."""
-    table = pd.DataFrame({
-        "run_id": runs["run_id"],
-        "status": runs["status"],
-        "strategy": runs["strategy"],
-        "symbols": runs["symbols"].map(symbols_text),
-        "bar_period": runs["bar_period"],
-        "parameters": runs["params"].map(parameters_text),
-    })
-    for metric in HEADLINE_METRICS:
-        if metric in runs.columns:
-            table[metric] = pd.to_numeric(runs[metric], errors="coerce")
-    return table
+    columns = ["run_id", "status", "strategy", "symbols", "bar_period", "parameters",
+               "started", *(m for m in HEADLINE_METRICS if m in runs.columns)]
+    return runs[columns].reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=5_000)
+def _run_parameters(runs_db: str, run_id: str) -> dict[str, Any]:
+    """A run's parameter values (its configuration never changes once recorded)."""
+    from tradecore import analytics
+
+    config = analytics.run_config(run_id, runs_db)
+    values: dict[str, Any] = {}
+    for strategy in config.get("strategies") or []:
+        values.update(strategy.get("parameters") or {})
+    return values
+
+
+def sweep_results(runs: pd.DataFrame, sweep_id: str) -> tuple[pd.DataFrame, list[str]]:
+    """The runs of one sweep with a text column per parameter that varies across them, and
+    the names of those parameters (in the strategy's order)."""
+    rows = runs[runs["sweep_id"] == sweep_id].reset_index(drop=True)
+    runs_db = str(paths.runs_db_path())
+    values = [_run_parameters(runs_db, run_id) for run_id in rows["run_id"]]
+    names = list(dict.fromkeys(k for v in values for k in v))
+    varying = [k for k in names if len({display_value(v.get(k)) for v in values}) > 1]
+    for name in varying:
+        rows[name] = [display_value(v.get(name)) for v in values]
+    return rows, varying
 
 
 # -- charts small enough to live here ----------------------------------------------------------
@@ -324,17 +333,6 @@ def price_preview_chart(bars: pd.DataFrame, *, height: int = 320) -> alt.VConcat
         volume.properties(height=90, width=900),
         spacing=4,
     )
-
-
-def sweep_results(runs: pd.DataFrame, sweep_id: str, axes: list[str]) -> pd.DataFrame:
-    """The runs of one sweep with a column per swept parameter (from their ``params``)."""
-    if "sweep_id" not in runs.columns:
-        return runs.iloc[0:0]
-    rows = runs[runs["sweep_id"] == sweep_id].reset_index(drop=True)
-    values = rows["params"].map(parameters_of)
-    for axis in axes:
-        rows[axis] = values.map(lambda v, a=axis: display_value(v.get(a)) if a in v else None)
-    return rows
 
 
 def sweep_heatmap(results: pd.DataFrame, x: str, y: str | None, metric: str,

@@ -319,6 +319,7 @@ def readable_times(frame: pd.DataFrame, *, drop: Iterable[str] = ("run_id", "ts_
         elif column.endswith("_ns"):
             name = "time" if column == "ts_event_ns" else column.removesuffix("_ns") \
                 .removesuffix("_ts")
+            name = {"fill": "last_fill"}.get(name, name)
             twin = f"{name}_time"
             if twin in out.columns:
                 out = out.drop(columns=[twin])

@@ -42,7 +42,8 @@ def runs_db() -> str:
 
 @st.cache_data(ttl=LIVE_SLOT_SECONDS, max_entries=16, show_spinner=False)
 def run_list(db: str) -> pd.DataFrame:
-    """``analytics.list_runs`` (refreshed every couple of seconds: runs come and go)."""
+    """``analytics.list_runs``, newest first (refreshed every couple of seconds: runs come
+    and go)."""
     if not _db_exists(db):
         return pd.DataFrame(columns=["run_id", "status"])
     return analytics.list_runs(db_path=db)
@@ -141,9 +142,11 @@ def _equity_full(run_id: str, db: str, token: Hashable) -> pd.DataFrame:
 @st.cache_data(max_entries=_SMALL, show_spinner=False)
 def equity(run_id: str, db: str, token: Hashable, *, start_ns: int | None = None,
            end_ns: int | None = None, max_points: int = charts.MAX_POINTS) -> pd.DataFrame:
-    """The equity curve (of a window), down-sampled to ``max_points`` rows keeping each
-    bucket's deepest drawdown. Small results are cached per window; the full curve of a few
-    runs is cached once underneath."""
+    """The equity curve, at most ``max_points`` rows: the whole run down-sampled in SQL, or a
+    window of it cut from the full curve (cached once for a few runs) and down-sampled here,
+    each bucket keeping its deepest drawdown."""
+    if start_ns is None and end_ns is None:
+        return analytics.equity_curve(run_id, db_path=db, max_points=max_points)
     curve = _equity_full(run_id, db, token)
     if start_ns is not None:
         curve = curve[curve["ts_event_ns"] >= start_ns]

@@ -1,0 +1,87 @@
+"""The command line, as a user types it: exit codes, last-line run ids, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tradecore.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "tradecore", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_sample_run_list_show_delete_through_the_real_entry_point(tmp_path):
+    env_free = ["--secmaster", "s.db", "--runs-db", "r.db"]
+    assert cli("sample", *env_free, cwd=tmp_path).returncode == 0
+    result = cli("run", "SMACrossover", "--symbols", "ACME,GLOBX", "--param", "fast_period=7",
+                 "--start", "2018-01-01", "--end", "2019-12-31", "--commission", "0.01",
+                 *env_free, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    run_id = result.stdout.strip().splitlines()[-1]
+    with sqlite3.connect(tmp_path / "r.db") as conn:
+        status, config = conn.execute("SELECT status, config FROM runs WHERE run_id = ?",
+                                      (run_id,)).fetchone()
+        first, last = conn.execute("SELECT min(ts_event_ns), max(ts_event_ns) FROM bars"
+                                   " WHERE run_id = ?", (run_id,)).fetchone()
+    assert status == "completed"
+    config = json.loads(config)
+    assert config["strategies"][0]["parameters"]["fast_period"] == 7
+    assert config["broker"]["commission_per_unit"] == 0.01
+    assert config["symbols"] == ["ACME", "GLOBX"]
+    assert str(first)[:4] == "1514" and last < 1577836800 * 10**9  # 2018-01-01 .. 2019-12-31
+
+    listing = cli("runs", "list", "--json", *env_free, cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert [r["run_id"] for r in json.loads(listing.stdout)] == [run_id]
+    shown = cli("runs", "show", run_id, *env_free, cwd=tmp_path)
+    assert shown.returncode == 0 and "total_return_pct" in shown.stdout
+
+    refused = cli("runs", "delete", run_id, *env_free, cwd=tmp_path)
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    assert cli("runs", "delete", run_id, "--yes", *env_free, cwd=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "r.db") as conn:
+        assert conn.execute("SELECT count(*) FROM bars").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "SMACrossover", "--symbols", "ACME", "--param", "fast_period=500"],
+     "fast_period must be at most 100"),
+    (["run", "NoSuchStrategy", "--symbols", "ACME"], "unknown strategy 'NoSuchStrategy'"),
+    (["run", "SMACrossover", "--symbols", "NOPE"], "unknown symbol NOPE"),
+    (["run", "SMACrossover", "--symbols", "ACME", "--param", "oops"], "KEY=VALUE"),
+    (["run", "SMACrossover", "--symbols", "ACME", "--start", "2020-13-01"], "not a date"),
+    (["run", "SMACrossover", "--symbols", "ACME", "--cash", "-5"], "initial cash must be"),
+    (["run", "SMACrossover", "--symbols", "ACME", "--period", "fortnight"], "bar_period must be one of"),
+    (["runs", "show", "missing"], "no run 'missing'"),
+])
+def test_errors_are_one_line_and_exit_non_zero(sample_secmaster, capsys, args, message):
+    assert main(args) != 0
+    err = capsys.readouterr().err.replace("\r", "\n").strip()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines == [lines[-1]] and message in lines[-1] and "Traceback" not in err
+
+
+def test_import_csv_reports_row_and_column(tmp_path, isolated_databases, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,open,high,low,close,volume\n"
+                   "2024-01-01,1,2,0.5,1.5,10\n"
+                   "2024-01-02,1,abc,0.5,1.5,10\n")
+    assert main(["import", "csv", str(bad), "--symbol", "XYZ", "--period", "DAY"]) == 1
+    err = capsys.readouterr().err
+    assert "row 2" in err and "high" in err
+    good = tmp_path / "good.csv"
+    good.write_text("Date,Open,High,Low,Close,Volume\n2024-01-01,1,2,0.5,1.5,10\n")
+    assert main(["import", "csv", str(good), "--symbol", "XYZ", "--period", "DAY"]) == 0
+    assert "imported 1 bars of XYZ" in capsys.readouterr().out
