@@ -80,6 +80,7 @@ class RejectionReason(StrEnum):
     ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
     INVALID_EXPIRY = "INVALID_EXPIRY"
+    DUPLICATE_ORDER_ID = "DUPLICATE_ORDER_ID"
 
 
 class RunStatus(StrEnum):

@@ -38,6 +38,10 @@ BATCH_SIZE = 1000
 SCHEMA_VERSION = 1
 
 
+class RecorderError(RuntimeError):
+    """The recording could not be written (disk full, database locked, writer died)."""
+
+
 def _column_type(annotation: str) -> str:
     if annotation.startswith("int"):
         return "INTEGER"
@@ -101,10 +105,16 @@ def connect_runs_db(path: str | Path, *, create: bool = True) -> sqlite3.Connect
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
-    if create:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version not in (0, SCHEMA_VERSION):
+        conn.close()
+        raise RecorderError(f"{path} was written by another version of tradecore (schema "
+                            f"{version}, this one uses {SCHEMA_VERSION}); move it aside")
+    if create and version == 0:
         with conn:
             for statement in schema_statements():
                 conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
     return conn
 
 
@@ -223,10 +233,6 @@ class SQLiteWriter:
                 )
         finally:
             self._conn.close()
-
-
-class RecorderError(RuntimeError):
-    """The recording could not be written (disk full, database locked, writer died)."""
 
 
 class ProcessWriter:

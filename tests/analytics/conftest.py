@@ -74,7 +74,7 @@ class RunBuilder:
         values = tuple((name, math.nan if value is None else float(value))
                        for name, value in (indicators or {}).items())  # NaN in warm-up
         self.bus.publish(BarProcessed(ts, symbol, strategy or self.strategy, BarPeriod.DAY,
-                                      open_, high, low, close, volume, values))
+                                      values))
 
     def flat_bar(self, ts: int, symbol: str, price: float, **kwargs) -> None:
         self.bar(ts, symbol, price, price, price, price, **kwargs)

@@ -35,12 +35,11 @@ def test_backtest_from_the_form_to_the_run_page(page: Page, app_url, e2e_data, s
     choose(page, "Strategy", "Bollinger Breakout")
     expect(page.get_by_text("upper Bollinger band")).to_be_visible()
 
-    slider = page.get_by_test_id("stSlider").filter(has_text="Period").first
-    thumb = slider.get_by_role("slider")
-    expect(thumb).to_have_attribute("aria-valuenow", "20")
+    thumb = page.get_by_role("slider", name="Period", exact=True)
+    expect(thumb).to_have_value("20")
     thumb.focus()
     page.keyboard.press("ArrowRight")
-    expect(thumb).to_have_attribute("aria-valuenow", "21")
+    expect(thumb).to_have_value("21")
     page.wait_for_selector(LOADED)
     page.screenshot(path=screenshots / "backtest.png", full_page=True)
 

@@ -34,7 +34,7 @@ def test_exact_type_routing_not_subclasses():
     log = []
     Log(bus, log, [BarReceived], "a")
     bus.publish(bar(1))
-    bus.publish(BarProcessed(2, "A", "s", BarPeriod.DAY, 1, 1, 1, 1, 1))
+    bus.publish(BarProcessed(2, "A", "s", BarPeriod.DAY))
     assert log == [("a", "BarReceived", 1)]
 
 

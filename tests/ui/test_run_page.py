@@ -98,8 +98,14 @@ def mark_type(view: dict) -> str:
     return mark if isinstance(mark, str) else mark["type"]
 
 
-def data_of(view: dict, datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    return datasets[view["data"]["name"]]
+def data_of(view: dict, datasets: dict[str, pd.DataFrame], *parents: dict) -> pd.DataFrame:
+    """The dataset a view draws: its own, else the nearest parent's (Altair lifts data shared
+    by every view to the top)."""
+    for node in (view, *parents):
+        if "data" in node:
+            return datasets[node["data"]["name"]]
+    (only,) = datasets.values()
+    return only
 
 
 def price_chart(at: AppTest) -> tuple[dict, dict[str, pd.DataFrame]]:

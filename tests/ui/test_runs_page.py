@@ -73,7 +73,11 @@ def test_filters_by_text_and_status(three_runs):
     at.text_input(key="runs.search").input("globx").run()
     assert list(at.dataframe[0].value["symbols"]) == ["GLOBX"]
     at.text_input(key="runs.search").input("").run()
-    at.multiselect(key="runs.status").set_value(["failed"]).run()
+    at.multiselect(key="runs.status").set_value(["completed"]).run()
+    assert len(at.dataframe[0].value) == 3
+    at.text_input(key="runs.search").input("fast_period=8").run()
+    assert len(at.dataframe[0].value) == 1
+    at.text_input(key="runs.search").input("no such run").run()
     assert at.dataframe[0].value.empty
 
 

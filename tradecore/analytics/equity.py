@@ -20,15 +20,25 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 POSITION_EPSILON = 1e-9
 COLUMNS = ("ts_event_ns", "cash", "position_value", "equity", "drawdown")
 
 
 def signed_quantities(fills: pa.Table) -> np.ndarray:
-    side = fills["side"].to_numpy(zero_copy_only=False).astype(str)
+    side = np.asarray(fills["side"].to_pylist(), dtype=object)
     quantity = fills["quantity_filled"].to_numpy(zero_copy_only=False).astype(float)
     return np.where(side == "BUY", quantity, -quantity)
+
+
+def symbol_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a string column and the strings they stand for."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+            encoded.dictionary.to_pylist())
 
 
 def drawdown(equity: np.ndarray) -> np.ndarray:
@@ -41,39 +51,47 @@ def drawdown(equity: np.ndarray) -> np.ndarray:
 
 
 def compute(bars: pa.Table, fills: pa.Table, initial_cash: float) -> pa.Table:
-    """The equity curve of raw ``bars`` (ts_event_ns, symbol, close) and ``fills`` (sorted)."""
+    """The equity curve of raw ``bars`` (ts_event_ns, symbol, close) and ``fills``."""
     bar_ts = bars["ts_event_ns"].to_numpy().astype(np.int64)
-    bar_symbol = bars["symbol"].to_numpy(zero_copy_only=False).astype(object)
-    bar_close = bars["close"].to_numpy(zero_copy_only=False).astype(float)
-    times = np.unique(bar_ts)
+    order = np.argsort(bar_ts, kind="stable")
+    bar_ts = bar_ts[order]
+    bar_code, bar_names = symbol_codes(bars["symbol"])
+    bar_code = bar_code[order]
+    bar_close = bars["close"].to_numpy(zero_copy_only=False).astype(float)[order]
+    if len(bar_ts):
+        times = bar_ts[np.r_[True, bar_ts[1:] != bar_ts[:-1]]]
+    else:
+        times = bar_ts
+
     fill_ts = fills["ts_event_ns"].to_numpy().astype(np.int64)
-    fill_symbol = fills["symbol"].to_numpy(zero_copy_only=False).astype(object)
-    fill_price = fills["fill_price"].to_numpy(zero_copy_only=False).astype(float)
-    fill_commission = fills["commission"].to_numpy(zero_copy_only=False).astype(float)
-    quantity = signed_quantities(fills) if fills.num_rows else np.array([], dtype=float)
+    fill_order = np.lexsort((fills["fill_id"].to_numpy(), fill_ts))
+    fill_ts = fill_ts[fill_order]
+    fill_symbol = np.asarray(fills["symbol"].to_pylist(), dtype=object)[fill_order]
+    fill_price = fills["fill_price"].to_numpy(zero_copy_only=False).astype(float)[fill_order]
+    fill_commission = (fills["commission"].to_numpy(zero_copy_only=False)
+                       .astype(float)[fill_order])
+    quantity = signed_quantities(fills)[fill_order] if fills.num_rows else np.zeros(0)
 
     # Cash after every fill at or before each bar time.
-    fill_order = np.argsort(fill_ts, kind="stable")
-    cash_after = initial_cash - np.cumsum(
-        (quantity * fill_price + fill_commission)[fill_order])
-    upto = np.searchsorted(fill_ts[fill_order], times, side="right")
-    cash = np.where(upto > 0, cash_after[np.maximum(upto - 1, 0)] if len(cash_after) else 0.0,
-                    initial_cash)
+    cash = np.full(len(times), float(initial_cash))
+    if len(fill_ts):
+        cash_after = initial_cash - np.cumsum(quantity * fill_price + fill_commission)
+        upto = np.searchsorted(fill_ts, times, side="right")
+        cash = np.where(upto > 0, cash_after[np.maximum(upto - 1, 0)], cash)
 
     position_value = np.zeros(len(times))
     gross_now = np.zeros(len(times))
     traded = np.zeros(len(times), dtype=bool)
-    for symbol in np.unique(fill_symbol) if len(fill_symbol) else ():
+    code_of = {name: code for code, name in enumerate(bar_names)}
+    for symbol in dict.fromkeys(fill_symbol.tolist()):
         mine = fill_symbol == symbol
         f_ts, f_qty, f_price = fill_ts[mine], quantity[mine], fill_price[mine]
-        order = np.argsort(f_ts, kind="stable")
-        f_ts, f_qty, f_price = f_ts[order], f_qty[order], f_price[order]
         held = np.cumsum(f_qty)
         k = np.searchsorted(f_ts, times, side="right") - 1
         position = np.where(k >= 0, held[np.maximum(k, 0)], 0.0)
         position[np.abs(position) < POSITION_EPSILON] = 0.0
         # Marks: this symbol's closes and fill prices in time order, the close last at a tie.
-        b_mine = bar_symbol == symbol
+        b_mine = bar_code == code_of.get(symbol, -1)
         mark_ts = np.concatenate([f_ts, bar_ts[b_mine]])
         mark_px = np.concatenate([f_price, bar_close[b_mine]])
         tie = np.concatenate([np.zeros(len(f_ts)), np.ones(int(b_mine.sum()))])
@@ -83,11 +101,11 @@ def compute(bars: pa.Table, fills: pa.Table, initial_cash: float) -> pa.Table:
         mark = np.where(m >= 0, mark_px[np.maximum(m, 0)], 0.0)
         position_value += position * mark
         gross_now += np.abs(position)
-        traded[np.searchsorted(times, f_ts, side="left").clip(max=len(times) - 1)
-               if len(times) else []] = True
+        if len(times):
+            traded[np.searchsorted(times, f_ts, side="left").clip(max=len(times) - 1)] = True
 
     equity = cash + position_value
-    held_before = np.r_[False, gross_now[:-1] > 0] if len(times) else np.array([], dtype=bool)
+    held_before = np.r_[False, gross_now[:-1] > 0] if len(times) else np.zeros(0, dtype=bool)
     exposed = (gross_now > 0) | held_before | traded
     return pa.table({
         "ts_event_ns": pa.array(times, pa.int64()),

@@ -20,10 +20,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tradecore.analytics.connection import query_arrow, query_df, sql_identifier, sql_string
+from tradecore.analytics.equity import symbol_codes
 
 OHLCV = ("open", "high", "low", "close", "volume")
 BASE_COLUMNS = ("ts_event_ns", "symbol", *OHLCV)
@@ -34,8 +37,33 @@ def indicator_columns(table: pa.Table) -> list[str]:
     return [name for name in table.column_names if name not in BASE_COLUMNS]
 
 
+def _keys(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        return []
+    return list(value) if isinstance(value, dict) else []
+
+
 def _indicator_names(processed: pa.Table) -> dict[str, list[str]]:
-    """{strategy: [indicator names]} in first-seen order, from the JSON objects' keys."""
+    """{strategy: [indicator names]} in first-seen order, from the JSON objects' keys.
+
+    A strategy records the same indicators on every bar, so its first and last rows are read;
+    only if they disagree is every row's key list read.
+    """
+    codes, strategies = symbol_codes(processed["strategy"])
+    texts = processed["indicators"]
+    names: dict[str, list[str]] = {}
+    for code, strategy in enumerate(strategies):
+        rows = np.flatnonzero(codes == code)
+        first, last = _keys(texts[int(rows[0])].as_py()), _keys(texts[int(rows[-1])].as_py())
+        if first != last:
+            return _indicator_names_of_every_row(processed)
+        names[strategy] = first
+    return {strategy: keys for strategy, keys in names.items() if keys}
+
+
+def _indicator_names_of_every_row(processed: pa.Table) -> dict[str, list[str]]:
     rows = query_df(
         "SELECT strategy, json_keys(indicators) AS names, min(rowid) AS first_row"
         " FROM processed WHERE indicators IS NOT NULL AND indicators <> '{}'"
@@ -50,49 +78,75 @@ def _indicator_names(processed: pa.Table) -> dict[str, list[str]]:
     return dict(names)
 
 
+def _aligned(bars: pa.Table, processed: pa.Table) -> bool:
+    """True if row i of ``processed`` is the bar of row i of ``bars`` (one strategy, which
+    processed every bar, recorded in the same order)."""
+    return (bars.num_rows == processed.num_rows
+            and bars["ts_event_ns"].equals(processed["ts_event_ns"])
+            and bars["symbol"].equals(processed["symbol"]))
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    ts = table["ts_event_ns"].to_numpy()
+    if len(ts) < 2:
+        return table
+    if pc.count_distinct(table["symbol"]).as_py() == 1 and bool(np.all(ts[1:] >= ts[:-1])):
+        return table
+    return table.sort_by([("ts_event_ns", "ascending"), ("symbol", "ascending")])
+
+
 def assemble(bars: pa.Table, processed: pa.Table) -> pa.Table:
-    """``bars`` (raw OHLCV rows) joined with one column per indicator, ordered by time, symbol."""
-    base = ", ".join(f"b.{c}" for c in BASE_COLUMNS)
+    """``bars`` (raw OHLCV rows) with one column per indicator, ordered by time and symbol."""
+    base = bars.select(list(BASE_COLUMNS))
     names = _indicator_names(processed) if processed.num_rows else {}
     if not names:
-        return query_arrow(f"SELECT {base} FROM bars AS b ORDER BY b.ts_event_ns, b.symbol",
-                           tables={"bars": bars})
+        return _sorted(base)
     owners: dict[str, list[str]] = defaultdict(list)
     for strategy, keys in names.items():
         for key in keys:
             owners[key].append(strategy)
-    spec = json.dumps({key: "DOUBLE" for key in owners})
+    spec = sql_string(json.dumps({key: "DOUBLE" for key in owners}))
     columns: list[tuple[str, str, str]] = []  # (column, strategy, key)
     for strategy, keys in names.items():
         for key in keys:
             shared = len(owners[key]) > 1 or key in BASE_COLUMNS
             columns.append((f"{strategy}: {key}" if shared else key, strategy, key))
-    single = len(names) == 1
+
+    if len(names) == 1 and _aligned(bars, processed):
+        # The common case: no join, the JSON parsed in row order (DuckDB keeps it).
+        picks = ", ".join(f"j[{sql_string(key)}] AS {sql_identifier(column)}"
+                          for column, _, key in columns)
+        values = query_arrow(
+            f"SELECT {picks} FROM (SELECT json_transform(indicators, {spec}) AS j"
+            f" FROM processed)", tables={"processed": processed.select(["indicators"])})
+        for column in values.column_names:
+            base = base.append_column(column, values[column])
+        return _sorted(base)
+
     picks = ",\n".join(
-        (f"j[{sql_string(key)}]" if single else
-         f"max(CASE WHEN strategy = {sql_string(strategy)} THEN j[{sql_string(key)}] END)")
-        + f" AS {sql_identifier(column)}"
+        f"max(CASE WHEN strategy = {sql_string(strategy)} THEN j[{sql_string(key)}] END)"
+        f" AS {sql_identifier(column)}"
         for column, strategy, key in columns
     )
-    group = "" if single else "GROUP BY ts_event_ns, symbol"
     selected = ", ".join(f"i.{sql_identifier(column)}" for column, _, _ in columns)
+    plain = ", ".join(f"b.{c}" for c in BASE_COLUMNS)
     sql = f"""
         WITH parsed AS (
-            SELECT ts_event_ns, symbol, strategy, json_transform(indicators, {sql_string(spec)}) AS j
+            SELECT ts_event_ns, symbol, strategy, json_transform(indicators, {spec}) AS j
             FROM processed
         ),
         ind AS (
             SELECT ts_event_ns, symbol,
             {picks}
             FROM parsed
-            {group}
+            GROUP BY ts_event_ns, symbol
         )
-        SELECT {base}, {selected}
+        SELECT {plain}, {selected}
         FROM bars AS b
         LEFT JOIN ind AS i ON i.ts_event_ns = b.ts_event_ns AND i.symbol = b.symbol
         ORDER BY b.ts_event_ns, b.symbol
     """
-    return query_arrow(sql, tables={"bars": bars, "processed": processed})
+    return query_arrow(sql, tables={"bars": base, "processed": processed})
 
 
 def downsample(source_sql: str, tables: dict, indicators: list[str], *, max_points: int,

@@ -33,7 +33,7 @@ from collections import deque
 import numpy as np
 import pyarrow as pa
 
-from tradecore.analytics.equity import POSITION_EPSILON, signed_quantities
+from tradecore.analytics.equity import POSITION_EPSILON, signed_quantities, symbol_codes
 
 SCHEMA = pa.schema([
     ("strategy", pa.string()), ("symbol", pa.string()), ("direction", pa.string()),
@@ -113,10 +113,11 @@ def round_trips(fills: pa.Table, bars: pa.Table) -> pa.Table:
 
     # Lots still held: marked to the symbol's last close.
     bar_ts = bars["ts_event_ns"].to_numpy().astype(np.int64)
-    bar_symbol = bars["symbol"].to_numpy(zero_copy_only=False).astype(object)
+    bar_code, names = symbol_codes(bars["symbol"])
+    code_of = {name: code for code, name in enumerate(names)}
     by_symbol = {}
     for symbol in {key[1] for key in lots} | {row[1] for row in rows}:
-        mine = np.nonzero(bar_symbol == symbol)[0]
+        mine = np.flatnonzero(bar_code == code_of.get(symbol, -1))
         mine = mine[np.argsort(bar_ts[mine], kind="stable")]
         by_symbol[symbol] = (
             bar_ts[mine],

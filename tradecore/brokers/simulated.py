@@ -97,7 +97,7 @@ _NEEDS_STOP = (OrderType.STOP, OrderType.STOP_LIMIT)
 _FILLED, _CANCELLED, _EXPIRED, _REJECTED = "filled", "cancelled", "expired", "rejected"
 
 # No member of RejectionReason names a reused order id; the id is "unknown" as a *new* order.
-_DUPLICATE_ORDER_REASON = RejectionReason.UNKNOWN_ORDER
+_DUPLICATE_ORDER_REASON = RejectionReason.DUPLICATE_ORDER_ID
 
 
 def _is_positive_finite(value: object) -> bool:

@@ -23,16 +23,11 @@ class BarProcessed(MarketEvent):
     """A strategy finished with a bar; carries its indicator values so they reach runs.db.
 
     ``indicators`` is a tuple of ``(name, value)`` pairs (NaN during warm-up), a tuple so the
-    event stays immutable.
+    event stays immutable. The bar's prices are not repeated: they are in ``BarReceived``.
     """
 
     __slots__ = ()
     table = "bars_processed"
     strategy: str
     bar_period: BarPeriod
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
     indicators: tuple[tuple[str, float], ...] = ()

@@ -114,7 +114,7 @@ class StrategyBase(Subscriber):
             (OrderExpired, self._closing(self.on_order_expired)),
             (CancellationAccepted, self._closing(self.on_cancellation_accepted)),
             (CancellationRejected, self._own(self.on_cancellation_rejected)),
-            (ModificationAccepted, self._own(self.on_modification_accepted)),
+            (ModificationAccepted, self._own(self._on_modification_accepted)),
             (ModificationRejected, self._own(self.on_modification_rejected)),
         ):
             self._subscribe(event_type, handler)
@@ -223,7 +223,7 @@ class StrategyBase(Subscriber):
 
     def _on_bar_received(self, bar: BarReceived) -> None:
         # Hot path (every bar): unpack the tuple once instead of a property per field.
-        ts, symbol, period, open_, high, low, close, volume, _ = bar
+        ts, symbol, period = bar[0], bar[1], bar[2]
         if symbol not in self._symbol_set:
             return
         self._bar = bar
@@ -232,8 +232,7 @@ class StrategyBase(Subscriber):
                                [update(bar) for update in self._indicator_updates]))
         self.on_bar(bar)
         self._publish(_new_tuple(BarProcessed, (
-            ts, symbol, self.strategy_name, period, open_, high, low, close, volume,
-            indicators, _now_ns())))
+            ts, symbol, self.strategy_name, period, indicators, _now_ns())))
 
     def _on_fill_event(self, fill: FillEvent) -> None:
         order = self._orders.get(fill.associated_order_id)
@@ -263,6 +262,15 @@ class StrategyBase(Subscriber):
             self._average_prices.pop(symbol, None)
         else:
             self._average_prices[symbol] = average
+
+    def _on_modification_accepted(self, event: ModificationAccepted) -> None:
+        order = self._orders[event.order_id]
+        updated = order.replace(quantity=event.quantity, limit_price=event.limit_price,
+                                stop_price=event.stop_price)
+        self._orders[event.order_id] = updated
+        if event.order_id in self._open_orders:
+            self._open_orders[event.order_id] = updated
+        self.on_modification_accepted(event)
 
     def _own(self, hook):
         orders = self._orders

@@ -51,15 +51,22 @@ def strategy_discovery_errors() -> list[DiscoveryError]:
 
 
 def discover_strategies(directory: str | Path | None = None) -> list[DiscoveryError]:
-    """Import user strategy modules (again when a file changed); return the errors met."""
+    """Import user strategy modules (again when a file changed); return the errors met.
+
+    Errors are those of the sources named now: a file fixed or removed, or a module no longer
+    in ``TRADECORE_STRATEGIES``, stops being reported.
+    """
     folder = Path(directory) if directory is not None else Path.cwd() / "strategies"
+    current: set[str] = set()
     if folder.is_dir():
         for path in sorted(folder.glob("*.py")):
             if path.name.startswith("_"):
                 continue
+            current.add(str(path.resolve()))
             _import_file(path)
     for module_name in filter(None, (m.strip() for m in
                                      os.environ.get("TRADECORE_STRATEGIES", "").split(","))):
+        current.add(module_name)
         if module_name in _discovered:
             continue
         try:
@@ -68,6 +75,8 @@ def discover_strategies(directory: str | Path | None = None) -> list[DiscoveryEr
             _errors.pop(module_name, None)
         except Exception as error:  # noqa: BLE001 - reported to the user, see module docstring
             _errors[module_name] = _error(module_name, error)
+    for source in set(_errors) - current:
+        del _errors[source]
     return strategy_discovery_errors()
 
 

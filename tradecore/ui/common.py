@@ -14,6 +14,7 @@ import datetime as dt
 import textwrap
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import altair as alt
 import pandas as pd
@@ -116,7 +117,7 @@ def page_link(page: str, label: str, *, query_params: dict[str, str] | None = No
     try:
         st.page_link(page, label=label, query_params=query_params, icon=icon)
     except StreamlitPageNotFoundError:
-        query = "&".join(f"{k}={v}" for k, v in (query_params or {}).items())
+        query = urlencode(query_params or {}, quote_via=quote)
         st.markdown(f"[{label}](/{Path(page).stem}{'?' + query if query else ''})")
 
 
