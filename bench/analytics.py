@@ -18,6 +18,7 @@ import statistics as stats_mod
 import sys
 import tempfile
 import time
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,17 @@ from tradecore.recorder import connect_runs_db  # noqa: E402
 
 MINUTE_NS = 60 * 1_000_000_000
 START_NS = 1_704_067_200 * 1_000_000_000  # 2024-01-01T00:00:00Z
-PAGE = ("statistics", "equity_curve", "bars", "round_trips", "order_log")
+#: What a run page loads: (label, call); the full equity curve is timed apart (the page
+#: reads it only to zoom).
+PAGE = (
+    ("statistics", lambda run, db: analytics.statistics(run, db)),
+    ("equity(2000)", lambda run, db: analytics.equity_curve(run, db, max_points=2000)),
+    ("bars(2000)", lambda run, db: analytics.bars(run, db, max_points=2000)),
+    ("round_trips", lambda run, db: analytics.round_trips(run, db)),
+    ("order_log", lambda run, db: analytics.order_log(run, db)),
+    ("fills", lambda run, db: analytics.fills(run, db)),
+)
+EXTRA = (("equity (full)", lambda run, db: analytics.equity_curve(run, db)),)
 
 
 def _sma(values: np.ndarray, n: int) -> np.ndarray:
@@ -68,21 +79,27 @@ def write_run(conn, run_id: str, n_bars: int, *, seed: int, symbol: str = "ACME"
             (run_id, "SMA Crossover", status, time.time_ns(), time.time_ns(),
              json.dumps(config), 0, "bench"),
         )
+    bars_sql = ("INSERT INTO bars (run_id, ts_event_ns, symbol, bar_period, open, high, low,"
+                " close, volume, ts_created_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    processed_sql = ("INSERT INTO bars_processed (run_id, ts_event_ns, symbol, strategy,"
+                     " bar_period, indicators, ts_created_ns) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    fast_json = [("null" if np.isnan(v) else repr(v)) for v in fast.tolist()]
+    slow_json = [("null" if np.isnan(v) else repr(v)) for v in slow.tolist()]
+    now = time.time_ns()
     for lo in range(0, n_bars, chunk):
         hi = min(n_bars, lo + chunk)
-        bars = [(run_id, int(ts[i]), int(ts[i]), symbol, "MINUTE", float(open_[i]),
-                 float(high[i]), float(low[i]), float(close[i]), float(volume[i]))
-                for i in range(lo, hi)]
-        processed = [
-            (run_id, *row[1:4], "SMA Crossover", *row[4:],
-             json.dumps({"SMA(10)": None if np.isnan(fast[i]) else float(fast[i]),
-                         "SMA(30)": None if np.isnan(slow[i]) else float(slow[i])}))
-            for i, row in zip(range(lo, hi), bars, strict=True)
-        ]
+        stamps = ts[lo:hi].tolist()
+        count = hi - lo
+        bars = zip(repeat(run_id, count), stamps, repeat(symbol), repeat("MINUTE"),
+                   open_[lo:hi].tolist(), high[lo:hi].tolist(), low[lo:hi].tolist(),
+                   close[lo:hi].tolist(), volume[lo:hi].tolist(), repeat(now), strict=False)
+        indicators = [f'{{"SMA(10)": {f}, "SMA(30)": {s}}}'
+                      for f, s in zip(fast_json[lo:hi], slow_json[lo:hi], strict=True)]
+        processed = zip(repeat(run_id, count), stamps, repeat(symbol), repeat("SMA Crossover"),
+                        repeat("MINUTE"), indicators, repeat(now), strict=False)
         with conn:
-            conn.executemany("INSERT INTO bars VALUES (?,?,?,?,?,?,?,?,?,?)", bars)
-            conn.executemany("INSERT INTO bars_processed VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                             processed)
+            conn.executemany(bars_sql, bars)
+            conn.executemany(processed_sql, processed)
     # Crosses of fast over slow: order on bar i, filled at the open of bar i + 1.
     diff = fast - slow
     above = diff > 0
@@ -96,30 +113,37 @@ def write_run(conn, run_id: str, n_bars: int, *, seed: int, symbol: str = "ACME"
         if (side == "BUY") != (position == 0):
             continue
         order_id += 1
-        submissions.append((run_id, int(ts[i]), int(ts[i]), order_id, "SMA Crossover", symbol,
-                            "MARKET", side, 100.0, None, None, None,
-                            "ENTRY" if side == "BUY" else "EXIT", "cross"))
-        accepted.append((run_id, int(ts[i]), int(ts[i]), order_id))
-        fills.append((run_id, int(ts[i + 1]), int(ts[i + 1]), order_id, order_id,
-                      "SMA Crossover", symbol, side, 100.0, float(open_[i + 1]), 1.0))
+        submissions.append((run_id, int(ts[i]), order_id, "SMA Crossover", symbol, "MARKET",
+                            side, 100.0, None, None, None,
+                            "ENTRY" if side == "BUY" else "EXIT", "cross", now))
+        accepted.append((run_id, int(ts[i]), order_id, now))
+        fills.append((run_id, int(ts[i + 1]), order_id, order_id, "SMA Crossover", symbol,
+                      side, 100.0, float(open_[i + 1]), 1.0, now))
         position = 100 if side == "BUY" else 0
     with conn:
-        conn.executemany("INSERT INTO order_submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                         submissions)
-        conn.executemany("INSERT INTO orders_accepted VALUES (?,?,?,?)", accepted)
-        conn.executemany("INSERT INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?)", fills)
+        conn.executemany(
+            "INSERT INTO order_submissions (run_id, ts_event_ns, order_id, strategy, symbol,"
+            " order_type, side, quantity, limit_price, stop_price, expiry_ns, action, signal,"
+            " ts_created_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", submissions)
+        conn.executemany("INSERT INTO orders_accepted (run_id, ts_event_ns, order_id,"
+                         " ts_created_ns) VALUES (?, ?, ?, ?)", accepted)
+        conn.executemany(
+            "INSERT INTO fills (run_id, ts_event_ns, fill_id, associated_order_id, strategy,"
+            " symbol, side, quantity_filled, fill_price, commission, ts_created_ns)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fills)
 
 
 def _time_page(run_id: str, db: Path) -> dict[str, float]:
     times = {}
-    for name in PAGE:
+    for label, call in PAGE:
         started = time.perf_counter()
-        if name == "bars":
-            analytics.bars(run_id, db, max_points=2000)
-        else:
-            getattr(analytics, name)(run_id, db)
-        times[name] = time.perf_counter() - started
+        call(run_id, db)
+        times[label] = time.perf_counter() - started
     times["page total"] = sum(times.values())
+    for label, call in EXTRA:
+        started = time.perf_counter()
+        call(run_id, db)
+        times[label] = time.perf_counter() - started
     return times
 
 
@@ -139,6 +163,15 @@ def _print(title: str, cold: dict[str, float], warm: dict[str, float]) -> None:
     print(f"  {'':14s} {'cold [s]':>9s} {'warm [s]':>9s}")
     for key in cold:
         print(f"  {key:14s} {cold[key]:9.3f} {warm[key]:9.3f}")
+
+
+def _time_list_runs(db: Path, reps: int) -> tuple[int, float]:
+    samples, count = [], 0
+    for _ in range(reps):
+        started = time.perf_counter()
+        count = len(analytics.list_runs(db))
+        samples.append(time.perf_counter() - started)
+    return count, stats_mod.median(samples)
 
 
 def main() -> None:
@@ -170,14 +203,19 @@ def main() -> None:
               f"{total:,} in bars_processed, runs.db {db.stat().st_size / 1e9:.2f} GB")
         many = measure(db, "big", args.reps)
 
-        started = time.perf_counter()
-        runs = analytics.list_runs(db)
-        list_time = time.perf_counter() - started
+        list_times = _time_list_runs(db, args.reps)
+        conn = connect_runs_db(db)
+        for k in range(args.others + 1, 500):
+            write_run(conn, f"tiny-{k:03d}", 50, seed=k)
+        conn.close()
+        list_500 = _time_list_runs(db, args.reps)
 
-        print(f"\nmedian of {args.reps} repetitions; cold = first access (cache built)")
+        print(f"\nmedian of {args.reps} repetitions; cold = first access (cache built),"
+              " warm = the next one")
         _print("1 run stored", *one)
         _print(f"{args.others + 1} runs stored", *many)
-        print(f"\nlist_runs ({len(runs)} runs): {list_time:.3f} s")
+        print(f"\nlist_runs: {list_times[1]:.3f} s with {list_times[0]} runs,"
+              f" {list_500[1]:.3f} s with {list_500[0]} runs")
     finally:
         analytics.close_connections()
         if args.keep is None:

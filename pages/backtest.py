@@ -1,6 +1,5 @@
 """Backtest: choose a strategy, its parameters, data and broker; run it and watch it grow."""
 
-import pandas as pd
 import streamlit as st
 
 from tradecore import analytics
@@ -8,8 +7,6 @@ from tradecore.configure import RunRequest
 from tradecore.models import RunStatus
 from tradecore.strategies import get_registered_strategies
 from tradecore.ui import common, runner, widgets
-
-LIVE_POINTS = 600  # the live equity line is thinned to this many points
 
 common.page_setup()
 st.title("Backtest")
@@ -72,8 +69,9 @@ def live_run() -> None:
     if not current.running:
         st.rerun(scope="app")
     label = current.run_id or "starting"
-    st.progress(current.progress, text=f"Running **{label}** · {current.progress:.0%} · "
-                                       f"{current.elapsed:.1f}s")
+    stage = (f"{current.progress:.0%}" if current.progress < 1
+             else "replayed, writing the last events")
+    st.progress(current.progress, text=f"Running **{label}** · {stage} · {current.elapsed:.1f}s")
     if st.button("Cancel", icon=":material/stop:", key="backtest.cancel"):
         current.cancel()
         st.toast("Cancelling the run...")
@@ -82,13 +80,9 @@ def live_run() -> None:
         if equity.empty:
             st.caption("Waiting for the first bars...")
         else:
-            step = max(1, len(equity) // LIVE_POINTS)
-            line = equity.iloc[::step]
-            line = pd.DataFrame({
-                "time": pd.to_datetime(line["ts_event_ns"].astype("int64"), unit="ns"),
-                "equity": line["equity"].astype("float64"),
-            }).set_index("time")
-            st.line_chart(line, y="equity", height=260, color="#1f5fa8")
+            st.altair_chart(common.live_equity_chart(equity, current.request.start,
+                                                     current.request.end),
+                            width="stretch", key="backtest.live_equity")
 
 
 if job is not None:

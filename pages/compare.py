@@ -20,6 +20,11 @@ T = TypeVar("T")
 PICKER = "compare.picker"
 PICKER_SOURCE = "compare.picker_source"
 BEST_STYLE = "background-color: #dff3e4; color: #0b5d1e; font-weight: 600"
+#: Rows of the first statistics table; the others fold into "All statistics".
+HEADLINE = ("total_return_pct", "buy_and_hold_return_pct", "cagr_pct", "volatility_ann_pct",
+            "sharpe", "sortino", "calmar", "max_drawdown_pct", "max_drawdown_duration",
+            "exposure_pct", "equity_final", "commissions", "trades", "win_rate_pct",
+            "profit_factor", "expectancy", "sqn")
 
 
 def load(what: str, read: Callable[[], T]) -> T | None:
@@ -69,7 +74,8 @@ def stats_frame(compared: pd.DataFrame, run_ids: list[str], headers: list[str]
         frame = frame.set_index("run_id").T  # a row a run: turn it round
     frame = frame[[r for r in run_ids if r in frame.columns]]
     known = [spec.key for spec in fmt.STATS if spec.key in frame.index]
-    extra = [k for k in frame.index if k not in fmt.STAT_BY_KEY]
+    extra = [k for k in frame.index
+             if k not in fmt.STAT_BY_KEY and k not in fmt.CONVENTION_KEYS]
     numbers = frame.loc[known + extra]
     numbers.columns = [headers[run_ids.index(r)] for r in numbers.columns]
     text = pd.DataFrame(
@@ -79,7 +85,7 @@ def stats_frame(compared: pd.DataFrame, run_ids: list[str], headers: list[str]
     for key in numbers.index:
         spec = fmt.STAT_BY_KEY.get(key)
         winners = fmt.best_index(numbers.loc[key].tolist(), spec.better if spec else None)
-        best.append(", ".join(numbers.columns[i].split(" ", 1)[-1] for i in winners))
+        best.append(", ".join(numbers.columns[i] for i in winners))
     text["Best"] = best
     text.index.name = "Statistic"
     return numbers, text
@@ -104,6 +110,7 @@ def runs_legend(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 # -- the page ---------------------------------------------------------------------------------
 
+st.set_page_config(page_title="Compare · tradecore", layout="wide")
 common.page_setup()
 st.title("Compare runs")
 db = run_data.runs_db()
@@ -133,7 +140,7 @@ rows = {run_id: run_data.run_row(run_id, db) for run_id in selected}
 tokens = [run_data.freshness(rows[r]) for r in selected]
 letters = [fmt.run_letter(i) for i in range(len(selected))]
 labels = [f"{letter} · {run_id}" for letter, run_id in zip(letters, selected, strict=True)]
-headers = [f"{fmt.run_swatch(i)} {letter}" for i, letter in enumerate(letters)]
+headers = letters
 colors = fmt.run_colors(labels)
 configs = {run_id: load(f"configuration of {run_id}",
                         lambda r=run_id, t=token: run_data.run_config(r, db, t)) or {}
@@ -152,7 +159,11 @@ for i, run_id in enumerate(selected):
         "Status": row.get("status") or "",
         "Open": f"run?run={quote(run_id)}",
     })
-st.dataframe(runs_legend(legend), hide_index=True, width="stretch", column_config={
+legend_colors = dict(zip(letters, (colors[label] for label in labels), strict=True))
+st.dataframe(runs_legend(legend).style.map(
+    lambda letter: f"background-color: {legend_colors[letter]}; color: white; "
+                   "font-weight: 700; text-align: center", subset=["Run"]),
+             hide_index=True, width="stretch", column_config={
     "Run": st.column_config.TextColumn("Run", width="small"),
     "Run id": st.column_config.TextColumn("Run id", width="large"),
     "Open": st.column_config.LinkColumn("Open", display_text="Open run", width="small"),
@@ -182,15 +193,30 @@ st.subheader("Statistics")
 compared = load("statistics", lambda: run_data.compare(tuple(selected), db, tuple(tokens)))
 if compared is not None and not compared.empty:
     numbers, text = stats_frame(compared, selected, headers)
-    styler = text.style.apply(highlight_best(numbers), axis=None, subset=list(numbers.columns))
-    st.dataframe(styler, width="stretch", height=36 * (len(text) + 1) + 3, column_config={
-        "Statistic": st.column_config.TextColumn("Statistic", width="medium"),
-        "Best": st.column_config.TextColumn("Best", width="small"),
-    })
+    headline = [i for i, key in enumerate(numbers.index) if key in HEADLINE]
+    rest = [i for i in range(len(numbers)) if i not in headline]
+    for rows, container in ((headline, st.container()),
+                            (rest, st.expander(f"All statistics ({len(rest)} more)"))):
+        if not rows:
+            continue
+        part_numbers, part_text = numbers.iloc[rows], text.iloc[rows]
+        styler = part_text.style.apply(highlight_best(part_numbers), axis=None,
+                                       subset=list(part_numbers.columns))
+        container.dataframe(styler, width="stretch", height=35 * (len(part_text) + 1) + 3,
+                            column_config={
+                                "Statistic": st.column_config.TextColumn("Statistic",
+                                                                         width="medium"),
+                                "Best": st.column_config.TextColumn("Best", width="small")})
     st.caption("Best value per row highlighted: higher is better except volatility, drawdown "
                "(closest to zero), drawdown duration and commissions; rows without a better "
-               "direction (trades, exposure, buy & hold) are not ranked. "
-               + fmt.stat_convention({}, next(iter(configs.values()), {})) + ".")
+               "direction (trades, exposure, buy & hold) are not ranked.")
+    conventions = {}
+    for letter, run_id in zip(letters, selected, strict=True):
+        stats = compared[run_id].to_dict() if run_id in compared.columns else {}
+        conventions.setdefault(fmt.stat_convention(stats, configs[run_id]), []).append(letter)
+    for text_line, owners in conventions.items():
+        prefix = "" if len(conventions) == 1 else f"{', '.join(owners)}: "
+        st.caption(prefix + text_line + ".")
 
 # -- configuration ---------------------------------------------------------------------------
 st.subheader("What differs")

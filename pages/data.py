@@ -39,7 +39,7 @@ else:
                                                         format="YYYY-MM-DD HH:mm"),
             "last_ts": st.column_config.DatetimeColumn("Last bar (UTC)",
                                                        format="YYYY-MM-DD HH:mm"),
-            "bar_count": st.column_config.NumberColumn("Bars", format="%d"),
+            "bar_count": st.column_config.NumberColumn("Bars", format="localized"),
         },
     )
     st.caption(f"`{secmaster}`")
@@ -49,7 +49,8 @@ else:
     symbol = p1.selectbox("Symbol", sorted(held["symbol"].unique()), key="data.preview_symbol")
     series = held[held["symbol"] == symbol]
     periods = list(dict.fromkeys(series["bar_period"]))
-    period = p2.selectbox("Period", periods, key=f"data.preview_period.{symbol}")
+    period = p2.selectbox("Period", periods, key=f"data.preview_period.{symbol}",
+                          index=periods.index("DAY") if "DAY" in periods else 0)
     sources = series[series["bar_period"] == period]
     source = p3.selectbox("Source", [f"{r.publisher}/{r.dataset}" for r in sources.itertuples()],
                           key=f"data.preview_source.{symbol}.{period}")

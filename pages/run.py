@@ -25,6 +25,7 @@ WINDOW = "run.window"  # {"run": run_id, "ms": (start_ms, end_ms)}
 CHART_GENERATION = "run.chart_generation"  # bumped to reset the charts' own zoom
 RENDERED_AT = "run.rendered_at"
 REFRESH_SECONDS = 3
+CHART_WIDTHS = [700, 800, 900, 1000, 1100, 1200, 1400, 1600, 1800]
 KPIS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
         "win_rate_pct", "trades", "profit_factor", "exposure_pct", "equity_final")
 
@@ -123,9 +124,10 @@ def metric_grid(stats: dict[str, Any], final_equity: float | None,
             help_text = spec.help
             if key == "total_return_pct" and not fmt.is_missing(bh) \
                     and not fmt.is_missing(values.get(key)):
-                delta = f"{values[key] - bh:+.2f} pp vs buy & hold ({fmt.format_pct(bh)})"
+                delta = f"{values[key] - bh:+.2f} pp vs B&H"
+                help_text = f"{spec.help}. Buy & hold: {fmt.format_pct(bh)}."
             elif key == "equity_final" and initial_cash and not fmt.is_missing(values.get(key)):
-                delta = f"{fmt.format_money(values[key] - initial_cash)} P&L"
+                delta = fmt.format_money(values[key] - initial_cash)
             elif key == "max_drawdown_pct":
                 delta_color = "off"
             column.metric(spec.label, fmt.format_stat(key, values.get(key)), delta=delta,
@@ -134,6 +136,7 @@ def metric_grid(stats: dict[str, Any], final_equity: float | None,
 
 # -- the page ---------------------------------------------------------------------------------
 
+st.set_page_config(page_title="Run · tradecore", layout="wide")
 common.page_setup()
 db = run_data.runs_db()
 runs = load("list of runs", lambda: run_data.run_list(db))
@@ -179,12 +182,10 @@ period_text = ""
 if equity_all is not None and not equity_all.empty:
     period_text = fmt.format_period(equity_all["ts_event_ns"].iloc[0],
                                     equity_all["ts_event_ns"].iloc[-1])
-badge, caption = st.columns([1, 12], vertical_alignment="center")
-with badge:
-    st.badge(status, color=fmt.STATUS_COLORS.get(status, "gray"))
-caption.caption(" · ".join(part for part in (
+details = " · ".join(part for part in (
     f"{bar_period} bars" if bar_period else "", period_text,
-    fmt.parameters_text(parameters), f"run `{run_id}`") if part))
+    fmt.parameters_text(parameters), f"`{run_id}`") if part)
+st.markdown(f":{fmt.STATUS_COLORS.get(status, 'gray')}-badge[{status}] &nbsp; :gray[{details}]")
 
 running = status == run_data.RUNNING
 if running:
@@ -215,13 +216,17 @@ window = current_window(run_id)
 start_ns = charts.ms_to_ns(window[0]) if window else None
 end_ns = charts.ms_to_ns(window[1]) if window else None
 
-head, pick, width_col = st.columns([6, 2, 2], vertical_alignment="bottom")
+head, pick = st.columns([8, 2], vertical_alignment="bottom")
 head.subheader("Price")
 symbol = symbols[0] if symbols else None
 if len(symbols) > 1:
     symbol = pick.selectbox("Symbol", symbols, key="run.symbol")
-width = width_col.select_slider("Chart width", options=[800, 900, 1000, 1100, 1200, 1400, 1600],
-                                value=1100, key="run.width")
+show_benchmark = len(symbols) == 1 and st.sidebar.toggle(
+    "Buy & hold line", value=False, key="run.benchmark",
+    help="Equity of putting all the initial cash into the symbol at the first bar")
+width = st.sidebar.select_slider("Chart width (px)", options=CHART_WIDTHS, value=1000,
+                                 key="run.width", help="Charts have a fixed width; pick one "
+                                 "that fits your screen.")
 
 fills_all = load("fills", lambda: run_data.fills(run_id, db, token))
 trips_all = load("round trips", lambda: run_data.round_trips(run_id, db, token))
@@ -254,8 +259,9 @@ if price_bars is not None:
     shown = len(price_bars)
     note = [f"{shown:,} candles"]
     if window:
-        note.append(f"window {fmt.format_ts(start_ns, with_time=True)} → "
-                    f"{fmt.format_ts(end_ns, with_time=True)}")
+        intraday = str(bar_period).upper() not in ("DAY", "WEEK")
+        note.append(f"window {fmt.format_ts(start_ns, with_time=intraday)} → "
+                    f"{fmt.format_ts(end_ns, with_time=intraday)}")
     if "bar_count" in price_bars:
         total = int(price_bars["bar_count"].sum())
         if total > shown:
@@ -265,7 +271,8 @@ if price_bars is not None:
     n_fills = 0 if fills_view is None else len(fills_view)
     if n_fills > charts.MAX_POINTS:
         note.append(f"{n_fills:,} fills in view: zoom in to see their markers")
-    note.append("scroll to zoom, drag to pan; double-click to reset")
+    note.append("▲ buy ▼ sell fills, dashed: round trips (green won, red lost)")
+    note.append("scroll to zoom, drag to pan")
     cap, reset = st.columns([10, 2], vertical_alignment="center")
     cap.caption(" · ".join(note))
     if window:
@@ -280,7 +287,8 @@ if window:
         run_id, db, token, start_ns=start_ns, end_ns=end_ns))
 if equity_view is not None:
     benchmark = None
-    if len(symbols) == 1 and initial_cash and price_bars is not None and not price_bars.empty:
+    if show_benchmark and len(symbols) == 1 and initial_cash and price_bars is not None \
+            and not price_bars.empty:
         overview = load("bars", lambda: run_data.bars(run_id, db, token, symbol=symbol))
         if overview is not None and not overview.empty:
             benchmark = charts.buy_and_hold(price_bars, float(initial_cash)

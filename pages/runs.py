@@ -40,21 +40,14 @@ event = st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "run_id": st.column_config.TextColumn("Run", width="large"),
+        "run_id": st.column_config.TextColumn("Run", width=270, pinned=True),
         "status": st.column_config.TextColumn("Status"),
         "strategy": st.column_config.TextColumn("Strategy"),
         "symbols": st.column_config.TextColumn("Symbols"),
         "bar_period": st.column_config.TextColumn("Period"),
         "parameters": st.column_config.TextColumn("Parameters", width="medium"),
         "started": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "total_return_pct": st.column_config.NumberColumn("Return", format="%.2f%%"),
-        "sharpe": st.column_config.NumberColumn("Sharpe", format="%.2f"),
-        "max_drawdown_pct": st.column_config.NumberColumn("Max DD", format="%.2f%%"),
-        "trades": st.column_config.NumberColumn("Trades", format="%d"),
-        "win_rate_pct": st.column_config.NumberColumn("Win rate", format="%.1f%%"),
-        "cagr_pct": st.column_config.NumberColumn("CAGR", format="%.2f%%"),
-        "profit_factor": st.column_config.NumberColumn("Profit factor", format="%.2f"),
-        "equity_final": st.column_config.NumberColumn("Final equity", format="dollar"),
+        **common.metric_columns(),
     },
 )
 rows = [row for row in event.selection.rows if row < len(view)]

@@ -119,12 +119,18 @@ with result_col:
         chart = common.sweep_heatmap(results, x, y, metric, stat_label(metric))
         event = st.altair_chart(chart, on_select="rerun", key=f"sweep.heatmap.{sweep_id}",
                                 selection_mode="cell")
-        picked = [point.get("run_id") for point in event.selection.get("cell", [])
+        picked = [point.get("run_id") for point in event.get("selection", {}).get("cell", [])
                   if point.get("run_id")]
         if picked:
             common.run_link(picked[0], f"Open run {picked[0]}")
         else:
             st.caption("Click a cell to open its run.")
+    columns = ["run_id", "status", *varying, *metrics]
+    st.dataframe(results[columns], hide_index=True, width="stretch", key="sweep.results",
+                 column_config={"run_id": st.column_config.TextColumn("Run", width="medium"),
+                                "status": "Status",
+                                **common.metric_columns(),
+                                **{v: common.humanize(v) for v in varying}})
     best = best_index(results[metric].tolist(), STAT_BY_KEY[metric].better
                       if metric in STAT_BY_KEY else "higher")
     if best:

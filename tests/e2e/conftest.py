@@ -34,7 +34,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1440, "height": 1000}}
+    return {**browser_context_args, "viewport": {"width": 1440, "height": 1800}}
 
 
 @pytest.fixture(scope="session")

@@ -30,12 +30,14 @@ def choose(page: Page, label: str, option: str) -> None:
 
 
 def test_backtest_from_the_form_to_the_run_page(page: Page, app_url, e2e_data, screenshots):
+    # A deep link as the first request of a fresh server still gets the navigation frame.
     open_page(page, f"{app_url}/backtest")
     expect(page.get_by_role("heading", name="Backtest")).to_be_visible()
+    expect(page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home")).to_be_visible()
     choose(page, "Strategy", "Bollinger Breakout")
     expect(page.get_by_text("upper Bollinger band")).to_be_visible()
 
-    thumb = page.get_by_role("slider", name="Period", exact=True)
+    thumb = page.get_by_test_id("stSlider").filter(has_text="Period").first.get_by_role("slider")
     expect(thumb).to_have_value("20")
     thumb.focus()
     page.keyboard.press("ArrowRight")

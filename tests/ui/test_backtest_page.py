@@ -247,6 +247,8 @@ def test_cancel_stops_the_run_as_cancelled(sample_secmaster, runs_db):
         time.sleep(0.05)
     at.run()
     assert at.get("progress"), "a progress bar shows while the run replays"
+    live = [c.value for c in at.caption] + [c.type for c in at.get("vega_lite_chart")]
+    assert "Waiting for the first bars..." in live or "vega_lite_chart" in live, live
     assert at.button(key="backtest.run").disabled
     at.button(key="backtest.cancel").click().run()
     job = finish(at)

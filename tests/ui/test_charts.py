@@ -55,6 +55,14 @@ def spec_of(chart: alt.TopLevelMixin) -> dict:
             return chart.to_dict()
 
 
+def datetime_ms(value: dict) -> int:
+    """Epoch ms of a Vega-Lite DateTime dict (month is 1-based as Altair writes it)."""
+    stamp = dt.datetime(value["year"], value["month"], value["date"], value.get("hours", 0),
+                        value.get("minutes", 0), value.get("seconds", 0),
+                        value.get("milliseconds", 0) * 1000, tzinfo=dt.UTC)
+    return int(stamp.timestamp() * 1000)
+
+
 def layers(view: dict) -> list[dict]:
     return view.get("layer", [view])
 
@@ -124,7 +132,9 @@ def test_price_chart_window_sets_the_x_domain_and_empty_bars_render():
     bars = make_bars(50)
     window = (bars["ts_event_ns"].iloc[5] / 1e6, bars["ts_event_ns"].iloc[20] / 1e6)
     spec = spec_of(charts.price_chart(bars, None, None, window_ms=window))
-    assert layers(spec["vconcat"][0])[0]["encoding"]["x"]["scale"]["domain"] == list(window)
+    domain = layers(spec["vconcat"][0])[0]["encoding"]["x"]["scale"]["domain"]
+    assert [datetime_ms(d) for d in domain] == [round(w) for w in window]
+    assert all(d["utc"] for d in domain)
     empty = spec_of(charts.price_chart(bars.iloc[0:0]))
     assert "No bars" in str(empty)
 

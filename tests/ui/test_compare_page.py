@@ -90,7 +90,7 @@ def test_equity_rebased_to_100_and_coloured_per_run(two_runs):
     assert last == pytest.approx(curve["equity"].iloc[-1] / curve["equity"].iloc[0] * 100)
     scale = equity_view["encoding"]["color"]["scale"]
     assert scale["domain"] == labels
-    assert scale["range"] == [fmt.RUN_PALETTE[0][0], fmt.RUN_PALETTE[1][0]]
+    assert scale["range"] == [fmt.RUN_PALETTE[0], fmt.RUN_PALETTE[1]]
     assert "drawdown_pct" in frame.columns
 
 

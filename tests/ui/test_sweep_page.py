@@ -37,8 +37,12 @@ def sweep_page() -> AppTest:
 
 def test_axis_values_follow_the_param_spec():
     spec = ParamSpec(10, min=2, max=100, step=1)
-    assert widgets.default_axis_step(spec) == 20
+    assert widgets.default_axis_range(spec) == (5, 20)
+    assert widgets.default_axis_step(spec) == 5
     assert widgets.axis_values(spec, 2, 100, 20) == [2, 22, 42, 62, 82]
+    slow = ParamSpec(30, min=3, max=300, step=1)
+    assert widgets.axis_values(slow, *widgets.default_axis_range(slow),
+                               widgets.default_axis_step(slow)) == [15, 25, 35, 45, 55]
     ratio = ParamSpec(2.0, min=0.5, max=4.0, step=0.25)
     assert widgets.axis_values(ratio, 0.5, 1.5, 0.5) == [0.5, 1.0, 1.5]
 
@@ -81,7 +85,12 @@ def test_a_two_parameter_sweep_runs_and_shows_a_heatmap(sample_secmaster, runs_d
     assert spec["layer"][0]["mark"]["type"] == "rect"
     cells = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pandas()
     assert sorted(cells["run_id"]) == sorted(r[0] for r in rows)
+    chosen = cells["run_id"].iloc[0]
+    at.session_state[f"sweep.heatmap.{job.sweep_id}"] = {
+        "selection": {"cell": [{"run_id": chosen}]}}
+    at.run()
     # run on its own the page has no navigation, so its links are plain markdown links
+    assert any(m.value.startswith(f"[Open run {chosen}]") for m in at.markdown)
     links = [m.value for m in at.markdown if m.value.startswith("[")]
     assert any(link.startswith("[Best return:") and "/run?run=" in link for link in links), links
 

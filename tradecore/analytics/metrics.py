@@ -47,9 +47,12 @@ Equity statistics
       of every drawdown period.
     - ``max_drawdown_duration`` / ``avg_drawdown_duration``: a drawdown period runs from a bar
       at a peak (drawdown 0) to the next bar back at a peak, or to the last bar if the equity
-      never recovers; the longest and the mean such period, as time.
+      never recovers; the longest and the mean such period, as time (NaT without any
+      drawdown).
     - ``exposure_pct``: the share of bar timestamps during which a position was held (entered,
-      carried or traded on that bar) x 100, counting bars, not clock time.
+      carried or traded on that bar) x 100, counting bars, not clock time. (backtesting.py
+      counts only the bars of its closed trades unless ``finalize_trades=True``; we count a
+      position still open at the end too.)
     - ``commissions``: the sum of every fill's commission (open trades included).
 
 Trade statistics (closed round trips; NaN where there are none)
@@ -147,7 +150,7 @@ def periods_and_rule(index: pd.DatetimeIndex) -> tuple[int, str]:
         return 12, "ME"
     if days == 365:
         return 1, "YE"
-    weekend_share = float(np.isin(index.dayofweek, (5, 6)).mean())
+    weekend_share = float(np.isin(index.day_of_week, (5, 6)).mean())
     return (365 if weekend_share > 2 / 7 * 0.6 else 252), "D"
 
 

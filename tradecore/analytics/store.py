@@ -184,8 +184,8 @@ def _schema(table: str) -> pa.Schema:
     return pa.schema([("rowid", _I), *RAW_COLUMNS[table]])
 
 
-def _rows_to_arrow(table: str, rows: list[tuple]) -> pa.Table:
-    schema = _schema(table)
+def _rows_to_arrow(table: str, rows: list[tuple], schema: pa.Schema | None = None) -> pa.Table:
+    schema = schema or _schema(table)
     if table in _FAST_TABLES:
         dtype = np.dtype([(f.name, "i8" if f.type == _I else "f8" if f.type == _F else "O")
                           for f in schema])
@@ -199,6 +199,14 @@ def _rows_to_arrow(table: str, rows: list[tuple]) -> pa.Table:
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
     return pa.table([pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
                     schema=schema)
+
+
+def _read_all(conn: sqlite3.Connection, sql: str, params: tuple, table: str,
+              schema: pa.Schema) -> pa.Table:
+    cursor = conn.execute(sql, params)
+    parts = [_rows_to_arrow(table, rows, schema) for rows in iter(
+        lambda: cursor.fetchmany(_FETCH_CHUNK), [])]
+    return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
 def _read_increment(conn: sqlite3.Connection, table: str, run_id: str,
@@ -218,13 +226,8 @@ def _read_increment(conn: sqlite3.Connection, table: str, run_id: str,
         else:
             sql = f"SELECT rowid, {columns} FROM {table} WHERE run_id = ? AND rowid > ?"
             params = (run_id, after_rowid)
-    cursor = conn.execute(sql, params)
-    parts = []
-    while rows := cursor.fetchmany(_FETCH_CHUNK):
-        parts.append(_rows_to_arrow(table, rows))
-    if not parts:
-        return None
-    return pa.concat_tables(parts)
+    increment = _read_all(conn, sql, params, table, _schema(table))
+    return increment if increment.num_rows else None
 
 
 @dataclass
@@ -450,8 +453,14 @@ def open_run(run_id: str, db_path: str | os.PathLike | None, *needs: str) -> Run
             return RunSource(db, raw.info, raw=raw)
         if set(raw.last_rowid) != set(RAW_COLUMNS):  # it finished while we read
             raw = _sync(db, raw, run_id, list(RAW_COLUMNS))
-        tables = {name: derive.derived_table(name, raw) for name in NEEDS}
-        final = _write_cache(db, raw.info, tables)
+        tables = {name: raw.memo(f"derived:{name}", lambda n=name: derive.derived_table(n, raw))
+                  for name in NEEDS}
+        try:
+            final = _write_cache(db, raw.info, tables)
+        except OSError as error:  # e.g. a read-only folder: serve it from memory instead
+            log.warning("no cache for run %s: %s", run_id, error)
+            _keep_live(key, raw)
+            return RunSource(db, raw.info, raw=raw)
         _keep_live(key, None)
         return RunSource(db, raw.info, directory=final)
 
@@ -462,12 +471,21 @@ def build_cache(run_id: str, db_path: str | os.PathLike | None = None) -> bool:
 
 
 def drop_cache(run_id: str, db_path: str | os.PathLike | None = None) -> None:
-    """Forget everything cached for a run (its files and its live rows); for tools and benches."""
+    """Forget everything cached for a run -- its files, its live rows and its stored
+    statistics -- so the next access starts from runs.db; for tools and benchmarks."""
     db = resolve_db_path(db_path)
     key = (str(db), run_id)
     with _run_lock(key):
         _keep_live(key, None)
         remove_cache(db, run_id)
+        conn = connect_writable(db)
+        try:
+            with conn:
+                conn.execute("DELETE FROM run_statistics WHERE run_id = ?", (run_id,))
+        except sqlite3.OperationalError as error:  # no such table, or read-only
+            log.info("no statistics dropped for %s: %s", run_id, error)
+        finally:
+            conn.close()
 
 
 # -- the statistics cache (a table of runs.db) ----------------------------------------------------

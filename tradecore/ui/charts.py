@@ -166,8 +166,18 @@ def _long(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 # -- shared pieces --------------------------------------------------------------------------
 
 
+def utc_datetime(ms: float) -> alt.DateTime:
+    """Epoch milliseconds as a Vega-Lite UTC DateTime (a temporal domain given as plain numbers
+    is not read as epoch ms by Vega-Lite: the chart comes out empty)."""
+    stamp = pd.Timestamp(int(round(ms)), unit="ms")
+    return alt.DateTime(year=stamp.year, month=stamp.month, date=stamp.day, hours=stamp.hour,
+                        minutes=stamp.minute, seconds=stamp.second,
+                        milliseconds=stamp.microsecond // 1000, utc=True)
+
+
 def _x(window_ms: tuple[float, float] | None, *, labels: bool, field: str = "t") -> alt.X:
-    scale = alt.Scale(type="utc", domain=list(window_ms)) if window_ms else alt.Scale(type="utc")
+    scale = (alt.Scale(type="utc", domain=[utc_datetime(window_ms[0]), utc_datetime(window_ms[1])])
+             if window_ms else alt.Scale(type="utc"))
     axis = alt.Axis(title=None, labels=labels, ticks=labels, grid=True,
                     labelFlush=True, tickCount=8) if labels else alt.Axis(
         title=None, labels=False, ticks=False, domain=False, grid=True)
@@ -256,16 +266,16 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
     base = alt.Chart(candles).encode(x=_x(window_ms, labels=False))
     y_price = alt.Y("low:Q", scale=alt.Scale(zero=False, nice=False, padding=8),
                     axis=alt.Axis(title="Price", format=",.4~f", tickCount=6))
-    wick = base.mark_rule(strokeWidth=1).encode(y=y_price, y2="high:Q", color=color,
-                                                tooltip=candle_tooltip)
-    body = base.mark_bar(size=size, stroke=None).encode(y="open:Q", y2="close:Q", color=color,
-                                                        tooltip=candle_tooltip)
+    wick = base.mark_rule(clip=True, strokeWidth=1).encode(
+        y=y_price, y2="high:Q", color=color, tooltip=candle_tooltip)
+    body = base.mark_bar(clip=True, size=size, stroke=None).encode(
+        y="open:Q", y2="close:Q", color=color, tooltip=candle_tooltip)
     layers: list[alt.Chart] = [wick, body]
 
     if overlays:
         long = _long(data, overlays)
         layers.append(
-            alt.Chart(long).mark_line(strokeWidth=1.4, opacity=0.9, interpolate="linear").encode(
+            alt.Chart(long).mark_line(clip=True, strokeWidth=1.4, opacity=0.9).encode(
                 x=_x(window_ms, labels=False), y="value:Q",
                 color=alt.Color("indicator:N", scale=alt.Scale(
                     domain=list(overlays),
@@ -281,7 +291,8 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
         trips = trip_lines(round_trips, data)
         if not trips.empty:
             layers.append(
-                alt.Chart(trips).mark_rule(strokeDash=[4, 3], strokeWidth=1.5, opacity=0.8)
+                alt.Chart(trips).mark_rule(clip=True, strokeDash=[4, 3], strokeWidth=1.5,
+                                           opacity=0.8)
                 .encode(x=_x(window_ms, labels=False, field="entry_t"), x2="exit_t:T",
                         y="entry_price:Q", y2="exit_price:Q",
                         color=alt.condition("datum.pnl > 0", alt.value(WIN), alt.value(LOSS)),
@@ -292,8 +303,8 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
                                  alt.Tooltip("pnl:Q", title="P&L", format=",.2f")]))
     if not markers.empty and len(markers) <= max_markers:
         layers.append(
-            alt.Chart(markers).mark_point(filled=True, size=110, opacity=1, stroke="white",
-                                          strokeWidth=0.8).encode(
+            alt.Chart(markers).mark_point(clip=True, filled=True, size=110, opacity=1,
+                                          stroke="white", strokeWidth=0.8).encode(
                 x=_x(window_ms, labels=False), y="price:Q",
                 shape=alt.Shape("side:N", scale=alt.Scale(
                     domain=["BUY", "SELL"], range=["triangle-up", "triangle-down"]),
@@ -312,7 +323,7 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
     for panel, columns in panels.items():
         stack.append(oscillator_panel(data, panel, columns, width=width, height=panel_height,
                                       window_ms=window_ms))
-    volume = base.mark_bar(size=size, opacity=0.55).encode(
+    volume = base.mark_bar(clip=True, size=size, opacity=0.55).encode(
         y=alt.Y("volume:Q", axis=alt.Axis(title="Volume", format="~s", tickCount=3)),
         color=color, tooltip=candle_tooltip)
     stack.append(volume.properties(width=width, height=volume_height))
@@ -333,25 +344,25 @@ def oscillator_panel(data: pd.DataFrame, panel: str, columns: Sequence[str], *,
     lines = [c for c in columns if indicator_label(c).upper() != "MACD_HIST"]
     hists = [c for c in columns if indicator_label(c).upper() == "MACD_HIST"]
     colors = dict(zip(columns, OVERLAY_COLORS * 2, strict=False))
-    y_axis = alt.Axis(title=panel, tickCount=3, format="~s" if panel in ("ATR",) else "~g")
+    y_axis = alt.Axis(title=panel, tickCount=3, format="d" if panel == "RSI" else ",.3~r")
     scale = alt.Scale(domain=[0, 100]) if panel == "RSI" else alt.Scale(zero=False, nice=True)
     tooltip = [alt.Tooltip("time:N", title="Time"), alt.Tooltip("indicator:N", title="Indicator"),
                alt.Tooltip("value:Q", title="Value", format=",.4~f")]
     layers: list[alt.Chart] = []
     if hists:
-        layers.append(alt.Chart(_long(data, hists)).mark_bar(opacity=0.45).encode(
+        layers.append(alt.Chart(_long(data, hists)).mark_bar(clip=True, opacity=0.45).encode(
             x=_x(window_ms, labels=False), y=alt.Y("value:Q", axis=y_axis, scale=scale),
             color=alt.condition("datum.value >= 0", alt.value(UP), alt.value(DOWN)),
             tooltip=tooltip))
     if lines:
-        layers.append(alt.Chart(_long(data, lines)).mark_line(strokeWidth=1.3).encode(
+        layers.append(alt.Chart(_long(data, lines)).mark_line(clip=True, strokeWidth=1.3).encode(
             x=_x(window_ms, labels=False), y=alt.Y("value:Q", axis=y_axis, scale=scale),
             color=alt.Color("indicator:N", scale=alt.Scale(
                 domain=list(lines), range=[colors[c] for c in lines]),
                 legend=alt.Legend(title=None)),
             tooltip=tooltip))
     for level in REFERENCE_LINES.get(panel, ()):
-        layers.append(alt.Chart(pd.DataFrame({"level": [level]})).mark_rule(
+        layers.append(alt.Chart(pd.DataFrame({"level": [level]})).mark_rule(clip=True,
             color="#9e9e9e", strokeDash=[3, 3], strokeWidth=1).encode(y="level:Q"))
     return alt.layer(*layers).resolve_scale(color="independent").properties(
         width=width, height=height)
@@ -414,19 +425,19 @@ def equity_chart(equity: pd.DataFrame, *, benchmark: pd.DataFrame | None = None,
         series = pd.concat([series, bench], ignore_index=True)
         domain.append("Buy & hold")
         colors.append(BENCHMARK)
-    line = alt.Chart(series).mark_line(strokeWidth=1.6).encode(
+    line = alt.Chart(series).mark_line(clip=True, strokeWidth=1.6).encode(
         x=_x(window_ms, labels=False),
         y=alt.Y("equity:Q", scale=alt.Scale(zero=False),
                 axis=alt.Axis(title="Equity", format="$~s", tickCount=5)),
         color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=colors),
-                        legend=alt.Legend(title=None)),
+                        legend=alt.Legend(title=None) if len(domain) > 1 else None),
         strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=domain,
                                                               range=[[1, 0], [5, 3]]),
                                   legend=None),
         tooltip=[alt.Tooltip("time:N", title="Time"), alt.Tooltip("series:N", title="Series"),
                  alt.Tooltip("equity:Q", title="Equity", format="$,.2f")])
     eq = line.properties(width=width, height=equity_height)
-    dd = alt.Chart(data[["t", "time", "drawdown_pct"]]).mark_area(
+    dd = alt.Chart(data[["t", "time", "drawdown_pct"]]).mark_area(clip=True,
         color=DRAWDOWN, opacity=0.35, line={"color": DRAWDOWN, "strokeWidth": 1}).encode(
         x=_x(window_ms, labels=True),
         y=alt.Y("drawdown_pct:Q", axis=alt.Axis(title="Drawdown %", format="~g", tickCount=3)),
@@ -481,14 +492,14 @@ def compare_chart(normalised: pd.DataFrame, colors: Mapping[str, str], *,
     tooltip = [alt.Tooltip("run:N", title="Run"), alt.Tooltip("time:N", title="Time"),
                alt.Tooltip("value:Q", title="Equity (start = 100)", format=",.2f"),
                alt.Tooltip("drawdown_pct:Q", title="Drawdown %", format=".2f")]
-    eq = base.mark_line(strokeWidth=1.6).encode(
+    eq = base.mark_line(clip=True, strokeWidth=1.6).encode(
         x=_x(None, labels=False),
         y=alt.Y("value:Q", scale=alt.Scale(zero=False),
                 axis=alt.Axis(title="Equity (start = 100)", tickCount=5)),
         tooltip=tooltip).properties(width=width, height=equity_height)
-    start = alt.Chart(pd.DataFrame({"level": [100.0]})).mark_rule(
+    start = alt.Chart(pd.DataFrame({"level": [100.0]})).mark_rule(clip=True,
         color="#9e9e9e", strokeDash=[3, 3]).encode(y="level:Q")
-    dd = base.mark_line(strokeWidth=1.2).encode(
+    dd = base.mark_line(clip=True, strokeWidth=1.2).encode(
         x=_x(None, labels=True),
         y=alt.Y("drawdown_pct:Q", axis=alt.Axis(title="Drawdown %", tickCount=3)),
         tooltip=tooltip).properties(width=width, height=drawdown_height)
@@ -501,7 +512,7 @@ def compare_chart(normalised: pd.DataFrame, colors: Mapping[str, str], *,
 
 
 def zoom_window(selection: Mapping | None) -> tuple[float, float] | None:
-    """The ``(start_ms, end_ms)`` an ``st.altair_chart(on_select=...)`` selection reports, if any."""
+    """The ``(start_ms, end_ms)`` an ``st.altair_chart(on_select=...)`` selection reports."""
     if not selection:
         return None
     zoom = selection.get(ZOOM) if isinstance(selection, Mapping) else None

@@ -20,6 +20,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from tradecore import paths
 from tradecore.recorder import connect_runs_db, mark_interrupted_runs
@@ -68,10 +69,40 @@ def prepare_app() -> None:
     _prepare()
 
 
+def navigation_pages() -> dict[str, list[st.Page]]:
+    """Every page of the app, by sidebar section (``st.navigation`` input)."""
+    return {
+        "": [st.Page(home_page, title="Home", icon=":material/home:", url_path="home",
+                     default=True)],
+        "Research": [
+            st.Page(BACKTEST_PAGE, title="Backtest", icon=":material/play_circle:"),
+            st.Page(SWEEP_PAGE, title="Sweep", icon=":material/grid_on:"),
+        ],
+        "Results": [
+            st.Page(RUNS_PAGE, title="Runs", icon=":material/table_rows:"),
+            st.Page(RUN_PAGE, title="Run", icon=":material/monitoring:"),
+            st.Page(COMPARE_PAGE, title="Compare", icon=":material/compare_arrows:"),
+        ],
+        "Data": [st.Page(DATA_PAGE, title="Data", icon=":material/database:")],
+    }
+
+
 def page_setup() -> None:
     """A page's start: :func:`prepare_app` unless the navigation frame already did it."""
-    if not st.session_state.get(_FRAME_FLAG):
-        _prepare()
+    if st.session_state.get(_FRAME_FLAG):
+        return
+    if _served_by_dashboard():
+        # A deep link (/run?run=...) was the first request of a fresh server: Streamlit still
+        # routes pages/ the legacy way until some session calls st.navigation, so this page
+        # runs without dashboard.py. Register the navigation and rerun through the frame.
+        st.navigation(navigation_pages())
+        st.rerun()
+    _prepare()
+
+
+def _served_by_dashboard() -> bool:
+    ctx = get_script_run_ctx()
+    return ctx is not None and Path(ctx.main_script_path).name == "dashboard.py"
 
 
 def _prepare() -> None:
@@ -223,6 +254,20 @@ def display_value(value: Any) -> str:
 HEADLINE_METRICS = ("total_return_pct", "sharpe", "max_drawdown_pct", "trades",
                     "win_rate_pct", "cagr_pct", "profit_factor", "equity_final")
 
+#: How each headline metric reads in a table (``st.column_config.NumberColumn`` formats).
+METRIC_FORMATS = {"total_return_pct": "%.2f%%", "sharpe": "%.2f", "max_drawdown_pct": "%.2f%%",
+                  "trades": "%d", "win_rate_pct": "%.1f%%", "cagr_pct": "%.2f%%",
+                  "profit_factor": "%.2f", "equity_final": "dollar"}
+
+
+def metric_columns() -> dict[str, Any]:
+    """Column configs of the headline metrics, labelled as everywhere else in the UI."""
+    from tradecore.ui.formatting import stat_label
+
+    return {key: st.column_config.NumberColumn(stat_label(key), format=fmt)
+            for key, fmt in METRIC_FORMATS.items()}
+
+
 RUN_SORTS: dict[str, tuple[str, bool]] = {
     "Newest first": ("ts_start", False),
     "Oldest first": ("ts_start", True),
@@ -283,8 +328,8 @@ def filter_runs(runs: pd.DataFrame, *, statuses: list[str] | None = None,
 
 def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     """The columns a person reads: id, status, strategy, symbols, period, parameters, metrics."""
-    columns = ["run_id", "status", "strategy", "symbols", "bar_period", "parameters",
-               "started", *(m for m in HEADLINE_METRICS if m in runs.columns)]
+    columns = ["run_id", "status", "strategy", "symbols", "bar_period",
+               *(m for m in HEADLINE_METRICS if m in runs.columns), "parameters", "started"]
     return runs[columns].reset_index(drop=True)
 
 
@@ -315,7 +360,8 @@ def sweep_results(runs: pd.DataFrame, sweep_id: str) -> tuple[pd.DataFrame, list
 
 # -- charts small enough to live here ----------------------------------------------------------
 
-def price_preview_chart(bars: pd.DataFrame, *, height: int = 320) -> alt.VConcatChart:
+def price_preview_chart(bars: pd.DataFrame, *, height: int = 320,
+                        width: int = 820) -> alt.VConcatChart:
     """Candlesticks over volume for a handful of bars (``preview_bars`` output)."""
     frame = bars.reset_index().rename(columns={"ts_event": "time"})
     frame["time"] = frame["time"].dt.tz_localize(None)
@@ -323,15 +369,17 @@ def price_preview_chart(bars: pd.DataFrame, *, height: int = 320) -> alt.VConcat
     down = alt.value("#ef5350")
     color = alt.condition("datum.open <= datum.close", up, down)
     base = alt.Chart(frame).encode(x=alt.X("time:T", title=None))
-    wick = base.mark_rule().encode(
+    top = alt.Chart(frame).encode(x=alt.X("time:T", title=None,
+                                          axis=alt.Axis(labels=False, ticks=False)))
+    wick = top.mark_rule().encode(
         y=alt.Y("low:Q", title="Price", scale=alt.Scale(zero=False)), y2="high:Q", color=color)
-    body = base.mark_bar().encode(y="open:Q", y2="close:Q", color=color,
+    body = top.mark_bar().encode(y="open:Q", y2="close:Q", color=color,
                                   tooltip=["time:T", "open:Q", "high:Q", "low:Q", "close:Q",
                                            "volume:Q"])
     volume = base.mark_bar(opacity=0.6).encode(y=alt.Y("volume:Q", title="Volume"), color=color)
     return alt.vconcat(
-        alt.layer(wick, body).properties(height=height, width=900),
-        volume.properties(height=90, width=900),
+        alt.layer(wick, body).properties(height=height, width=width),
+        volume.properties(height=90, width=width),
         spacing=4,
     )
 
@@ -343,6 +391,11 @@ def sweep_heatmap(results: pd.DataFrame, x: str, y: str | None, metric: str,
     frame = results[["run_id", x, *([y] if y else []), metric]].copy()
     frame[metric] = pd.to_numeric(frame[metric], errors="coerce")
     frame["label"] = frame[metric].map(lambda v: "–" if v != v else f"{v:,.2f}")
+    low, high = frame[metric].min(), frame[metric].max()
+    span = (high - low) or 1.0
+    # dark text on the light middle of the scale, white on its saturated ends
+    frame["ink"] = frame[metric].map(
+        lambda v: "#1b2430" if v != v or 0.2 < (v - low) / span < 0.8 else "white")
     if y is None:
         y = "_row"
         frame[y] = metric_label
@@ -350,7 +403,7 @@ def sweep_heatmap(results: pd.DataFrame, x: str, y: str | None, metric: str,
     sort_x = _axis_order(frame[x])
     sort_y = list(reversed(_axis_order(frame[y])))
     base = alt.Chart(frame).encode(
-        x=alt.X(f"{x}:O", title=humanize(x), sort=sort_x),
+        x=alt.X(f"{x}:O", title=humanize(x), sort=sort_x, axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{y}:O", title=None if y == "_row" else humanize(y), sort=sort_y),
     )
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
@@ -363,7 +416,9 @@ def sweep_heatmap(results: pd.DataFrame, x: str, y: str | None, metric: str,
         tooltip=["run_id:N", f"{x}:O", *([] if y == "_row" else [f"{y}:O"]),
                  alt.Tooltip(f"{metric}:Q", title=metric_label, format=",.2f")],
     ).add_params(cell)
-    text = base.mark_text(fontSize=11).encode(text="label:N", color=alt.value("#1b2430"))
+    text = base.mark_text(fontSize=11).encode(
+        text="label:N",
+        color=alt.condition("datum.ink == 'white'", alt.value("white"), alt.value("#1b2430")))
     height = 60 if y == "_row" else max(160, 36 * frame[y].nunique())
     return alt.layer(rect, text).properties(height=height, width=max(300, 64 * frame[x].nunique()))
 
@@ -375,3 +430,24 @@ def _axis_order(values: pd.Series) -> list[str]:
         return sorted(unique, key=float)
     except ValueError:
         return sorted(unique)
+
+
+def live_equity_chart(equity: pd.DataFrame, start: dt.date | None = None,
+                      end: dt.date | None = None, *, max_points: int = 600) -> alt.Chart:
+    """The equity line of a run still replaying, over the whole requested date range so it
+    visibly grows from left to right."""
+    step = max(1, len(equity) // max_points)
+    frame = pd.DataFrame({
+        "time": pd.to_datetime(equity["ts_event_ns"].iloc[::step].astype("int64"), unit="ns"),
+        "equity": equity["equity"].iloc[::step].astype("float64"),
+    })
+    domain = None
+    if start is not None and end is not None:
+        domain = [pd.Timestamp(start).isoformat(), (pd.Timestamp(end)
+                                                    + pd.Timedelta(days=1)).isoformat()]
+    return alt.Chart(frame).mark_line(color="#1f5fa8", strokeWidth=1.5).encode(
+        x=alt.X("time:T", title=None, scale=alt.Scale(domain=domain) if domain else alt.Undefined),
+        y=alt.Y("equity:Q", title="Equity", scale=alt.Scale(zero=False),
+                axis=alt.Axis(format="$,.0f")),
+        tooltip=[alt.Tooltip("time:T"), alt.Tooltip("equity:Q", format="$,.2f")],
+    ).properties(height=260)

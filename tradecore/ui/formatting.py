@@ -229,15 +229,15 @@ def format_period(start_ns: Any, end_ns: Any) -> str:
     if start is None or end is None:
         return ""
     with_time = start != start.normalize() or end != end.normalize()
-    return f"{format_ts(start_ns, with_time=with_time)} → {format_ts(end_ns, with_time=with_time)}"
+    first, last = format_ts(start_ns, with_time=with_time), format_ts(end_ns, with_time=with_time)
+    return f"{first} → {last}"
 
 
 #: One colour per run, keyed by the run's position in a comparison, used by every chart and
-#: table of the compare page so a run keeps its colour everywhere. Each colour has a matching
-#: emoji square for places that cannot be coloured (table headers, widget labels).
-RUN_PALETTE: tuple[tuple[str, str], ...] = (
-    ("#4e79a7", "🟦"), ("#f28e2b", "🟧"), ("#59a14f", "🟩"), ("#e15759", "🟥"),
-    ("#b07aa1", "🟪"), ("#9c755f", "🟫"), ("#edc948", "🟨"), ("#79706e", "⬛"),
+#: table of the compare page so a run keeps its colour everywhere (Tableau 10).
+RUN_PALETTE: tuple[str, ...] = (
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1",
+    "#9c755f", "#edc948", "#76b7b2", "#ff9da7", "#79706e",
 )
 
 
@@ -252,11 +252,7 @@ def run_letter(position: int) -> str:
 
 
 def run_colors(run_labels: list[str]) -> dict[str, str]:
-    return {label: RUN_PALETTE[i % len(RUN_PALETTE)][0] for i, label in enumerate(run_labels)}
-
-
-def run_swatch(position: int) -> str:
-    return RUN_PALETTE[position % len(RUN_PALETTE)][1]
+    return {label: RUN_PALETTE[i % len(RUN_PALETTE)] for i, label in enumerate(run_labels)}
 
 
 STATUS_COLORS = {"completed": "green", "running": "blue", "failed": "red",

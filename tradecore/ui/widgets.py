@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,9 +181,6 @@ def data_selection(strategy_cls: type[StrategyBase], *, key_prefix: str) -> Data
         if source != ANY_SOURCE:
             publisher, dataset = source.split("/", 1)
             rows = rows[(rows["publisher"] == publisher) & (rows["dataset"] == dataset)]
-    else:
-        c2.text_input("Source", value=f"{sources[0][0]}/{sources[0][1]}", disabled=True,
-                      key=f"{key_prefix}.source_only")
     options = sorted(rows["symbol"].unique())
     symbols_key = f"{key_prefix}.symbols.{period.name}"
     if symbols_key in st.session_state:  # keep only symbols still offered
@@ -199,8 +197,10 @@ def data_selection(strategy_cls: type[StrategyBase], *, key_prefix: str) -> Data
         start = clamped_date_input("Start", f"{key_prefix}.start", low, high, low)
     with d2:
         end = clamped_date_input("End", f"{key_prefix}.end", low, high, high)
-    st.caption(f"{len(symbols)} symbol(s) · data from {low} to {high} · "
-               f"{int(covered['bar_count'].sum()):,} bars in that coverage")
+    source_text = (f"{publisher}/{dataset}" if publisher else
+                   ", ".join(f"{p}/{d}" for p, d in sources))
+    st.caption(f"{len(symbols)} symbol(s) from {source_text} · data from {low} to {high} · "
+               f"{int(covered['bar_count'].sum()):,} bars")
     return DataSelection(period, list(symbols), start, end, publisher, dataset)
 
 
@@ -227,22 +227,22 @@ class BrokerSettings:
 
 def broker_settings(*, key_prefix: str) -> BrokerSettings:
     """Commission, minimum per order, slippage and initial cash, defaulting to the broker's."""
-    cols = st.columns(4)
-    commission = cols[0].number_input(
-        "Commission per unit", min_value=0.0, step=0.001, format="%.4f",
-        value=float(SimulatedBroker.commission_per_unit), key=f"{key_prefix}.commission",
-        help="Charged per unit filled")
-    minimum = cols[1].number_input(
-        "Minimum per order", min_value=0.0, step=0.5, format="%.2f",
-        value=float(SimulatedBroker.minimum_commission_per_order),
-        key=f"{key_prefix}.minimum_commission", help="Least commission charged on each fill")
-    slippage = cols[2].number_input(
+    row1, row2 = st.columns(2), st.columns(2)
+    cash = row1[0].number_input(
+        "Initial cash", min_value=1.0, step=10_000.0, format="%.0f",
+        value=float(SimulatedBroker.initial_cash), key=f"{key_prefix}.cash")
+    slippage = row1[1].number_input(
         "Slippage (bps)", min_value=0.0, step=0.5, format="%.1f",
         value=float(SimulatedBroker.slippage_bps), key=f"{key_prefix}.slippage",
         help="Fill prices move against you by this many basis points")
-    cash = cols[3].number_input(
-        "Initial cash", min_value=1.0, step=10_000.0, format="%.0f",
-        value=float(SimulatedBroker.initial_cash), key=f"{key_prefix}.cash")
+    commission = row2[0].number_input(
+        "Commission per unit", min_value=0.0, step=0.001, format="%.4f",
+        value=float(SimulatedBroker.commission_per_unit), key=f"{key_prefix}.commission",
+        help="Charged per unit filled")
+    minimum = row2[1].number_input(
+        "Minimum per order", min_value=0.0, step=0.5, format="%.2f",
+        value=float(SimulatedBroker.minimum_commission_per_order),
+        key=f"{key_prefix}.minimum_commission", help="Least commission charged on each fill")
     return BrokerSettings(commission, minimum, slippage, cash)
 
 
@@ -254,8 +254,8 @@ def as_frame(values: dict[str, Any]) -> pd.DataFrame:
 
 # -- sweep axes ------------------------------------------------------------------------------
 
-#: Values a sweep axis gets by default (the step is widened to stay near this).
-DEFAULT_AXIS_VALUES = 6
+#: Values a sweep axis gets by default (about; the step is a round multiple of the spec's).
+DEFAULT_AXIS_VALUES = 5
 
 
 def sweepable_parameters(strategy_cls: type[StrategyBase]) -> list[str]:
@@ -265,12 +265,29 @@ def sweepable_parameters(strategy_cls: type[StrategyBase]) -> list[str]:
                                          or (spec.kind in ("int", "float") and spec.is_bounded))]
 
 
-def default_axis_step(spec: ParamSpec, values: int = DEFAULT_AXIS_VALUES) -> float:
-    """The ParamSpec step, widened to a multiple of itself so min..max has about ``values``."""
-    base = spec.step or (1 if spec.kind == "int" else (spec.max - spec.min) / 10)
-    multiple = max(1, round((spec.max - spec.min) / base / max(values - 1, 1)))
-    step = base * multiple
-    return int(step) if spec.kind == "int" else round(step, 12)
+def default_axis_range(spec: ParamSpec) -> tuple[float, float]:
+    """Half to twice the default (within min..max): where a first sweep usually looks."""
+    if spec.default > 0:
+        low, high = max(spec.min, spec.default / 2), min(spec.max, spec.default * 2)
+    else:
+        low, high = spec.min, spec.max
+    if spec.kind == "int":
+        return int(math.ceil(low)), int(math.floor(high))
+    return float(low), float(high)
+
+
+def default_axis_step(spec: ParamSpec, low: float | None = None, high: float | None = None,
+                      values: int = DEFAULT_AXIS_VALUES) -> float:
+    """A round multiple (1, 2, 2.5 or 5 x 10^k) of the ParamSpec step giving about ``values``
+    values over ``low..high`` (by default :func:`default_axis_range`)."""
+    if low is None or high is None:
+        low, high = default_axis_range(spec)
+    base = spec.step or (1 if spec.kind == "int" else (spec.max - spec.min) / 100)
+    wanted = max((high - low) / max(values - 1, 1), base)
+    magnitude = 10 ** math.floor(math.log10(wanted))
+    nice = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= wanted * 0.8)
+    step = max(base, round(nice / base) * base)
+    return int(round(step)) if spec.kind == "int" else round(step, 12)
 
 
 def axis_values(spec: ParamSpec, low: float, high: float, step: float) -> list:
@@ -293,12 +310,14 @@ def sweep_axis(name: str, spec: ParamSpec, *, key: str) -> list:
                               format_func=display_value, help=spec.help or None)
     is_int = spec.kind == "int"
     cast = int if is_int else float
+    low, high = default_axis_range(spec)
     low_high = st.slider(f"{label}: range", min_value=cast(spec.min), max_value=cast(spec.max),
-                         value=(cast(spec.min), cast(spec.max)),
+                         value=(cast(low), cast(high)),
                          step=cast(spec.step) if spec.step else None,
                          key=f"{key}.range", help=spec.help or None)
     step = st.number_input(f"{label}: step", min_value=cast(spec.step or (1 if is_int else 1e-6)),
-                           value=cast(default_axis_step(spec)),
+                           value=cast(default_axis_step(spec, low, high)),
                            step=cast(spec.step) if spec.step else None, key=f"{key}.step",
-                           help="A multiple of the parameter's own step")
+                           help="A multiple of the parameter's own step",
+                           format=None if is_int else _float_format(spec))
     return axis_values(spec, low_high[0], low_high[1], step)

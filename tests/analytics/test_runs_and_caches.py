@@ -1,0 +1,240 @@
+"""Runs as a whole: a run analysed while it records, the caches (Parquet files, stored
+statistics) and their invalidation, list_runs, compare, delete_runs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+import pandas as pd
+import pytest
+
+from tests.analytics.helpers import config, day
+from tradecore import analytics
+from tradecore.analytics import metrics, store
+from tradecore.models import RunStatus
+
+
+def stored_statistics(db_path, run_id):
+    with sqlite3.connect(db_path) as conn:
+        try:
+            return conn.execute("SELECT definitions_version, stats FROM run_statistics"
+                                " WHERE run_id = ?", (run_id,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+
+
+def cache_dir(db_path, run_id):
+    return store.cache_dir(db_path.resolve(), run_id)
+
+
+def simple_run(new_run, run_id, *, days=20, cash=100_000.0, commission=0.0, extra=None):
+    run = new_run(run_id, config(["AAA"], cash=cash, commission=commission,
+                                 parameters={"fast_period": 3, "slow_period": 8}, extra=extra))
+    for d in range(days):
+        if d == 2:
+            run.trade(day(d), 1, "AAA", "BUY", 100, 10.0 + d, commission)
+        if d == days - 3:
+            run.trade(day(d), 2, "AAA", "SELL", 100, 10.0 + d, commission)
+        run.bar(day(d), "AAA", 10 + d, 11 + d, 9 + d, 10.5 + d)
+    return run
+
+
+def test_a_run_is_analysed_while_it_records(new_run, db_path):
+    run = new_run("live", config(["AAA"]))
+    run.trade(day(1), 1, "AAA", "BUY", 10, 10.0)
+    for d in range(2_500):
+        run.bar(day(d), "AAA", 10, 11, 9, 10 + (d % 7), indicators={"SMA(2)": 10.0})
+    run.flush()  # the recorder has written its full batches of 1,000 rows; 500 are buffered
+    runs = analytics.list_runs(db_path)
+    assert runs.set_index("run_id").loc["live", "status"] == "running"
+    bars = analytics.bars("live", db_path, max_points=5_000)
+    assert len(bars) == 2_000 and bars["SMA(2)"].notna().all()
+    curve = analytics.equity_curve("live", db_path)
+    assert len(curve) == 2_000
+    stats = analytics.statistics("live", db_path)
+    assert stats["bars"] == 2_000
+    # Never cached while running: no stored statistics, no cache directory.
+    assert stored_statistics(db_path, "live") is None
+    assert not cache_dir(db_path, "live").exists()
+
+    for d in range(2_500, 3_100):  # more batches: read incrementally, the new rows appear
+        run.bar(day(d), "AAA", 10, 11, 9, 10, indicators={"SMA(2)": 10.0})
+    run.flush()
+    assert len(analytics.equity_curve("live", db_path)) == 3_000
+    assert len(analytics.bars("live", db_path, max_points=5_000)) == 3_000
+
+    run.finish()
+    assert len(analytics.equity_curve("live", db_path)) == 3_100
+    assert analytics.statistics("live", db_path)["bars"] == 3_100
+    assert stored_statistics(db_path, "live") is not None
+    assert (cache_dir(db_path, "live") / "meta.json").exists()
+
+
+def test_rows_the_recorder_still_buffers_appear_when_it_finishes(new_run, db_path):
+    run = simple_run(new_run, "same")
+    run.flush()
+    live = {name: getattr(analytics, name)("same", db_path)
+            for name in ("fills", "order_log", "equity_curve", "round_trips")}
+    live_bars = analytics.bars("same", db_path)
+    run.finish()
+    # Everything was buffered below a batch while running; finished, it is all there.
+    assert live["fills"].empty and live_bars.empty
+    cached_bars = analytics.bars("same", db_path)
+    assert len(cached_bars) == 20 and len(analytics.fills("same", db_path)) == 2
+
+
+def test_statistics_are_stored_once_and_recomputed_on_a_new_definitions_version(
+        new_run, db_path, monkeypatch):
+    run_id = simple_run(new_run, "kept").finish()
+    first = analytics.statistics(run_id, db_path)
+    version, text = stored_statistics(db_path, run_id)
+    assert version == metrics.DEFINITIONS_VERSION
+    assert json.loads(text)["total_return_pct"] == pytest.approx(first["total_return_pct"])
+    again = analytics.statistics(run_id, db_path)  # from the table, same values and types
+    assert again.keys() == first.keys()
+    for key, value in first.items():
+        if not isinstance(value, str) and pd.isna(value):
+            assert pd.isna(again[key]), key
+        else:
+            assert again[key] == value, key
+
+    # A stale stored value is served as long as the version matches ...
+    with sqlite3.connect(db_path) as conn:
+        stats = json.loads(text)
+        stats["sharpe"] = 123.0
+        conn.execute("UPDATE run_statistics SET stats = ? WHERE run_id = ?",
+                     (json.dumps(stats), run_id))
+    assert analytics.statistics(run_id, db_path)["sharpe"] == 123.0
+    # ... and recomputed (and stored again) when the definitions change.
+    monkeypatch.setattr(metrics, "DEFINITIONS_VERSION", "test-2")
+    recomputed = analytics.statistics(run_id, db_path)
+    assert recomputed["sharpe"] == pytest.approx(first["sharpe"], nan_ok=True)
+    assert recomputed["definitions_version"] == "test-2"
+    assert stored_statistics(db_path, run_id)[0] == "test-2"
+
+
+def test_the_cache_is_built_once_under_concurrent_callers(new_run, db_path):
+    run_id = simple_run(new_run, "race", days=300).finish()
+    results, errors = [], []
+
+    def page():
+        try:
+            results.append((analytics.statistics(run_id, db_path)["equity_final"],
+                            len(analytics.equity_curve(run_id, db_path)),
+                            len(analytics.bars(run_id, db_path)),
+                            len(analytics.round_trips(run_id, db_path))))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=page) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(results)) == 1 and results[0][1:] == (300, 300, 1)
+    siblings = list(cache_dir(db_path, run_id).parent.iterdir())
+    assert [p.name for p in siblings] == ["race"]  # no temporary directory left behind
+
+
+def test_a_rerecorded_run_id_is_not_served_from_a_stale_cache(new_run, db_path):
+    simple_run(new_run, "again", days=10).finish()
+    assert len(analytics.equity_curve("again", db_path)) == 10
+    with sqlite3.connect(db_path) as conn:  # someone deletes it behind our back (no FKs)
+        conn.execute("DELETE FROM runs WHERE run_id = 'again'")
+        for table in ("bars", "bars_processed", "fills", "order_submissions",
+                      "orders_accepted"):
+            conn.execute(f"DELETE FROM {table} WHERE run_id = 'again'")
+    simple_run(new_run, "again", days=12).finish()
+    assert len(analytics.equity_curve("again", db_path)) == 12
+    assert analytics.statistics("again", db_path)["bars"] == 12
+
+
+def test_list_runs_with_configuration_and_headline_metrics(new_run, db_path):
+    simple_run(new_run, "r1", commission=0.01).finish()
+    run = simple_run(new_run, "r2")
+    run.finish(RunStatus.FAILED)
+    running = new_run("r3", config(["AAA", "BBB"]))
+    runs = analytics.list_runs(db_path).set_index("run_id")
+    assert set(runs.index) == {"r1", "r2", "r3"}
+    assert runs.loc["r1", "status"] == "completed" and runs.loc["r2", "status"] == "failed"
+    assert runs.loc["r3", "status"] == "running"
+    assert runs.loc["r1", "strategy"] == "Test" and runs.loc["r3", "symbols"] == "AAA, BBB"
+    assert runs.loc["r1", "bar_period"] == "DAY"
+    assert runs.loc["r1", "parameters"] == "fast_period=3, slow_period=8"
+    assert runs.loc["r1", "commission_per_unit"] == 0.01
+    assert pd.isna(runs.loc["r1", "total_return_pct"])  # not computed yet
+    stats = analytics.statistics("r1", db_path)
+    runs = analytics.list_runs(db_path).set_index("run_id")
+    for key in analytics.HEADLINE:
+        assert runs.loc["r1", key] == pytest.approx(stats[key], nan_ok=True), key
+    assert list(analytics.list_runs(db_path)["run_id"]) == ["r3", "r2", "r1"]  # newest first
+    running.finish()
+
+
+def test_compare_puts_runs_side_by_side(new_run, db_path):
+    a = simple_run(new_run, "a").finish()
+    b = simple_run(new_run, "b", cash=50_000.0).finish()
+    table = analytics.compare([a, b], db_path)
+    assert list(table.columns) == ["a", "b"]
+    assert list(table.index) == list(analytics.STATISTICS)
+    assert table.loc["equity_final", "a"] == pytest.approx(
+        analytics.statistics(a, db_path)["equity_final"])
+    assert table.loc["total_return_pct", "b"] == pytest.approx(
+        2 * table.loc["total_return_pct", "a"])
+
+
+def test_run_config_is_the_recorded_configuration(new_run, db_path):
+    run_id = simple_run(new_run, "cfg", extra={"analytics": {"risk_free_rate": 0.01}}).finish()
+    cfg = analytics.run_config(run_id, db_path)
+    assert cfg["broker"]["initial_cash"] == 100_000.0
+    assert cfg["strategies"][0]["parameters"]["fast_period"] == 3
+    # A risk-free rate configured with the run is the run's convention.
+    assert analytics.statistics(run_id, db_path)["risk_free_rate"] == 0.01
+
+
+def test_delete_runs_cascades_to_events_statistics_and_cache(new_run, db_path):
+    gone = simple_run(new_run, "gone").finish()
+    kept = simple_run(new_run, "kept").finish()
+    for run_id in (gone, kept):
+        analytics.statistics(run_id, db_path)
+        analytics.bars(run_id, db_path)
+    assert cache_dir(db_path, gone).exists()
+    running = new_run("busy", config(["AAA"]))
+    with pytest.raises(ValueError, match="busy"):
+        analytics.delete_runs(["busy"], db_path)
+
+    assert analytics.delete_runs([gone, "no-such-run"], db_path) == 1
+    with sqlite3.connect(db_path) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'runs'")]
+        for table in tables:
+            left = conn.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?",
+                                (gone,)).fetchone()[0]
+            assert left == 0, table
+        assert conn.execute("SELECT count(*) FROM bars WHERE run_id = ?",
+                            (kept,)).fetchone()[0] == 20
+    assert "run_statistics" in tables
+    assert not cache_dir(db_path, gone).exists()
+    assert cache_dir(db_path, kept).exists()
+    assert list(analytics.list_runs(db_path)["run_id"]) == ["busy", kept]
+    with pytest.raises(analytics.RunNotFoundError):
+        analytics.statistics(gone, db_path)
+    running.finish()
+
+
+def test_the_default_database_is_the_one_in_use(new_run, db_path, monkeypatch):
+    monkeypatch.setenv("TRADECORE_RUNS_DB", str(db_path))
+    run_id = simple_run(new_run, "env").finish()
+    assert len(analytics.fills(run_id)) == 2
+    assert list(analytics.list_runs()["run_id"]) == [run_id]
+
+
+def test_a_folder_where_no_cache_can_be_written_still_serves_the_run(new_run, db_path):
+    (db_path.parent / "cache").write_text("a file where the cache folder would go")
+    run_id = simple_run(new_run, "nocache").finish()
+    assert len(analytics.equity_curve(run_id, db_path)) == 20
+    assert analytics.statistics(run_id, db_path)["trades"] == 1
+    assert len(analytics.bars(run_id, db_path)) == 20
