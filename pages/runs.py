@@ -1,4 +1,5 @@
-"""Runs: every recorded run with its headline metrics; filter, sort, open, compare, delete, export."""
+"""Runs: every recorded run with its headline metrics; filter, sort, open, compare, delete,
+export."""
 
 import streamlit as st
 

@@ -96,7 +96,8 @@ with result_col:
     runs = analytics.list_runs()
     sweeps = runs.dropna(subset=["sweep_id"]).groupby("sweep_id")["run_id"].count()
     if sweeps.empty:
-        st.info("No sweeps yet. Choose parameters on the left and run one.")
+        if job is None or not job.running:
+            st.info("No sweeps yet. Choose parameters on the left and run one.")
         st.stop()
     ids = sorted(sweeps.index, reverse=True)
     shown = st.session_state.get("sweep.shown")

@@ -261,3 +261,12 @@ def test_the_page_runs_on_its_own(sample_secmaster, runs_db):
     at = backtest_page(via_dashboard=False)
     assert at.title[0].value == "Backtest"
     assert at.selectbox(key="backtest.strategy").value == "SMACrossover"
+
+
+def test_choices_survive_a_visit_to_another_page(sample_secmaster, runs_db):
+    at = choose_strategy(backtest_page(), "BollingerBreakout")
+    at.slider(key="backtest.param.BollingerBreakout.period").set_value(33).run()
+    at.switch_page("pages/runs.py").run()
+    at.switch_page("pages/backtest.py").run()
+    assert at.selectbox(key="backtest.strategy").value == "BollingerBreakout"
+    assert at.slider(key="backtest.param.BollingerBreakout.period").value == 33

@@ -253,6 +253,20 @@ def test_formatting_of_statistics_and_times():
     assert "252 periods a year" in text and "risk-free rate 2%" in text
 
 
+def test_vectorised_durations_match_the_single_formatter():
+    values = [0, 59 * 10**9, 3_600 * 10**9, 5_400 * 10**9, 86_400 * 10**9,
+              (3 * 86_400 + 4 * 3_600 + 7 * 60) * 10**9, None]
+    expected = [fmt.format_duration(pd.Timedelta(v, unit="ns")) if v is not None else "–"
+                for v in values]
+    assert fmt.format_durations(pd.Series(values)).tolist() == expected
+    table = fmt.readable_times(pd.DataFrame({
+        "entry_ts_ns": [START_NS], "entry_time": [pd.Timestamp(START_NS)],
+        "duration_ns": [DAY_NS], "run_id": ["x"]}))
+    assert list(table.columns) == ["entry", "duration"]
+    assert table["entry"].iloc[0] == pd.Timestamp("2024-01-01")
+    assert table["duration"].iloc[0] == "1d"
+
+
 def test_reproduce_command_repeats_the_run():
     config = {"strategies": [{"class": "SMACrossover", "parameters": {
         "bar_period": "DAY", "fast_period": 10}}], "symbols": ["ACME", "GLOBX"],

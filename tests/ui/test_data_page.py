@@ -105,7 +105,8 @@ def test_rebuild_sample_keeps_imported_data(sample_secmaster):
 
 def test_a_bad_dbn_file_shows_an_error(sample_secmaster):
     at = data_page()
-    at.file_uploader(key="data.dbn_file").set_value(("x.dbn", b"not a dbn file", "application/octet-stream"))
+    at.file_uploader(key="data.dbn_file").set_value(
+        ("x.dbn", b"not a dbn file", "application/octet-stream"))
     at.run()
     at.button(key="data.dbn_import").click().run()
     assert not at.exception

@@ -286,9 +286,12 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
                          alt.Tooltip("indicator:N", title="Indicator"),
                          alt.Tooltip("value:Q", title="Value", format=",.4~f")]))
 
-    markers = fill_markers(fills, data)
-    if round_trips is not None and not round_trips.empty and len(markers) <= max_markers:
-        trips = trip_lines(round_trips, data)
+    # Beyond max_markers fills the markers would hide the candles (and cost a lot): the
+    # caller says "zoom in to see them"; zoomed in, the window holds fewer.
+    crowded = fills is not None and len(fills) > max_markers
+    markers = fill_markers(None if crowded else fills)
+    if round_trips is not None and not round_trips.empty and not crowded:
+        trips = trip_lines(round_trips)
         if not trips.empty:
             layers.append(
                 alt.Chart(trips).mark_rule(clip=True, strokeDash=[4, 3], strokeWidth=1.5,
@@ -301,7 +304,7 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
                                  alt.Tooltip("direction:N", title="Direction"),
                                  alt.Tooltip("quantity:Q", title="Quantity", format=",.4~f"),
                                  alt.Tooltip("pnl:Q", title="P&L", format=",.2f")]))
-    if not markers.empty and len(markers) <= max_markers:
+    if not markers.empty:
         layers.append(
             alt.Chart(markers).mark_point(clip=True, filled=True, size=110, opacity=1,
                                           stroke="white", strokeWidth=0.8).encode(
@@ -368,7 +371,7 @@ def oscillator_panel(data: pd.DataFrame, panel: str, columns: Sequence[str], *,
         width=width, height=height)
 
 
-def fill_markers(fills: pd.DataFrame | None, bars: pd.DataFrame | None = None) -> pd.DataFrame:
+def fill_markers(fills: pd.DataFrame | None) -> pd.DataFrame:
     """``t, time, side, price, quantity, signal, commission`` of every fill given."""
     columns = ["t", "time", "side", "price", "quantity", "signal", "commission"]
     if fills is None or fills.empty:
@@ -383,7 +386,7 @@ def fill_markers(fills: pd.DataFrame | None, bars: pd.DataFrame | None = None) -
     return out[columns].reset_index(drop=True)
 
 
-def trip_lines(round_trips: pd.DataFrame, bars: pd.DataFrame | None = None) -> pd.DataFrame:
+def trip_lines(round_trips: pd.DataFrame) -> pd.DataFrame:
     """Entry-to-exit segments of round trips (open ones end at their mark)."""
     trips = round_trips.dropna(subset=["entry_ts_ns", "exit_ts_ns"]).copy()
     if trips.empty:

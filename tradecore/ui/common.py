@@ -419,7 +419,7 @@ def sweep_heatmap(results: pd.DataFrame, x: str, y: str | None, metric: str,
     text = base.mark_text(fontSize=11).encode(
         text="label:N",
         color=alt.condition("datum.ink == 'white'", alt.value("white"), alt.value("#1b2430")))
-    height = 60 if y == "_row" else max(160, 36 * frame[y].nunique())
+    height = 60 if y == "_row" else max(160, 40 * frame[y].nunique())
     return alt.layer(rect, text).properties(height=height, width=max(300, 64 * frame[x].nunique()))
 
 

@@ -143,6 +143,22 @@ def format_duration(value: Any) -> str:
     return f"{minutes}m"
 
 
+def format_durations(ns: pd.Series) -> pd.Series:
+    """:func:`format_duration` of a column of nanosecond durations, vectorised."""
+    values = pd.to_numeric(ns, errors="coerce")
+    seconds = (values / 1e9).round()
+    days = (seconds // 86_400).astype("Int64")
+    hours = ((seconds % 86_400) // 3_600).astype("Int64")
+    minutes = ((seconds % 3_600) // 60).astype("Int64")
+    d, h, m = days.astype(str), hours.astype(str), minutes.astype(str)
+    text = pd.Series(m + "m", index=ns.index, dtype=object)
+    text = text.where(hours == 0, h + "h " + m + "m").where(~((hours > 0) & (minutes == 0)),
+                                                           h + "h")
+    text = text.where(days == 0, d + "d " + h + "h").where(~((days > 0) & (hours == 0)),
+                                                          d + "d")
+    return text.where(values.notna(), "–").astype(str)
+
+
 def format_stat(key: str, value: Any) -> str:
     spec = STAT_BY_KEY.get(key)
     unit = spec.unit if spec else "number"
@@ -309,8 +325,7 @@ def readable_times(frame: pd.DataFrame, *, drop: Iterable[str] = ("run_id", "ts_
     out = drop_columns(frame, drop)
     for column in list(out.columns):
         if column == "duration_ns":
-            out["duration"] = [format_duration(pd.Timedelta(int(v), unit="ns"))
-                               if not is_missing(v) else "–" for v in out[column]]
+            out["duration"] = format_durations(out[column])
             out = out.drop(columns=[column])
         elif column.endswith("_ns"):
             name = "time" if column == "ts_event_ns" else column.removesuffix("_ns") \

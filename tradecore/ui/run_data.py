@@ -115,7 +115,7 @@ def fills(run_id: str, db: str, token: Hashable) -> pd.DataFrame:
     frame = analytics.fills(run_id, db_path=db)
     if "signal" in frame.columns or frame.empty:
         return frame
-    orders = analytics.order_log(run_id, db_path=db)
+    orders = order_log(run_id, db, token)
     if {"order_id", "signal"} <= set(orders.columns) and "associated_order_id" in frame:
         signals = (orders.dropna(subset=["signal"]).drop_duplicates("order_id")
                    .set_index("order_id")["signal"])

@@ -26,6 +26,9 @@ MAX_SLIDER_STOPS = 1_000
 
 ANY_SOURCE = "Any (resolve each symbol)"
 
+#: Choices survive a visit to another page (the run page, say) and back.
+PERSIST = "session"
+
 
 # -- strategy and parameters -----------------------------------------------------------------
 
@@ -33,7 +36,7 @@ def strategy_select(strategies: dict[str, type[StrategyBase]], *, key: str) -> t
     """A dropdown of registered strategies by display name; returns the chosen class."""
     names = list(strategies)
     default = names.index("SMACrossover") if "SMACrossover" in names else 0
-    chosen = st.selectbox("Strategy", names, index=default, key=key,
+    chosen = st.selectbox("Strategy", names, index=default, persist_state=PERSIST, key=key,
                           format_func=lambda name: strategies[name].display_name(),
                           help="Every registered strategy, user strategies included")
     return strategies[chosen]
@@ -65,17 +68,19 @@ def parameter_widget(name: str, spec: ParamSpec, *, key: str) -> Any:
     help_text = spec.help or None
     widget = widget_kind(spec)
     if widget == "checkbox":
-        return st.checkbox(label, value=bool(spec.default), key=key, help=help_text)
+        return st.checkbox(label, value=bool(spec.default), persist_state=PERSIST, key=key,
+                           help=help_text)
     if widget == "selectbox":
         options = list(spec.choices)
         index = options.index(spec.default) if spec.default in options else 0
-        return st.selectbox(label, options, index=index, key=key, help=help_text,
-                            format_func=display_value)
+        return st.selectbox(label, options, index=index, persist_state=PERSIST, key=key,
+                            help=help_text, format_func=display_value)
     if spec.kind == "int":
         return _int_widget(widget, label, spec, key, help_text)
     if spec.kind == "float":
         return _float_widget(widget, label, spec, key, help_text)
-    return st.text_input(label, value=str(spec.default), key=key, help=help_text)
+    return st.text_input(label, value=str(spec.default), persist_state=PERSIST, key=key,
+                         help=help_text)
 
 
 def parameter_widgets(strategy_cls: type[StrategyBase], *, key_prefix: str,
@@ -113,9 +118,9 @@ def _int_widget(widget: str, label: str, spec: ParamSpec, key: str, help_text: s
     high = int(spec.max) if spec.max is not None else None
     if widget == "slider":
         return st.slider(label, min_value=low, max_value=high, value=int(spec.default),
-                         step=step, key=key, help=help_text)
+                         step=step, persist_state=PERSIST, key=key, help=help_text)
     return st.number_input(label, min_value=low, max_value=high, value=int(spec.default),
-                           step=step, key=key, help=help_text)
+                           step=step, persist_state=PERSIST, key=key, help=help_text)
 
 
 def _float_widget(widget: str, label: str, spec: ParamSpec, key: str,
@@ -125,9 +130,11 @@ def _float_widget(widget: str, label: str, spec: ParamSpec, key: str,
     high = float(spec.max) if spec.max is not None else None
     if widget == "slider":
         return st.slider(label, min_value=low, max_value=high, value=float(spec.default),
-                         step=step or (high - low) / 100, key=key, help=help_text)
+                         step=step or (high - low) / 100, persist_state=PERSIST, key=key,
+                         help=help_text)
     return st.number_input(label, min_value=low, max_value=high, value=float(spec.default),
-                           step=step, format=_float_format(spec), key=key, help=help_text)
+                           step=step, format=_float_format(spec), persist_state=PERSIST,
+                           key=key, help=help_text)
 
 
 def _float_format(spec: ParamSpec) -> str:
@@ -166,7 +173,8 @@ def data_selection(strategy_cls: type[StrategyBase], *, key_prefix: str) -> Data
         return None
     default = BarPeriod.parse(spec.default)
     c1, c2 = st.columns([1, 2])
-    period = c1.selectbox("Bar period", available, key=f"{key_prefix}.bar_period",
+    period = c1.selectbox("Bar period", available, persist_state=PERSIST,
+                          key=f"{key_prefix}.bar_period",
                           index=available.index(default) if default in available else 0,
                           format_func=lambda p: p.name.capitalize(),
                           help="Only periods the secmaster holds bars for")
@@ -175,7 +183,7 @@ def data_selection(strategy_cls: type[StrategyBase], *, key_prefix: str) -> Data
     publisher, dataset = "", ""
     if len(sources) > 1:
         options = [ANY_SOURCE, *(f"{p}/{d}" for p, d in sources)]
-        source = c2.selectbox("Source", options, key=f"{key_prefix}.source",
+        source = c2.selectbox("Source", options, persist_state=PERSIST, key=f"{key_prefix}.source",
                               help="Publisher/dataset of the bars; needed when a symbol "
                                    "exists in several")
         if source != ANY_SOURCE:
@@ -185,10 +193,11 @@ def data_selection(strategy_cls: type[StrategyBase], *, key_prefix: str) -> Data
     symbols_key = f"{key_prefix}.symbols.{period.name}"
     if symbols_key in st.session_state:  # keep only symbols still offered
         st.session_state[symbols_key] = [s for s in st.session_state[symbols_key] if s in options]
-        symbols = st.multiselect("Symbols", options, key=symbols_key)
+        symbols = st.multiselect("Symbols", options, persist_state=PERSIST, key=symbols_key)
     else:
         preferred = [s for s in strategy_cls.symbols if s in options] or options[:1]
-        symbols = st.multiselect("Symbols", options, default=preferred, key=symbols_key,
+        symbols = st.multiselect("Symbols", options, default=preferred, persist_state=PERSIST,
+                                 key=symbols_key,
                                  help=f"Symbols with {period.name} bars")
     covered = rows[rows["symbol"].isin(symbols)] if symbols else rows
     low, high = utc_date(covered["first_ts_ns"].min()), utc_date(covered["last_ts_ns"].max())
@@ -211,8 +220,9 @@ def clamped_date_input(label: str, key: str, low: dt.date, high: dt.date,
         value = st.session_state[key]
         if isinstance(value, dt.date):
             st.session_state[key] = min(max(value, low), high)
-        return st.date_input(label, min_value=low, max_value=high, key=key)
-    return st.date_input(label, value=default, min_value=low, max_value=high, key=key)
+        return st.date_input(label, min_value=low, max_value=high, persist_state=PERSIST, key=key)
+    return st.date_input(label, value=default, min_value=low, max_value=high,
+                         persist_state=PERSIST, key=key)
 
 
 # -- broker ----------------------------------------------------------------------------------
@@ -230,19 +240,22 @@ def broker_settings(*, key_prefix: str) -> BrokerSettings:
     row1, row2 = st.columns(2), st.columns(2)
     cash = row1[0].number_input(
         "Initial cash", min_value=1.0, step=10_000.0, format="%.0f",
-        value=float(SimulatedBroker.initial_cash), key=f"{key_prefix}.cash")
+        value=float(SimulatedBroker.initial_cash), persist_state=PERSIST, key=f"{key_prefix}.cash")
     slippage = row1[1].number_input(
         "Slippage (bps)", min_value=0.0, step=0.5, format="%.1f",
-        value=float(SimulatedBroker.slippage_bps), key=f"{key_prefix}.slippage",
+        value=float(SimulatedBroker.slippage_bps), persist_state=PERSIST,
+        key=f"{key_prefix}.slippage",
         help="Fill prices move against you by this many basis points")
     commission = row2[0].number_input(
         "Commission per unit", min_value=0.0, step=0.001, format="%.4f",
-        value=float(SimulatedBroker.commission_per_unit), key=f"{key_prefix}.commission",
+        value=float(SimulatedBroker.commission_per_unit), persist_state=PERSIST,
+        key=f"{key_prefix}.commission",
         help="Charged per unit filled")
     minimum = row2[1].number_input(
         "Minimum per order", min_value=0.0, step=0.5, format="%.2f",
         value=float(SimulatedBroker.minimum_commission_per_order),
-        key=f"{key_prefix}.minimum_commission", help="Least commission charged on each fill")
+        persist_state=PERSIST, key=f"{key_prefix}.minimum_commission",
+        help="Least commission charged on each fill")
     return BrokerSettings(commission, minimum, slippage, cash)
 
 
@@ -306,7 +319,8 @@ def sweep_axis(name: str, spec: ParamSpec, *, key: str) -> list:
     label = humanize(name)
     if spec.choices is not None or spec.kind == "bool":
         options = list(spec.choices) if spec.choices is not None else [False, True]
-        return st.multiselect(f"{label}: values", options, default=options, key=f"{key}.values",
+        return st.multiselect(f"{label}: values", options, default=options,
+                              persist_state=PERSIST, key=f"{key}.values",
                               format_func=display_value, help=spec.help or None)
     is_int = spec.kind == "int"
     cast = int if is_int else float
@@ -314,10 +328,11 @@ def sweep_axis(name: str, spec: ParamSpec, *, key: str) -> list:
     low_high = st.slider(f"{label}: range", min_value=cast(spec.min), max_value=cast(spec.max),
                          value=(cast(low), cast(high)),
                          step=cast(spec.step) if spec.step else None,
-                         key=f"{key}.range", help=spec.help or None)
+                         persist_state=PERSIST, key=f"{key}.range", help=spec.help or None)
     step = st.number_input(f"{label}: step", min_value=cast(spec.step or (1 if is_int else 1e-6)),
                            value=cast(default_axis_step(spec, low, high)),
-                           step=cast(spec.step) if spec.step else None, key=f"{key}.step",
+                           step=cast(spec.step) if spec.step else None,
+                           persist_state=PERSIST, key=f"{key}.step",
                            help="A multiple of the parameter's own step",
                            format=None if is_int else _float_format(spec))
     return axis_values(spec, low_high[0], low_high[1], step)
