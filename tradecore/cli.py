@@ -163,8 +163,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         stop.set()
         if printer is not None:
             printer.join()
+    _print_headline(run_id)
     print(run_id)
     return 0
+
+
+def _print_headline(run_id: str) -> None:
+    """A one-line summary on stderr; also computes and keeps the run's statistics."""
+    from tradecore.analytics import statistics
+
+    stats = statistics(run_id)
+    print(f"return {stats['total_return_pct']:.2f}%  sharpe {stats['sharpe']:.2f}  "
+          f"max drawdown {stats['max_drawdown_pct']:.2f}%  trades {stats['trades']}",
+          file=sys.stderr)
 
 
 def _print_progress(orchestrator, stop: threading.Event) -> None:

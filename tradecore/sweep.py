@@ -87,6 +87,10 @@ def _run_point(request: RunRequest, cwd: str) -> str | None:
     os.chdir(cwd)
     orchestrator = build_orchestrator(request)
     try:
-        return orchestrator.run()
+        run_id = orchestrator.run()
     except Exception:  # noqa: BLE001 - recorded as a failed run with its error; the sweep goes on
         return orchestrator.run_id
+    from tradecore.analytics import statistics
+
+    statistics(run_id)  # computed here, in parallel, and kept for the heatmap
+    return run_id

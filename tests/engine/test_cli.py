@@ -85,3 +85,25 @@ def test_import_csv_reports_row_and_column(tmp_path, isolated_databases, capsys)
     good.write_text("Date,Open,High,Low,Close,Volume\n2024-01-01,1,2,0.5,1.5,10\n")
     assert main(["import", "csv", str(good), "--symbol", "XYZ", "--period", "DAY"]) == 0
     assert "imported 1 bars of XYZ" in capsys.readouterr().out
+
+
+def test_sweep_runs_every_grid_point_in_worker_processes(tmp_path):
+    paths = ["--secmaster", "s.db", "--runs-db", "r.db"]
+    assert cli("sample", *paths, cwd=tmp_path).returncode == 0
+    result = cli("sweep", "SMACrossover", "--symbols", "ACME", "--grid", "fast_period=5:15:5",
+                 "--grid", "slow_period=30,40", "--workers", "2", *paths, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    sweep_id = result.stdout.strip().splitlines()[-1]
+    with sqlite3.connect(tmp_path / "r.db") as conn:
+        rows = conn.execute("SELECT status, config FROM runs WHERE sweep_id = ?",
+                            (sweep_id,)).fetchall()
+        kept = conn.execute("SELECT count(*) FROM run_statistics").fetchone()[0]
+    points = sorted((json.loads(c)["strategies"][0]["parameters"]["fast_period"],
+                     json.loads(c)["strategies"][0]["parameters"]["slow_period"])
+                    for _, c in rows)
+    assert points == [(5, 30), (5, 40), (10, 30), (10, 40), (15, 30), (15, 40)]
+    assert {status for status, _ in rows} == {"completed"}
+    assert kept == 6
+    bad = cli("sweep", "SMACrossover", "--symbols", "ACME", "--grid", "fast_period=1:3:1",
+              *paths, cwd=tmp_path)
+    assert bad.returncode == 1 and "fast_period must be at least 2" in bad.stderr

@@ -209,10 +209,39 @@ def _read_all(conn: sqlite3.Connection, sql: str, params: tuple, table: str,
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
-def _read_increment(conn: sqlite3.Connection, table: str, run_id: str,
-                    after_rowid: int) -> pa.Table | None:
+def _coded_columns(table: str, info: RunInfo) -> dict[str, list[str]]:
+    """Text columns of a big table read as small integer codes: {column: the code's texts}.
+
+    SQLite hands every text value to Python as a new string object; for a million bars the
+    symbol and strategy names cost more than the numbers. The run's config names its symbols
+    and strategies, so SQLite is asked for their position in those lists instead.
+    """
+    if table not in _FAST_TABLES:
+        return {}
+    names = {name for name, _ in RAW_COLUMNS[table]}
+    known = {
+        "symbol": info.config.get("symbols") or [],
+        "strategy": [s.get("name") for s in info.config.get("strategies") or []
+                     if isinstance(s, dict)],
+    }
+    return {column: values for column, values in known.items()
+            if column in names and values and all(isinstance(v, str) for v in values)}
+
+
+def _read_increment(conn: sqlite3.Connection, table: str, info: RunInfo,
+                    after_rowid: int, *, coded: bool = True) -> pa.Table | None:
     """This run's rows of ``table`` with rowid > ``after_rowid`` (None if there are none)."""
-    columns = ", ".join(name for name, _ in RAW_COLUMNS[table])
+    codes = _coded_columns(table, info) if coded else {}
+    selected, code_params = [], []
+    for name, _ in RAW_COLUMNS[table]:
+        if name in codes:
+            cases = " ".join(f"WHEN ? THEN {i}" for i in range(len(codes[name])))
+            selected.append(f"CASE {name} {cases} ELSE -1 END")
+            code_params.extend(codes[name])
+        else:
+            selected.append(name)
+    columns = ", ".join(selected)
+    run_id = info.run_id
     if after_rowid == 0:
         sql, params = f"SELECT rowid, {columns} FROM {table} WHERE run_id = ?", (run_id,)
     else:
@@ -226,8 +255,20 @@ def _read_increment(conn: sqlite3.Connection, table: str, run_id: str,
         else:
             sql = f"SELECT rowid, {columns} FROM {table} WHERE run_id = ? AND rowid > ?"
             params = (run_id, after_rowid)
-    increment = _read_all(conn, sql, params, table, _schema(table))
-    return increment if increment.num_rows else None
+    schema = _schema(table)
+    fetched = pa.schema([pa.field(f.name, _I) if f.name in codes else f for f in schema])
+    increment = _read_all(conn, sql, (*code_params, *params), table, fetched)
+    if not increment.num_rows:
+        return None
+    for name, texts in codes.items():
+        position = increment.schema.get_field_index(name)
+        values = increment[name].combine_chunks()
+        if pc.any(pc.less(values, 0)).as_py():  # a name the config does not list
+            return _read_increment(conn, table, info, after_rowid, coded=False)
+        decoded = pa.DictionaryArray.from_arrays(values.cast(pa.int32()), pa.array(texts))
+        increment = increment.set_column(position, schema.field(name),
+                                         decoded.cast(pa.string()))
+    return increment
 
 
 @dataclass
@@ -278,7 +319,7 @@ def _sync(db: Path, raw: RawRun | None, run_id: str, tables: Iterable[str]) -> R
             raw = RawRun(info)  # first read, or the id now names another recording
         raw.info = info
         for table in tables:
-            increment = _read_increment(conn, table, run_id, raw.last_rowid.get(table, 0))
+            increment = _read_increment(conn, table, info, raw.last_rowid.get(table, 0))
             if increment is not None:
                 raw.append(table, increment)
             else:
