@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tradecore import analytics  # noqa: E402
+from tradecore.analytics.connection import attach, query_df  # noqa: E402
 from tradecore.recorder import connect_runs_db  # noqa: E402
 
 MINUTE_NS = 60 * 1_000_000_000
@@ -165,6 +166,18 @@ def _print(title: str, cold: dict[str, float], warm: dict[str, float]) -> None:
         print(f"  {key:14s} {cold[key]:9.3f} {warm[key]:9.3f}")
 
 
+def _time_naive_scan(db: Path, reps: int) -> float:
+    """For contrast: one query on the attached runs.db, as every read would be without the
+    per-run design (DuckDB's SQLite scanner reads all runs' rows whatever the WHERE)."""
+    alias = attach(db)
+    samples = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        query_df(f"SELECT count(*), max(high) FROM {alias}.bars WHERE run_id = 'big'")
+        samples.append(time.perf_counter() - started)
+    return stats_mod.median(samples)
+
+
 def _time_list_runs(db: Path, reps: int) -> tuple[int, float]:
     samples, count = [], 0
     for _ in range(reps):
@@ -192,6 +205,7 @@ def main() -> None:
         print(f"built the {args.big_bars:,}-bar run in {time.perf_counter() - started:.1f} s")
         analytics.statistics("big", db)  # connection + extension load, outside the timings
         one = measure(db, "big", args.reps)
+        naive_one = _time_naive_scan(db, args.reps)
 
         started = time.perf_counter()
         for k in range(args.others):
@@ -202,6 +216,7 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s: {total:,} rows in bars and "
               f"{total:,} in bars_processed, runs.db {db.stat().st_size / 1e9:.2f} GB")
         many = measure(db, "big", args.reps)
+        naive_many = _time_naive_scan(db, args.reps)
 
         list_times = _time_list_runs(db, args.reps)
         conn = connect_runs_db(db)
@@ -214,7 +229,9 @@ def main() -> None:
               " warm = the next one")
         _print("1 run stored", *one)
         _print(f"{args.others + 1} runs stored", *many)
-        print(f"\nlist_runs: {list_times[1]:.3f} s with {list_times[0]} runs,"
+        print(f"\nfor contrast, one DuckDB query on the attached bars table WHERE run_id:"
+              f" {naive_one:.3f} s with 1 run, {naive_many:.3f} s with {args.others + 1}")
+        print(f"list_runs: {list_times[1]:.3f} s with {list_times[0]} runs,"
               f" {list_500[1]:.3f} s with {list_500[0]} runs")
     finally:
         analytics.close_connections()

@@ -182,7 +182,7 @@ for label, run_id, token in zip(labels, selected, tokens, strict=True):
 width = 1100
 if curves:
     st.altair_chart(charts.compare_chart(charts.normalised_equity(curves), colors, width=width),
-                    key="compare.equity")
+                    key="compare.equity", width="content")
     st.caption("Each run's equity divided by its first value x 100; drawdown from each run's "
                "running peak. Scroll to zoom, drag to pan, double-click to reset.")
 else:

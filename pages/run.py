@@ -3,7 +3,7 @@ fills, equity and drawdown, round trips, orders, fills and the configuration tha
 
 Zooming the price or equity chart re-reads the visible window at full detail: the charts
 report their x window (``on_select``), the window is kept per run in session state, and the
-bars of that window are queried again (see ``_on_zoom``).
+bars of that window are queried again (see ``on_zoom``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ CHART_GENERATION = "run.chart_generation"  # bumped to reset the charts' own zoo
 RENDERED_AT = "run.rendered_at"
 REFRESH_SECONDS = 3
 CHART_WIDTHS = [700, 800, 900, 1000, 1100, 1200, 1400, 1600, 1800]
+DATETIME = "YYYY-MM-DD HH:mm"
+PRICE = "%.4f"
+MONEY = "%.2f"
+ORDER_COLUMNS = ("submitted", "order_id", "symbol", "side", "order_type", "quantity",
+                 "limit_price", "stop_price", "expiry", "action", "signal", "status", "reason",
+                 "message")
 KPIS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
         "win_rate_pct", "trades", "profit_factor", "exposure_pct", "equity_final")
 
@@ -134,6 +140,39 @@ def metric_grid(stats: dict[str, Any], final_equity: float | None,
                           delta_color=delta_color, help=help_text or None, border=True)
 
 
+def in_view(frame: pd.DataFrame | None, symbol: str | None, start_ns: int | None,
+            end_ns: int | None, ts_column: str, end_column: str | None = None
+            ) -> pd.DataFrame | None:
+    """Rows of ``symbol`` within the window (a round trip: overlapping it)."""
+    if frame is None or frame.empty:
+        return frame
+    view = frame
+    if symbol is not None and "symbol" in view:
+        view = view[view["symbol"] == symbol]
+    if start_ns is not None and end_ns is not None:
+        last = view[end_column] if end_column else view[ts_column]
+        view = view[(view[ts_column] <= end_ns) & (last.fillna(end_ns) >= start_ns)]
+    return view
+
+
+def column_labels(table: pd.DataFrame, *, hide_strategy: bool) -> dict[str, Any]:
+    """Readable headers for every column; dates, prices and money formatted."""
+    columns: dict[str, Any] = {}
+    for column in table.columns:
+        label = column.replace("_", " ").capitalize()
+        if column == "strategy" and hide_strategy:
+            columns[column] = None
+        elif pd.api.types.is_datetime64_any_dtype(table[column]):
+            columns[column] = st.column_config.DatetimeColumn(label, format=DATETIME)
+        elif column.endswith("_price"):
+            columns[column] = st.column_config.NumberColumn(label, format=PRICE)
+        elif column in ("commission", "pnl"):
+            columns[column] = st.column_config.NumberColumn(label, format=MONEY)
+        else:
+            columns[column] = label
+    return columns
+
+
 # -- the page ---------------------------------------------------------------------------------
 
 st.set_page_config(page_title="Run · tradecore", layout="wide")
@@ -234,28 +273,17 @@ price_bars = load("bars", lambda: run_data.bars(run_id, db, token, symbol=symbol
                                                 start_ns=start_ns, end_ns=end_ns))
 
 
-def in_view(frame: pd.DataFrame | None, ts_column: str, end_column: str | None = None
-            ) -> pd.DataFrame | None:
-    """Rows of ``symbol`` within the window (a round trip: overlapping it)."""
-    if frame is None or frame.empty:
-        return frame
-    view = frame
-    if symbol is not None and "symbol" in view:
-        view = view[view["symbol"] == symbol]
-    if start_ns is not None:
-        last = view[end_column] if end_column else view[ts_column]
-        view = view[(view[ts_column] <= end_ns) & (last.fillna(end_ns) >= start_ns)]
-    return view
-
-
-if price_bars is not None:
-    fills_view = in_view(fills_all, "ts_event_ns")
-    trips_view = in_view(trips_all, "entry_ts_ns", "exit_ts_ns")
+if price_bars is not None and price_bars.empty:
+    st.caption("No bars recorded for this symbol yet.")
+elif price_bars is not None:
+    fills_view = in_view(fills_all, symbol, start_ns, end_ns, "ts_event_ns")
+    trips_view = in_view(trips_all, symbol, start_ns, end_ns, "entry_ts_ns", "exit_ts_ns")
+    max_markers = width // 3  # more and the triangles hide the candles
     price = charts.price_chart(price_bars, fills_view, trips_view, width=width,
-                               window_ms=window)
+                               window_ms=window, max_markers=max_markers)
     key = chart_key("price")
     st.altair_chart(price, key=key, on_select=lambda k=key: on_zoom(run_id, k, full_ms),
-                    selection_mode=charts.ZOOM)
+                    selection_mode=charts.ZOOM, width="content")
     shown = len(price_bars)
     note = [f"{shown:,} candles"]
     if window:
@@ -269,7 +297,7 @@ if price_bars is not None:
         else:
             note.append("full detail")
     n_fills = 0 if fills_view is None else len(fills_view)
-    if n_fills > charts.MAX_POINTS:
+    if n_fills > max_markers:
         note.append(f"{n_fills:,} fills in view: zoom in to see their markers")
     note.append("▲ buy ▼ sell fills, dashed: round trips (green won, red lost)")
     note.append("scroll to zoom, drag to pan")
@@ -298,7 +326,7 @@ if equity_view is not None:
     st.altair_chart(charts.equity_chart(equity_view, benchmark=benchmark, width=width,
                                         window_ms=window),
                     key=key, on_select=lambda k=key: on_zoom(run_id, k, full_ms),
-                    selection_mode=charts.ZOOM)
+                    selection_mode=charts.ZOOM, width="content")
     if benchmark is not None:
         st.caption("Dashed: buy & hold of the same initial cash from the first bar, no costs.")
 
@@ -311,10 +339,7 @@ trades_tab, orders_tab, fills_tab, stats_tab, config_tab = st.tabs([
     f"Round trips ({n_trips:,})", f"Order log ({n_orders:,})", f"Fills ({n_fills:,})",
     "All statistics", "Configuration"])
 safe_id = run_id.replace(" ", "_")
-
-DATETIME = "YYYY-MM-DD HH:mm"
-PRICE = "%.4f"
-MONEY = "%.2f"
+single_strategy = len(config.get("strategies") or []) <= 1
 
 with trades_tab:
     if trips_all is None or trips_all.empty:
@@ -324,13 +349,8 @@ with trades_tab:
         if "symbol" in table and len(symbols) <= 1:
             table = table.drop(columns=["symbol"])
         st.dataframe(table, hide_index=True, width="stretch", column_config={
-            "strategy": None if len(config.get("strategies") or []) <= 1 else "Strategy",
-            "symbol": "Symbol", "direction": "Direction",
+            **column_labels(table, hide_strategy=single_strategy),
             "quantity": st.column_config.NumberColumn("Quantity", format="%g"),
-            "entry": st.column_config.DatetimeColumn("Entry", format=DATETIME),
-            "exit": st.column_config.DatetimeColumn("Exit", format=DATETIME),
-            "entry_price": st.column_config.NumberColumn("Entry price", format=PRICE),
-            "exit_price": st.column_config.NumberColumn("Exit price", format=PRICE),
             "pnl": st.column_config.NumberColumn("P&L", format=MONEY),
             "return_pct": st.column_config.NumberColumn("Return %", format="%.2f"),
             "commission": st.column_config.NumberColumn("Commission", format=MONEY),
@@ -354,19 +374,14 @@ with orders_tab:
         table = fmt.readable_times(orders)
         if "status" in table:
             counts = table["status"].value_counts()
-            shown = st.pills("Status", counts.index.tolist(), selection_mode="multi",
+            picked = st.pills("Status", counts.index.tolist(), selection_mode="multi",
                              format_func=lambda s: f"{s} ({counts[s]:,})", key="run.order_status",
                              help="Show only orders that ended this way")
-            if shown:
-                table = table[table["status"].isin(shown)]
-        config_columns = {
-            column: st.column_config.DatetimeColumn(column.replace("_", " ").capitalize(),
-                                                    format=DATETIME)
-            for column in table.columns if pd.api.types.is_datetime64_any_dtype(table[column])}
-        config_columns.update({
-            column: st.column_config.NumberColumn(column.replace("_", " ").capitalize(),
-                                                  format=PRICE)
-            for column in table.columns if column.endswith("_price")})
+            if picked:
+                table = table[table["status"].isin(picked)]
+        first = [c for c in ORDER_COLUMNS if c in table.columns]
+        table = table[first + [c for c in table.columns if c not in first]]
+        config_columns = column_labels(table, hide_strategy=single_strategy)
         st.dataframe(table, hide_index=True, width="stretch", column_config=config_columns)
         st.download_button("Download order log (CSV)", data=lambda: orders.to_csv(index=False),
                            file_name=f"{safe_id}_orders.csv", mime="text/csv",
@@ -376,12 +391,9 @@ with fills_tab:
     if fills_all is None or fills_all.empty:
         st.caption("No fills.")
     else:
-        st.dataframe(fmt.readable_times(fills_all), hide_index=True, width="stretch",
-                     column_config={
-                         "time": st.column_config.DatetimeColumn("Time", format=DATETIME),
-                         "fill_price": st.column_config.NumberColumn("Fill price", format=PRICE),
-                         "commission": st.column_config.NumberColumn("Commission",
-                                                                     format=MONEY)})
+        table = fmt.readable_times(fills_all)
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config=column_labels(table, hide_strategy=single_strategy))
         st.download_button("Download fills (CSV)", data=lambda: fills_all.to_csv(index=False),
                            file_name=f"{safe_id}_fills.csv", mime="text/csv",
                            icon=":material/download:", key="run.download_fills")
@@ -393,7 +405,7 @@ with stats_tab:
 with config_tab:
     st.caption("Everything needed to repeat this run. From the command line:")
     st.code(fmt.reproduce_command(config), language="bash")
-    st.json(config, expanded=2)
+    st.json(config, expanded=3)
     st.download_button("Download configuration (JSON)",
                        data=json.dumps(config, indent=2, default=str),
                        file_name=f"{safe_id}_config.json", mime="application/json",

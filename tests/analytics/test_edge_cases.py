@@ -129,3 +129,18 @@ def test_unknown_run_and_missing_database(db_path, new_run, tmp_path):
     with pytest.raises(analytics.RunsDatabaseNotFoundError):
         analytics.fills("exists", tmp_path / "elsewhere.db")
     assert analytics.list_runs(tmp_path / "elsewhere.db").empty
+
+
+def test_range_extremes_of_overlapping_and_empty_ranges():
+    import numpy as np
+
+    from tradecore.analytics.trades import range_extremes
+
+    rng = np.random.default_rng(7)
+    high, low = rng.normal(size=500), rng.normal(size=500)
+    starts = rng.integers(0, 501, 300)
+    stops = np.minimum(starts + rng.integers(0, 200, 300), 500)
+    got_high, got_low = range_extremes(high, low, starts, stops)
+    for a, b, h, lo in zip(starts, stops, got_high, got_low, strict=True):
+        assert h == (high[a:b].max() if b > a else -np.inf)
+        assert lo == (low[a:b].min() if b > a else np.inf)

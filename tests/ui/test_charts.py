@@ -122,6 +122,7 @@ def test_price_chart_panels_candles_markers_and_shared_zoom():
     assert zoom["select"]["encodings"] == ["x"]
     names = [layers(p)[0].get("name") for p in panels]
     assert zoom["views"] == names and len(set(names)) == len(panels)
+    assert spec["autosize"] == {"type": "pad", "contains": "padding"}
     # Every sub-view has an explicit width; only the bottom one labels its dates.
     assert all(p.get("width", layers(p)[0].get("width")) == 700 for p in panels)
     assert layers(panels[-1])[0]["encoding"]["x"]["axis"].get("labels", True) is not False

@@ -214,6 +214,12 @@ def test_zoom_window_requeries_bars_at_full_detail(sma_run):
     domain = wick["encoding"]["x"]["scale"]["domain"]
     assert [(d["year"], d["month"], d["date"]) for d in domain] == [
         (t.year, t.month, t.day) for t in (pd.Timestamp(start_ns), pd.Timestamp(end_ns))]
+    # the equity chart follows the same window, point for point
+    eq_spec, eq_data = spec_and_data(charts_of(at)[1])
+    rows = data_of(layers(eq_spec["vconcat"][0])[0], eq_data)
+    curve = analytics.equity_curve(sma_run)
+    inside = curve[(curve["ts_event_ns"] >= start_ns) & (curve["ts_event_ns"] <= end_ns)]
+    assert rows["equity"].tolist() == pytest.approx(inside["equity"].tolist())
     assert at.button(key="run.reset_zoom")
     at.button(key="run.reset_zoom").click().run()
     spec, datasets = price_chart(at)

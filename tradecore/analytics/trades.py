@@ -43,7 +43,6 @@ SCHEMA = pa.schema([
     ("mfe", pa.float64()), ("mae", pa.float64()), ("duration_ns", pa.int64()),
     ("entry_fill_id", pa.int64()), ("exit_fill_id", pa.int64()),
 ])
-_BLOCK = 512
 
 
 class _Lot:
@@ -55,28 +54,25 @@ class _Lot:
         self.commission_per_unit, self.fill_id = commission_per_unit, fill_id
 
 
-class _RangeExtremes:
-    """Max of highs / min of lows over index ranges of one symbol's bars, via block extremes."""
+def range_extremes(high: np.ndarray, low: np.ndarray, starts: np.ndarray,
+                   stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """max(high[a:b]) and min(low[a:b]) for every (a, b); -inf / +inf for empty ranges.
 
-    def __init__(self, high: np.ndarray, low: np.ndarray) -> None:
-        self.high, self.low = high, low
-        pad = (-len(high)) % _BLOCK
-        self.block_high = np.r_[high, np.full(pad, -np.inf)].reshape(-1, _BLOCK).max(axis=1)
-        self.block_low = np.r_[low, np.full(pad, np.inf)].reshape(-1, _BLOCK).min(axis=1)
-
-    def __call__(self, start: int, stop: int) -> tuple[float, float]:
-        if stop <= start:
-            return -np.inf, np.inf
-        if stop - start <= 2 * _BLOCK:
-            return self.high[start:stop].max(), self.low[start:stop].min()
-        first, last = -(-start // _BLOCK), stop // _BLOCK
-        high = max(self.high[start:first * _BLOCK].max(initial=-np.inf),
-                   self.block_high[first:last].max(initial=-np.inf),
-                   self.high[last * _BLOCK:stop].max(initial=-np.inf))
-        low = min(self.low[start:first * _BLOCK].min(initial=np.inf),
-                  self.block_low[first:last].min(initial=np.inf),
-                  self.low[last * _BLOCK:stop].min(initial=np.inf))
-        return high, low
+    One ``reduceat`` over the interleaved bounds (taken in order of ``a``): it reduces every
+    ``[a, b)`` and the gaps between them, so the cost is about the bars plus the trades' length.
+    """
+    if not len(starts):
+        return np.zeros(0), np.zeros(0)
+    order = np.argsort(starts, kind="stable")
+    bounds = np.empty(2 * len(starts), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = starts[order], stops[order]
+    highs = np.maximum.reduceat(np.r_[high, -np.inf], bounds)[0::2]  # sentinel: b may be len
+    lows = np.minimum.reduceat(np.r_[low, np.inf], bounds)[0::2]
+    empty = stops[order] <= starts[order]
+    highs[empty], lows[empty] = -np.inf, np.inf
+    out_high, out_low = np.empty_like(highs), np.empty_like(lows)
+    out_high[order], out_low[order] = highs, lows
+    return out_high, out_low
 
 
 def round_trips(fills: pa.Table, bars: pa.Table) -> pa.Table:
@@ -119,14 +115,11 @@ def round_trips(fills: pa.Table, bars: pa.Table) -> pa.Table:
     for symbol in {key[1] for key in lots} | {row[1] for row in rows}:
         mine = np.flatnonzero(bar_code == code_of.get(symbol, -1))
         mine = mine[np.argsort(bar_ts[mine], kind="stable")]
-        by_symbol[symbol] = (
-            bar_ts[mine],
-            bars["close"].to_numpy(zero_copy_only=False)[mine].astype(float),
-            _RangeExtremes(bars["high"].to_numpy(zero_copy_only=False)[mine].astype(float),
-                           bars["low"].to_numpy(zero_copy_only=False)[mine].astype(float)),
-        )
+        by_symbol[symbol] = tuple(
+            bars[name].to_numpy(zero_copy_only=False)[mine].astype(float)
+            for name in ("close", "high", "low")) + (bar_ts[mine],)
     for (strategy, symbol), queue in lots.items():
-        times, closes, _ = by_symbol[symbol]
+        closes, _, _, times = by_symbol[symbol]
         for lot in queue:
             sign = 1.0 if lot.quantity > 0 else -1.0
             matched = abs(lot.quantity)
@@ -140,18 +133,25 @@ def round_trips(fills: pa.Table, bars: pa.Table) -> pa.Table:
                          pnl, commission, True, lot.fill_id, None))
 
     rows.sort(key=lambda r: (r[4], r[5], r[11]))
-    mfe, mae = [], []
-    for row in rows:
-        sign, matched, entry_ts, exit_ts, entry_price, exit_price, is_open = (
-            row[2], row[3], row[4], row[5], row[6], row[7], row[10])
-        times, _, extremes = by_symbol[row[1]]
-        start = int(np.searchsorted(times, entry_ts, side="left"))
-        stop = len(times) if is_open else int(np.searchsorted(times, exit_ts, side="left"))
-        high, low = extremes(start, stop)
-        high, low = max(high, exit_price), min(low, exit_price)
-        best, worst = (high, low) if sign > 0 else (low, high)
-        mfe.append(max(sign * (best - entry_price), 0.0) * matched)
-        mae.append(min(sign * (worst - entry_price), 0.0) * matched)
+    symbol_of = np.array([row[1] for row in rows], dtype=object)
+    sign = np.array([row[2] for row in rows])
+    matched = np.array([row[3] for row in rows])
+    entry_ts = np.array([row[4] for row in rows], dtype=np.int64)
+    exit_ts = np.array([row[5] for row in rows], dtype=np.int64)
+    entry_price = np.array([row[6] for row in rows])
+    exit_price = np.array([row[7] for row in rows])
+    is_open = np.array([row[10] for row in rows], dtype=bool)
+    high, low = np.full(len(rows), -np.inf), np.full(len(rows), np.inf)
+    for symbol, (_, highs, lows, times) in by_symbol.items():
+        mine = np.flatnonzero(symbol_of == symbol)
+        starts = np.searchsorted(times, entry_ts[mine], side="left")
+        stops = np.where(is_open[mine], len(times),
+                         np.searchsorted(times, exit_ts[mine], side="left"))
+        high[mine], low[mine] = range_extremes(highs, lows, starts, stops)
+    high, low = np.maximum(high, exit_price), np.minimum(low, exit_price)
+    best, worst = np.where(sign > 0, high, low), np.where(sign > 0, low, high)
+    mfe = (np.maximum(sign * (best - entry_price), 0.0) * matched).tolist()
+    mae = (np.minimum(sign * (worst - entry_price), 0.0) * matched).tolist()
 
     def column(index: int) -> list:
         return [row[index] for row in rows]

@@ -28,6 +28,11 @@ WIN, LOSS = "#26a69a", "#ef5350"
 EQUITY, BENCHMARK, DRAWDOWN = "#2962ff", "#9e9e9e", "#ef5350"
 OVERLAY_COLORS = ("#ff9800", "#7e57c2", "#00897b", "#ec407a", "#8d6e63", "#5c6bc0")
 
+#: Date labels by the size of the step between ticks, 24-hour clock (Vega multi-format).
+TIME_FORMAT = {"year": "%Y", "quarter": "%b %Y", "month": "%b %Y", "week": "%d %b",
+               "date": "%d %b", "hours": "%H:%M", "minutes": "%H:%M", "seconds": "%H:%M:%S",
+               "milliseconds": "%H:%M:%S.%L"}
+
 #: Indicator labels (the part of a name before "(") drawn over prices when the indicator
 #: registry cannot say: moving averages and bands.
 OVERLAY_LABELS = frozenset({"SMA", "EMA", "WMA", "DEMA", "TEMA", "KAMA", "VWAP", "BB_UPPER",
@@ -176,9 +181,11 @@ def utc_datetime(ms: float) -> alt.DateTime:
 
 
 def _x(window_ms: tuple[float, float] | None, *, labels: bool, field: str = "t") -> alt.X:
+    """The shared time axis. A window (the zoom) goes on the first view of each panel only:
+    the panels share the scale, and repeating it makes Vega-Lite warn about conflicts."""
     scale = (alt.Scale(type="utc", domain=[utc_datetime(window_ms[0]), utc_datetime(window_ms[1])])
              if window_ms else alt.Scale(type="utc"))
-    axis = alt.Axis(title=None, labels=labels, ticks=labels, grid=True,
+    axis = alt.Axis(title=None, labels=labels, ticks=labels, grid=True, format=TIME_FORMAT,
                     labelFlush=True, tickCount=8) if labels else alt.Axis(
         title=None, labels=False, ticks=False, domain=False, grid=True)
     return alt.X(f"{field}:T", scale=scale, axis=axis)
@@ -204,6 +211,9 @@ def _stack(panels: list[alt.Chart], zoom: alt.Parameter) -> alt.VConcatChart:
     chart.params = [alt.TopLevelSelectionParameter(
         name=zoom.name, select=alt.IntervalSelectionConfig(type="interval", encodings=["x"]),
         bind="scales", views=names)]
+    # "pad": every panel exactly its given width (Streamlit would otherwise pick "fit-x" or
+    # "fit", which stretches plain panels but not layered ones, so stacks stop lining up).
+    chart = chart.properties(autosize=alt.AutoSizeParams(type="pad", contains="padding"))
     return (chart.configure_axisY(minExtent=Y_AXIS_EXTENT, maxExtent=Y_AXIS_EXTENT,
                                   labelFontSize=11, gridOpacity=0.5)
             .configure_axisX(labelFontSize=11, gridOpacity=0.35)
@@ -238,7 +248,7 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
                 round_trips: pd.DataFrame | None = None, *, width: int = DEFAULT_WIDTH,
                 price_height: int = 340, panel_height: int = 110, volume_height: int = 80,
                 window_ms: tuple[float, float] | None = None,
-                max_markers: int = MAX_POINTS) -> alt.VConcatChart:
+                max_markers: int = MAX_POINTS) -> alt.VConcatChart | alt.Chart:
     """Candlesticks with indicator overlays, buy/sell markers and round-trip lines; one panel
     per oscillator family; volume at the bottom. All panels share the x zoom.
 
@@ -248,7 +258,7 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
     """
     zoom = zoom_param()
     if bars is None or bars.empty:
-        return _stack([_empty_panel(width, price_height, "No bars recorded yet")], zoom)
+        return _empty_panel(width, price_height, "No bars recorded yet")
     data = with_time(bars)
     overlays, panels = split_indicators(indicator_columns(data), data)
     candles = data[["t", "time", "open", "high", "low", "close", "volume"]].copy()
@@ -276,7 +286,7 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
         long = _long(data, overlays)
         layers.append(
             alt.Chart(long).mark_line(clip=True, strokeWidth=1.4, opacity=0.9).encode(
-                x=_x(window_ms, labels=False), y="value:Q",
+                x=_x(None, labels=False), y="value:Q",
                 color=alt.Color("indicator:N", scale=alt.Scale(
                     domain=list(overlays),
                     range=list(OVERLAY_COLORS[: max(1, len(overlays))] * 2)[: len(overlays)]),
@@ -296,7 +306,7 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
             layers.append(
                 alt.Chart(trips).mark_rule(clip=True, strokeDash=[4, 3], strokeWidth=1.5,
                                            opacity=0.8)
-                .encode(x=_x(window_ms, labels=False, field="entry_t"), x2="exit_t:T",
+                .encode(x=_x(None, labels=False, field="entry_t"), x2="exit_t:T",
                         y="entry_price:Q", y2="exit_price:Q",
                         color=alt.condition("datum.pnl > 0", alt.value(WIN), alt.value(LOSS)),
                         tooltip=[alt.Tooltip("entry_time:N", title="Entry"),
@@ -308,7 +318,7 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
         layers.append(
             alt.Chart(markers).mark_point(clip=True, filled=True, size=110, opacity=1,
                                           stroke="white", strokeWidth=0.8).encode(
-                x=_x(window_ms, labels=False), y="price:Q",
+                x=_x(None, labels=False), y="price:Q",
                 shape=alt.Shape("side:N", scale=alt.Scale(
                     domain=["BUY", "SELL"], range=["triangle-up", "triangle-down"]),
                     legend=None),
@@ -359,7 +369,8 @@ def oscillator_panel(data: pd.DataFrame, panel: str, columns: Sequence[str], *,
             tooltip=tooltip))
     if lines:
         layers.append(alt.Chart(_long(data, lines)).mark_line(clip=True, strokeWidth=1.3).encode(
-            x=_x(window_ms, labels=False), y=alt.Y("value:Q", axis=y_axis, scale=scale),
+            x=_x(None if hists else window_ms, labels=False),
+            y=alt.Y("value:Q", axis=y_axis, scale=scale),
             color=alt.Color("indicator:N", scale=alt.Scale(
                 domain=list(lines), range=[colors[c] for c in lines]),
                 legend=alt.Legend(title=None)),
@@ -410,7 +421,7 @@ def trip_lines(round_trips: pd.DataFrame) -> pd.DataFrame:
 def equity_chart(equity: pd.DataFrame, *, benchmark: pd.DataFrame | None = None,
                  width: int = DEFAULT_WIDTH, equity_height: int = 220,
                  drawdown_height: int = 110,
-                 window_ms: tuple[float, float] | None = None) -> alt.VConcatChart:
+                 window_ms: tuple[float, float] | None = None) -> alt.VConcatChart | alt.Chart:
     """Equity (with an optional buy & hold line) above its drawdown, sharing the x zoom.
 
     ``equity``: ``ts_event_ns, equity, drawdown`` (drawdown a fraction <= 0).
@@ -418,7 +429,7 @@ def equity_chart(equity: pd.DataFrame, *, benchmark: pd.DataFrame | None = None,
     """
     zoom = zoom_param()
     if equity is None or equity.empty:
-        return _stack([_empty_panel(width, equity_height, "No equity recorded yet")], zoom)
+        return _empty_panel(width, equity_height, "No equity recorded yet")
     data = with_time(equity)
     data["drawdown_pct"] = data["drawdown"].astype(float) * 100.0
     series = data[["t", "time", "equity"]].assign(series="Strategy")
@@ -443,7 +454,8 @@ def equity_chart(equity: pd.DataFrame, *, benchmark: pd.DataFrame | None = None,
     dd = alt.Chart(data[["t", "time", "drawdown_pct"]]).mark_area(clip=True,
         color=DRAWDOWN, opacity=0.35, line={"color": DRAWDOWN, "strokeWidth": 1}).encode(
         x=_x(window_ms, labels=True),
-        y=alt.Y("drawdown_pct:Q", axis=alt.Axis(title="Drawdown %", format="~g", tickCount=3)),
+        y=alt.Y("drawdown_pct:Q",
+                axis=alt.Axis(title="Drawdown %", format=",.3~r", tickCount=3)),
         tooltip=[alt.Tooltip("time:N", title="Time"),
                  alt.Tooltip("drawdown_pct:Q", title="Drawdown %", format=".2f")],
     ).properties(width=width, height=drawdown_height)
@@ -504,7 +516,8 @@ def compare_chart(normalised: pd.DataFrame, colors: Mapping[str, str], *,
         color="#9e9e9e", strokeDash=[3, 3]).encode(y="level:Q")
     dd = base.mark_line(clip=True, strokeWidth=1.2).encode(
         x=_x(None, labels=True),
-        y=alt.Y("drawdown_pct:Q", axis=alt.Axis(title="Drawdown %", tickCount=3)),
+        y=alt.Y("drawdown_pct:Q",
+                axis=alt.Axis(title="Drawdown %", format=",.3~r", tickCount=3)),
         tooltip=tooltip).properties(width=width, height=drawdown_height)
     chart = _stack([alt.layer(eq, start), dd], zoom)
     return chart.configure_legend(orient="top", direction="vertical", title=None,
