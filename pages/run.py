@@ -25,7 +25,7 @@ WINDOW = "run.window"  # {"run": run_id, "ms": (start_ms, end_ms)}
 CHART_GENERATION = "run.chart_generation"  # bumped to reset the charts' own zoom
 RENDERED_AT = "run.rendered_at"
 REFRESH_SECONDS = 3
-CHART_WIDTHS = [700, 800, 900, 1000, 1100, 1200, 1400, 1600, 1800]
+CHART_WIDTHS = [700, 800, 860, 1000, 1100, 1200, 1400, 1600, 1800]
 DATETIME = "YYYY-MM-DD HH:mm"
 PRICE = "%.4f"
 MONEY = "%.2f"
@@ -263,7 +263,7 @@ if len(symbols) > 1:
 show_benchmark = len(symbols) == 1 and st.sidebar.toggle(
     "Buy & hold line", value=False, key="run.benchmark",
     help="Equity of putting all the initial cash into the symbol at the first bar")
-width = st.sidebar.select_slider("Chart width (px)", options=CHART_WIDTHS, value=1000,
+width = st.sidebar.select_slider("Chart width (px)", options=CHART_WIDTHS, value=charts.DEFAULT_WIDTH,
                                  key="run.width", help="Charts have a fixed width; pick one "
                                  "that fits your screen.")
 

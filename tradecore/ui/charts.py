@@ -18,7 +18,7 @@ import pandas as pd
 
 MAX_POINTS = 2000
 ZOOM = "zoom"
-DEFAULT_WIDTH = 1000
+DEFAULT_WIDTH = 860  # fits the wide layout of a 1440 px window, axis labels included
 #: Y axes reserve the same room in every panel so stacked panels line up on the x axis.
 Y_AXIS_EXTENT = 64
 
