@@ -150,21 +150,25 @@ def _process_alive(pid: int | None) -> bool:
     return True
 
 
-def _number(value: float) -> str:
-    return repr(value) if value - value == 0 else "null"  # NaN and inf are not JSON
-
-
 def _indicators_json(pairs: tuple[tuple[str, float], ...]) -> str:
-    """``{"SMA(10)": 101.5, ...}``; built from a cached template (this runs once a bar)."""
-    names = tuple(name for name, _ in pairs)
-    template = _TEMPLATES.get(names)
-    if template is None:
-        body = ", ".join(f"{json.dumps(name)}: %s" for name in names).replace("%s", "%%s")
-        template = _TEMPLATES[names] = "{" + body.replace("%%s", "%s") + "}"
-    return template % tuple(_number(value) for _, value in pairs)
+    """``{"SMA(10)": 101.5, "SMA(30)": null}`` (NaN and inf are not JSON: null).
+
+    Hand-built because it runs once a bar: three times faster than ``json.dumps(dict(...))``.
+    """
+    parts = []
+    for name, value in pairs:
+        quoted = _QUOTED.get(name)
+        if quoted is None:
+            quoted = _QUOTED[name] = json.dumps(name)
+        try:
+            value = float(value)  # numpy scalars repr as np.float64(...), not JSON
+        except (TypeError, ValueError):
+            value = math.nan
+        parts.append(f"{quoted}: {value!r}" if value - value == 0 else f"{quoted}: null")
+    return "{" + ", ".join(parts) + "}"
 
 
-_TEMPLATES: dict[tuple[str, ...], str] = {}
+_QUOTED: dict[str, str] = {}
 _INDICATORS_POSITION = BarProcessed.fields.index("indicators")
 
 

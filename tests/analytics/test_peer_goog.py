@@ -8,6 +8,8 @@ stays out of its trade statistics but in its equity, as an open round trip stays
 
 from __future__ import annotations
 
+import importlib
+
 import pandas as pd
 import pytest
 
@@ -15,7 +17,7 @@ from tradecore import analytics
 from tradecore.orchestrator import Orchestrator
 from tradecore.secmaster import import_csv
 
-backtesting = pytest.importorskip("backtesting", reason="dev dependency (requirements-dev.txt)")
+backtesting = importlib.import_module("backtesting")
 
 
 def backtesting_py_stats(data: pd.DataFrame) -> pd.Series:

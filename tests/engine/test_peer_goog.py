@@ -14,8 +14,6 @@ from tests.engine.helpers import configured, run, table_rows
 from tradecore.cli import main as cli
 from tradecore.strategies.examples import SMACrossover
 
-backtesting = pytest.importorskip("backtesting", reason="dev dependency (requirements-dev.txt)")
-
 
 def backtesting_py_trades(data: pd.DataFrame) -> pd.DataFrame:
     from backtesting import Backtest, Strategy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import sqlite3
 from pathlib import Path
@@ -240,7 +241,7 @@ def test_missing_volume_column_is_stored_as_zero_and_noted(db: Path) -> None:
 
 
 def test_goog_from_backtesting_py_imports(db: Path) -> None:
-    test_data = pytest.importorskip("backtesting.test")
+    test_data = importlib.import_module("backtesting.test")
     goog = test_data.GOOG
     summary = import_csv(db, io.StringIO(goog.to_csv()), "GOOG", "DAY")
     assert summary.rows == len(goog)
@@ -591,7 +592,7 @@ def test_sample_is_seeded_and_rebuilding_keeps_user_data(sample_db: Path, tmp_pa
 def write_dbn(path: Path, schema: str, bars: list[tuple], mappings: dict[str, int] | None,
               compress: bool = False) -> Path:
     """bars: (instrument_id, ts_event_ns, open, high, low, close, volume) with float prices."""
-    dbn = pytest.importorskip("databento_dbn")
+    dbn = importlib.import_module("databento_dbn")
     start = min(bar[1] for bar in bars)
     end = max(bar[1] for bar in bars) + DAY_NS
     day = pd.Timestamp(start, unit="ns").date()
@@ -616,7 +617,7 @@ def write_dbn(path: Path, schema: str, bars: list[tuple], mappings: dict[str, in
         for instrument, ts, *prices, volume in bars
     )
     if compress:
-        zstandard = pytest.importorskip("zstandard")
+        zstandard = importlib.import_module("zstandard")
         data = zstandard.ZstdCompressor().compress(data)
     path.write_bytes(data)
     return path
@@ -631,7 +632,7 @@ DBN_BARS = [
 
 @pytest.mark.parametrize("compress", [False, True])
 def test_dbn_round_trip_with_symbology(db: Path, tmp_path: Path, compress: bool) -> None:
-    pytest.importorskip("databento")
+    importlib.import_module("databento")
     suffix = ".dbn.zst" if compress else ".dbn"
     path = write_dbn(tmp_path / f"bars{suffix}", "ohlcv-1d", DBN_BARS, {"ACME": 17, "BETA": 18},
                      compress=compress)
@@ -652,7 +653,7 @@ def test_dbn_round_trip_with_symbology(db: Path, tmp_path: Path, compress: bool)
 
 
 def test_dbn_without_symbology_needs_a_symbol(db: Path, tmp_path: Path) -> None:
-    pytest.importorskip("databento")
+    importlib.import_module("databento")
     bars = [(17, JAN2 + k * 60 * NS, 10.0, 10.5, 9.5, 10.25, 5) for k in range(3)]
     path = write_dbn(tmp_path / "minutes.dbn", "ohlcv-1m", bars, None)
     with pytest.raises(SecmasterError, match="no symbology for instrument_id 17.*symbol"):
@@ -663,7 +664,7 @@ def test_dbn_without_symbology_needs_a_symbol(db: Path, tmp_path: Path) -> None:
 
 
 def test_dbn_symbol_selects_one_instrument_of_several(db: Path, tmp_path: Path) -> None:
-    pytest.importorskip("databento")
+    importlib.import_module("databento")
     path = write_dbn(tmp_path / "bars.dbn", "ohlcv-1h", DBN_BARS, {"ACME": 17, "BETA": 18})
     (summary,) = import_dbn(db, path, symbol="BETA")
     assert (summary.symbol, summary.bar_period) == ("BETA", BarPeriod.HOUR)
@@ -672,7 +673,7 @@ def test_dbn_symbol_selects_one_instrument_of_several(db: Path, tmp_path: Path) 
 
 
 def test_dbn_inconsistent_bar_is_refused_atomically(db: Path, tmp_path: Path) -> None:
-    pytest.importorskip("databento")
+    importlib.import_module("databento")
     bad = [*DBN_BARS[:2], (17, JAN2 + DAY_NS, 100.0, 99.0, 99.5, 99.5, 1)]  # high < low
     path = write_dbn(tmp_path / "bad.dbn", "ohlcv-1d", bad, {"ACME": 17, "BETA": 18})
     with pytest.raises(SecmasterError, match="row 2, column 'high'"):
@@ -681,8 +682,8 @@ def test_dbn_inconsistent_bar_is_refused_atomically(db: Path, tmp_path: Path) ->
 
 
 def test_dbn_non_ohlcv_schema_and_garbage_are_refused(db: Path, tmp_path: Path) -> None:
-    pytest.importorskip("databento")
-    dbn = pytest.importorskip("databento_dbn")
+    importlib.import_module("databento")
+    dbn = importlib.import_module("databento_dbn")
     trades = tmp_path / "trades.dbn"
     trades.write_bytes(dbn.Metadata(dataset="XNAS.ITCH", start=JAN2, stype_in=None,
                                     stype_out=dbn.SType.INSTRUMENT_ID,
