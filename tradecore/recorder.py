@@ -20,6 +20,7 @@ Design Decision: the final status is written with the last rows
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import socket
