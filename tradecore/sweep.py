@@ -92,5 +92,5 @@ def _run_point(request: RunRequest, cwd: str) -> str | None:
         return orchestrator.run_id
     from tradecore.analytics import statistics
 
-    statistics(run_id)  # computed here, in parallel, and kept for the heatmap
+    statistics(run_id, request.runs_db_path)  # computed here, in parallel, kept for the heatmap
     return run_id
