@@ -5,7 +5,6 @@ configuration settings that differ. Each run keeps one colour and letter everywh
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -25,17 +24,6 @@ HEADLINE = ("total_return_pct", "buy_and_hold_return_pct", "cagr_pct", "volatili
             "sharpe", "sortino", "calmar", "max_drawdown_pct", "max_drawdown_duration",
             "exposure_pct", "equity_final", "commissions", "trades", "win_rate_pct",
             "profit_factor", "expectancy", "sqn")
-
-
-def load(what: str, read: Callable[[], T]) -> T | None:
-    """``read()``, or None after showing why it failed."""
-    try:
-        return read()
-    except Exception as error:  # noqa: BLE001 - shown to the user with its traceback, not hidden
-        st.error(f"Could not load the {what}: {error}", icon=":material/error:")
-        with st.expander("Details"):
-            st.code(traceback.format_exc(), language="text")
-        return None
 
 
 def requested_runs() -> list[str]:
@@ -114,7 +102,7 @@ st.set_page_config(page_title="Compare · tradecore", layout="wide")
 common.page_setup()
 st.title("Compare runs")
 db = run_data.runs_db()
-runs = load("list of runs", lambda: run_data.run_list(db))
+runs = common.load("list of runs", lambda: run_data.run_list(db))
 if runs is None:
     st.stop()
 all_ids = runs["run_id"].astype(str).tolist() if not runs.empty else []
@@ -142,7 +130,7 @@ letters = [fmt.run_letter(i) for i in range(len(selected))]
 labels = [f"{letter} · {run_id}" for letter, run_id in zip(letters, selected, strict=True)]
 headers = letters
 colors = fmt.run_colors(labels)
-configs = {run_id: load(f"configuration of {run_id}",
+configs = {run_id: common.load(f"configuration of {run_id}",
                         lambda r=run_id, t=token: run_data.run_config(r, db, t)) or {}
            for run_id, token in zip(selected, tokens, strict=True)}
 
@@ -176,7 +164,7 @@ if any((rows[r] or {}).get("status") == run_data.RUNNING for r in selected):
 st.subheader("Equity (start = 100) and drawdown")
 curves = {}
 for label, run_id, token in zip(labels, selected, tokens, strict=True):
-    curve = load(f"equity curve of {run_id}", lambda r=run_id, t=token: run_data.equity(r, db, t))
+    curve = common.load(f"equity curve of {run_id}", lambda r=run_id, t=token: run_data.equity(r, db, t))
     if curve is not None and not curve.empty:
         curves[label] = curve
 width = 1100
@@ -190,7 +178,7 @@ else:
 
 # -- statistics ------------------------------------------------------------------------------
 st.subheader("Statistics")
-compared = load("statistics", lambda: run_data.compare(tuple(selected), db, tuple(tokens)))
+compared = common.load("statistics", lambda: run_data.compare(tuple(selected), db, tuple(tokens)))
 if compared is not None and not compared.empty:
     numbers, text = stats_frame(compared, selected, headers)
     headline = [i for i, key in enumerate(numbers.index) if key in HEADLINE]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import traceback
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -34,17 +32,6 @@ ORDER_COLUMNS = ("submitted", "order_id", "symbol", "side", "order_type", "quant
                  "message")
 KPIS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
         "win_rate_pct", "trades", "profit_factor", "exposure_pct", "equity_final")
-
-
-def load(what: str, read: Callable[[], T]) -> T | None:
-    """``read()``, or None after showing why it failed (the page goes on without that part)."""
-    try:
-        return read()
-    except Exception as error:  # noqa: BLE001 - shown to the user with its traceback, not hidden
-        st.error(f"Could not load the {what}: {error}", icon=":material/error:")
-        with st.expander("Details"):
-            st.code(traceback.format_exc(), language="text")
-        return None
 
 
 def chart_key(name: str) -> str:
@@ -178,7 +165,7 @@ def column_labels(table: pd.DataFrame, *, hide_strategy: bool) -> dict[str, Any]
 st.set_page_config(page_title="Run · tradecore", layout="wide")
 common.page_setup()
 db = run_data.runs_db()
-runs = load("list of runs", lambda: run_data.run_list(db))
+runs = common.load("list of runs", lambda: run_data.run_list(db))
 if runs is None:
     st.stop()
 requested = st.query_params.get("run") or None
@@ -206,7 +193,7 @@ if row is None:
 
 token = run_data.freshness(row)
 status = str(row.get("status") or "unknown")
-config = load("configuration", lambda: run_data.run_config(run_id, db, token)) or {}
+config = common.load("configuration", lambda: run_data.run_config(run_id, db, token)) or {}
 parameters = fmt.strategy_parameters(config)
 strategy_name = (row.get("strategy") or (config.get("strategies") or [{}])[0].get("name")
                  or run_id)
@@ -216,7 +203,7 @@ initial_cash = (config.get("broker") or {}).get("initial_cash")
 
 # -- header ----------------------------------------------------------------------------------
 st.title(f"{strategy_name} · {', '.join(symbols)}" if symbols else str(strategy_name))
-equity_all = load("equity curve", lambda: run_data.equity(run_id, db, token))
+equity_all = common.load("equity curve", lambda: run_data.equity(run_id, db, token))
 period_text = ""
 if equity_all is not None and not equity_all.empty:
     period_text = fmt.format_period(equity_all["ts_event_ns"].iloc[0],
@@ -241,7 +228,7 @@ elif status == "failed":
 refresh_while_running(running)
 
 # -- statistics ------------------------------------------------------------------------------
-stats = load("statistics", lambda: run_data.statistics(run_id, db, token)) or {}
+stats = common.load("statistics", lambda: run_data.statistics(run_id, db, token)) or {}
 final_equity = (float(equity_all["equity"].iloc[-1])
                 if equity_all is not None and not equity_all.empty else None)
 metric_grid(stats, final_equity, initial_cash)
@@ -267,9 +254,9 @@ width = st.sidebar.select_slider("Chart width (px)", options=CHART_WIDTHS, value
                                  key="run.width", help="Charts have a fixed width; pick one "
                                  "that fits your screen.")
 
-fills_all = load("fills", lambda: run_data.fills(run_id, db, token))
-trips_all = load("round trips", lambda: run_data.round_trips(run_id, db, token))
-price_bars = load("bars", lambda: run_data.bars(run_id, db, token, symbol=symbol,
+fills_all = common.load("fills", lambda: run_data.fills(run_id, db, token))
+trips_all = common.load("round trips", lambda: run_data.round_trips(run_id, db, token))
+price_bars = common.load("bars", lambda: run_data.bars(run_id, db, token, symbol=symbol,
                                                 start_ns=start_ns, end_ns=end_ns))
 
 
@@ -311,13 +298,13 @@ elif price_bars is not None:
 st.subheader("Equity and drawdown")
 equity_view = equity_all
 if window:
-    equity_view = load("equity curve", lambda: run_data.equity(
+    equity_view = common.load("equity curve", lambda: run_data.equity(
         run_id, db, token, start_ns=start_ns, end_ns=end_ns))
 if equity_view is not None:
     benchmark = None
     if show_benchmark and len(symbols) == 1 and initial_cash and price_bars is not None \
             and not price_bars.empty:
-        overview = load("bars", lambda: run_data.bars(run_id, db, token, symbol=symbol))
+        overview = common.load("bars", lambda: run_data.bars(run_id, db, token, symbol=symbol))
         if overview is not None and not overview.empty:
             benchmark = charts.buy_and_hold(price_bars, float(initial_cash)
                                             * float(price_bars["close"].iloc[0])
@@ -331,7 +318,7 @@ if equity_view is not None:
         st.caption("Dashed: buy & hold of the same initial cash from the first bar, no costs.")
 
 # -- tables ----------------------------------------------------------------------------------
-orders = load("order log", lambda: run_data.order_log(run_id, db, token))
+orders = common.load("order log", lambda: run_data.order_log(run_id, db, token))
 n_trips = 0 if trips_all is None else len(trips_all)
 n_orders = 0 if orders is None else len(orders)
 n_fills = 0 if fills_all is None else len(fills_all)

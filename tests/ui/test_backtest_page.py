@@ -9,8 +9,6 @@ import time
 from enum import Enum
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tradecore.models import BarPeriod
@@ -74,15 +72,6 @@ class UiTestSlow(StrategyBase):
 
 class _UiTestHidden(UiTestSlow):
     """Underscore classes never reach the dropdown."""
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def backtest_page(via_dashboard: bool = True) -> AppTest:

@@ -9,8 +9,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tradecore.configure import RunRequest, build_orchestrator
@@ -19,15 +17,6 @@ from tradecore.strategies import discover_strategies, get_registered_strategies,
 from tradecore.ui import common
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def dashboard() -> AppTest:

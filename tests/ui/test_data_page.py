@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tradecore.secmaster import list_instruments
@@ -19,15 +17,6 @@ GOOD_CSV = (b"Date,Open,High,Low,Close,Volume\n"
 BAD_CSV = (b"date,open,high,low,close,volume\n"
            b"2024-01-02,10,11,9,10.5,1000\n"
            b"2024-01-03,10.5,9,10,11.5,1100\n")  # high below low
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def data_page() -> AppTest:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tradecore import analytics
@@ -43,15 +42,6 @@ class _ExplodingStrategy(StrategyBase):
         self.seen += 1
         if self.seen == 40:
             raise RuntimeError("boom on bar 40")
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -10,23 +10,12 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tradecore.strategies import ParamSpec
 from tradecore.ui import runner, widgets
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def sweep_page() -> AppTest:

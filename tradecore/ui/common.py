@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import altair as alt
@@ -451,3 +453,17 @@ def live_equity_chart(equity: pd.DataFrame, start: dt.date | None = None,
                 axis=alt.Axis(format="$,.0f")),
         tooltip=[alt.Tooltip("time:T"), alt.Tooltip("equity:Q", format="$,.2f")],
     ).properties(height=260)
+
+
+T = TypeVar("T")
+
+
+def load(what: str, read: Callable[[], T]) -> T | None:
+    """``read()``, or None after showing why it failed (the page goes on without that part)."""
+    try:
+        return read()
+    except Exception as error:  # noqa: BLE001 - shown to the user with its traceback, not hidden
+        st.error(f"Could not load the {what}: {error}", icon=":material/error:")
+        with st.expander("Details"):
+            st.code(traceback.format_exc(), language="text")
+        return None
