@@ -148,12 +148,13 @@ class EventBus:
             self._raise_worker_error()
 
     def _hand_over(self, sink: Subscriber) -> None:
+        # Under the dispatch lock: no event is appended meanwhile, and batches reach the sink
+        # in order even when several threads publish.
         with self._dispatch_lock:
             items = sink._batch[:]
             sink._batch.clear()
-        if items:
-            self._task_added(True, len(items))
-            sink._queue.put(items)
+            if items:
+                sink._receive_batch(items)
 
     def _task_added(self, sink: bool, count: int = 1) -> None:
         with self._idle:
@@ -258,6 +259,11 @@ class Subscriber:
                 bus._task_done(self.is_sink, len(items))
                 return
             bus._task_done(self.is_sink, len(items))
+
+    def _receive_batch(self, events: list[Event]) -> None:
+        """A batched sink's hand-over: queued for the worker thread (a sink may override)."""
+        self._event_bus._task_added(True, len(events))
+        self._queue.put(events)
 
     def _handle_batch(self, events: list[Event]) -> None:
         """Handle what the worker thread received, in order (a sink may override)."""

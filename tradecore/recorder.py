@@ -215,13 +215,6 @@ class SQLiteWriter:
                 self._write(table, buffer)
                 buffer.clear()
 
-    def close(self) -> None:
-        """Write what is buffered and let go of the database (the run goes on elsewhere)."""
-        try:
-            self.flush()
-        finally:
-            self._conn.close()
-
     def finish(self, status: str, error: str | None, error_traceback: str | None) -> None:
         try:
             with self._conn:
@@ -257,6 +250,7 @@ class ProcessWriter:
             env={**os.environ, "PYTHONPATH": _package_root_path()},
         )
         self.rows_written: dict[str, int] = {}
+        _widen_pipe(self._process.stdin)
 
     def add(self, table: str, rows: list[tuple]) -> None:
         self._send(("rows", table, rows))
@@ -265,8 +259,11 @@ class ProcessWriter:
         self._send(("groups", groups))
 
     def _send(self, message: tuple) -> None:
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            pickle.dump(message, self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            # Length-prefixed frames: the reader does one read per message, not pickle's
+            # many small reads from a pipe.
+            self._process.stdin.write(len(payload).to_bytes(8, "little") + payload)
         except (BrokenPipeError, OSError):
             raise RecorderError(self._failure()) from None
 
@@ -288,6 +285,16 @@ class ProcessWriter:
         return "the recorder's writer process failed" + (f": {detail[-1]}" if detail else "")
 
 
+def _widen_pipe(stream) -> None:
+    """Let the pipe hold several batches (Linux), so the engine rarely waits on the writer."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 4 * 1024 * 1024)
+    except (ImportError, OSError):
+        pass  # a smaller pipe only means more, shorter waits
+
+
 def _package_root_path() -> str:
     root = str(Path(__file__).resolve().parent.parent)
     existing = os.environ.get("PYTHONPATH")
@@ -298,14 +305,15 @@ class RunRecorder(Subscriber):
     """Records all 13 event types of one run; creates the ``runs`` row on construction.
 
     ``writer``: ``"thread"`` writes from the recorder's own thread, ``"process"`` from a
-    writer process, ``"auto"`` starts in the thread and moves to a process once a run has
-    produced ``PROCESS_AFTER_EVENTS`` events (short runs skip the process start-up).
+    writer process fed directly by the publishing thread at each hand-over (the pipe gives
+    backpressure), ``"auto"`` picks the process once ``expect(events)`` announces a run of at
+    least ``PROCESS_FROM_EVENTS`` events (short runs skip the process start-up).
     """
 
     is_sink = True
     batch_size = BATCH_SIZE
     writer: ClassVar[str] = "auto"
-    PROCESS_AFTER_EVENTS: ClassVar[int] = 50_000
+    PROCESS_FROM_EVENTS: ClassVar[int] = 100_000
 
     def __init__(self, event_bus: EventBus, run_id: str, db_path: str | Path,
                  config: dict[str, Any], *, name: str = "", sweep_id: str | None = None) -> None:
@@ -321,17 +329,27 @@ class RunRecorder(Subscriber):
         self.final_status = RunStatus.COMPLETED
         self.final_error: str | None = None
         self.final_traceback: str | None = None
-        self.events_received = 0
-        self._writer: SQLiteWriter | ProcessWriter = (
-            ProcessWriter(db_path, self.run_id) if self.writer == "process"
-            else SQLiteWriter(db_path, self.run_id))
+        self._writer: SQLiteWriter | ProcessWriter | None = None
         super().__init__(event_bus)
         for event_type in EVENT_TYPES:
             self._subscribe(event_type, self._record_one)
+        if self.writer == "process":
+            self._writer = ProcessWriter(db_path, self.run_id)
+
+    def expect(self, events: int | None) -> None:
+        """Told (before the first bar) roughly how many events the run will make."""
+        if (self._writer is None and self.writer == "auto" and events is not None
+                and events >= self.PROCESS_FROM_EVENTS):
+            self._writer = ProcessWriter(self._db_path, self.run_id)
+
+    def _active_writer(self) -> SQLiteWriter | ProcessWriter:
+        if self._writer is None:
+            self._writer = SQLiteWriter(self._db_path, self.run_id)
+        return self._writer
 
     @property
     def rows_written(self) -> dict[str, int]:
-        return dict(self._writer.rows_written)
+        return dict(self._writer.rows_written) if self._writer is not None else {}
 
     def _insert_run(self, conn: sqlite3.Connection, run_id: str, name: str, config: dict,
                     sweep_id: str | None) -> str:
@@ -356,6 +374,12 @@ class RunRecorder(Subscriber):
     def _record_one(self, event: Event) -> None:
         self._handle_batch([event])
 
+    def _receive_batch(self, events: list[Event]) -> None:
+        if isinstance(self._writer, ProcessWriter):
+            self._handle_batch(events)  # straight into the pipe, no thread hand-off
+        else:
+            super()._receive_batch(events)
+
     def _handle_batch(self, events: list[Event]) -> None:
         groups: dict[str, list[Event]] = {}
         for event in events:
@@ -364,12 +388,7 @@ class RunRecorder(Subscriber):
                 groups[table].append(event)
             else:
                 groups[table] = [event]
-        self.events_received += len(events)
-        if (self.writer == "auto" and isinstance(self._writer, SQLiteWriter)
-                and self.events_received > self.PROCESS_AFTER_EVENTS):
-            self._writer.close()
-            self._writer = ProcessWriter(self._db_path, self.run_id)
-        writer = self._writer
+        writer = self._active_writer()
         if isinstance(writer, ProcessWriter):
             writer.add_many([(table, list(map(tuple, rows))) for table, rows in groups.items()])
         else:
@@ -377,4 +396,4 @@ class RunRecorder(Subscriber):
                 writer.add(table, rows)
 
     def _cleanup(self) -> None:
-        self._writer.finish(self.final_status, self.final_error, self.final_traceback)
+        self._active_writer().finish(self.final_status, self.final_error, self.final_traceback)

@@ -7,6 +7,7 @@ and exits. Any error goes to stderr and a non-zero exit, which the recorder repo
 
 from __future__ import annotations
 
+import gc
 import pickle
 import sys
 
@@ -14,15 +15,18 @@ from tradecore.recorder import SQLiteWriter
 
 
 def main(db_path: str, run_id: str) -> int:
+    # Only rows pass through here, never reference cycles: the cyclic collector would just
+    # rescan the buffered rows over and over.
+    gc.disable()
     writer = SQLiteWriter(db_path, run_id)
     source = sys.stdin.buffer
     while True:
-        try:
-            message = pickle.load(source)
-        except EOFError:
+        header = source.read(8)
+        if len(header) < 8:
             print("the engine closed the pipe before finishing the run", file=sys.stderr)
             writer.finish("failed", "the engine stopped before the run finished", None)
             return 1
+        message = pickle.loads(source.read(int.from_bytes(header, "little")))
         kind = message[0]
         if kind == "groups":
             for table, rows in message[1]:

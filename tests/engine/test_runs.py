@@ -83,9 +83,14 @@ def test_nothing_lost_completed(sample_secmaster, runs_db, monkeypatch):
 
 
 def test_nothing_lost_when_the_writer_is_a_process(sample_secmaster, runs_db, monkeypatch):
-    monkeypatch.setattr(RunRecorder, "PROCESS_AFTER_EVENTS", 2_000)  # auto: switch mid-run
+    monkeypatch.setattr(RunRecorder, "PROCESS_FROM_EVENTS", 2_000)  # auto picks the process
     counter = PublishCounter(monkeypatch)
+    started = []
+    original = RunRecorder.expect
+    monkeypatch.setattr(RunRecorder, "expect", lambda self, events: (
+        original(self, events), started.append(type(self._writer).__name__)))
     orchestrator = run([configured(SMACrossover, THREE)])
+    assert started == ["ProcessWriter"]
     _assert_nothing_lost(counter, runs_db, orchestrator.run_id)
     assert run_row(runs_db, orchestrator.run_id)["status"] == "completed"
 

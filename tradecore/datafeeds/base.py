@@ -24,6 +24,8 @@ class DatafeedBase:
         self._connected = False
         self.progress = 0.0
         self.bars_published = 0
+        #: How many bars the replay will publish, when the feed knows it after ``subscribe``.
+        self.expected_bars: int | None = None
 
     def connect(self) -> None:
         self._connected = True

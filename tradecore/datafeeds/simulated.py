@@ -14,7 +14,7 @@ from typing import ClassVar
 from tradecore import paths
 from tradecore.datafeeds.base import DatafeedBase
 from tradecore.events import BarReceived
-from tradecore.secmaster import resolve_symbols, stream_bars, time_range
+from tradecore.secmaster import count_bars, resolve_symbols, stream_bars, time_range
 
 
 class SimulatedDatafeed(DatafeedBase):
@@ -47,6 +47,8 @@ class SimulatedDatafeed(DatafeedBase):
             cls.resolved_db_path(), self._symbols, self._bar_period,
             publisher_name=cls.publisher_name, dataset=cls.dataset, symbol_type=cls.symbol_type,
         )
+        self.expected_bars = count_bars(cls.resolved_db_path(), self._instrument_ids,
+                                        self._bar_period, cls.start_ns, cls.end_ns)
 
     def _replay(self) -> None:
         cls = type(self)
