@@ -123,7 +123,9 @@ def metric_grid(stats: dict[str, Any], final_equity: float | None,
                 delta = fmt.format_money(values[key] - initial_cash)
             elif key == "max_drawdown_pct":
                 delta_color = "off"
-            column.metric(spec.label, fmt.format_stat(key, values.get(key)), delta=delta,
+            shown = (fmt.format_money(values.get(key), decimals=0) if spec.unit == "money"
+                     else fmt.format_stat(key, values.get(key)))  # whole dollars fit the tile
+            column.metric(spec.label, shown, delta=delta,
                           delta_color=delta_color, help=help_text or None, border=True)
 
 
