@@ -15,6 +15,7 @@ import argparse
 import json
 import shutil
 import statistics as stats_mod
+import subprocess
 import sys
 import tempfile
 import time
@@ -167,15 +168,26 @@ def _print(title: str, cold: dict[str, float], warm: dict[str, float]) -> None:
 
 
 def _time_naive_scan(db: Path, reps: int) -> float:
-    """For contrast: one query on the attached runs.db, as every read would be without the
-    per-run design (DuckDB's SQLite scanner reads all runs' rows whatever the WHERE)."""
+    """For contrast: one DuckDB query on the attached runs.db, as every read would cost without
+    the per-run design (DuckDB's SQLite scanner reads all runs' rows whatever the WHERE).
+
+    Run in a child process: DuckDB's copy of SQLite must not open runs.db beside this
+    process's sqlite3 connections (see ``tradecore.analytics.connection``).
+    """
+    child = subprocess.run(
+        [sys.executable, __file__, "--naive-scan", str(db), "--reps", str(reps)],
+        capture_output=True, text=True, check=True)
+    return float(child.stdout.strip().splitlines()[-1])
+
+
+def _naive_scan_child(db: Path, reps: int) -> None:
     alias = attach(db)
     samples = []
     for _ in range(reps):
         started = time.perf_counter()
         query_df(f"SELECT count(*), max(high) FROM {alias}.bars WHERE run_id = 'big'")
         samples.append(time.perf_counter() - started)
-    return stats_mod.median(samples)
+    print(stats_mod.median(samples))
 
 
 def _time_list_runs(db: Path, reps: int) -> tuple[int, float]:
@@ -194,7 +206,11 @@ def main() -> None:
     parser.add_argument("--other-bars", type=int, default=200_000)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="build the runs.db here and keep it")
+    parser.add_argument("--naive-scan", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.naive_scan:
+        _naive_scan_child(args.naive_scan, args.reps)
+        return
 
     workdir = Path(tempfile.mkdtemp(prefix="tradecore-bench-"))
     db = args.keep or workdir / "runs.db"

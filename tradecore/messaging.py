@@ -101,23 +101,23 @@ class EventBus:
             self._dispatching_thread = get_ident()
             try:
                 self._dispatch(event)
+            except BaseException:
+                self._pending.clear()  # a handler failed half-way: drop what it left behind
+                raise
             finally:
                 self._dispatching_thread = None
-                self._pending.clear()
 
     def _dispatch(self, event: Event) -> None:
+        # ``pending`` is empty whenever a handler starts: what a handler publishes is taken
+        # out and delivered before the next handler runs.
         pending = self._pending
         for handler, inline in self._routes.get(type(event), ()):
-            if inline:
-                mark = len(pending)
-                handler(event)
-                if len(pending) > mark:
-                    nested = pending[mark:]
-                    del pending[mark:]
-                    for item in nested:
-                        self._dispatch(item)
-            else:
-                handler(event)
+            handler(event)
+            if inline and pending:
+                nested = pending[:]
+                pending.clear()
+                for item in nested:
+                    self._dispatch(item)
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -132,6 +132,8 @@ class EventBus:
         for sink in self._batched_sinks:
             if include_sinks or len(sink._batch) >= sink.batch_size:
                 self._hand_over(sink)
+        if not (include_sinks or self._unfinished or self._errors):
+            return  # the datafeed's barrier with nothing on worker threads: the common case
         if self._unfinished - self._unfinished_non_sink > MAX_SINK_BACKLOG:
             # A sink fell far behind: let it catch up so memory stays flat in run length.
             with self._idle:

@@ -17,11 +17,13 @@ All runs
     ``delete_runs``.
 
 How it is read (``store``, ``connection``)
-    DuckDB with its bundled SQLite extension (no network, READ_ONLY attach, a cursor per query
-    from one shared connection, no transaction held), plus indexed sqlite3 reads for one run's
-    rows, since DuckDB's SQLite scanner pushes no filter down. A finished run is read from
-    SQLite once into a Parquet cache beside runs.db; a running run is read live and
-    incrementally. Its statistics are kept in runs.db (``run_statistics``) once finished.
+    One run's rows come from runs.db through indexed sqlite3 reads (``WHERE run_id = ?``): DuckDB's
+    SQLite scanner pushes no filter down, so through it every query would scan every run, and
+    a second copy of SQLite in the process is unsafe beside sqlite3 on a WAL database (see
+    ``connection``). A finished run is read once into a Parquet cache beside runs.db and then
+    queried with DuckDB (offline, a cursor per query from one shared connection, no transaction
+    held); a running run is read live and incrementally, in short read transactions. Its
+    statistics are kept in runs.db (``run_statistics``) once it has finished.
 """
 
 from tradecore.analytics.connection import AnalyticsSetupError, close_connections

@@ -1,21 +1,28 @@
-"""The shared DuckDB connection of this process: offline, read-only, a cursor per query.
-
-Design Decision: never the network
-    ``duckdb-ext-sqlite`` ships the SQLite extension file. We point ``extension_directory`` at
-    it, turn extension autoinstall and autoload off, and ``LOAD sqlite`` ourselves, so nothing
-    is ever downloaded; a missing extension fails at once with a clear message.
+"""The shared DuckDB connection of this process: offline, a cursor per query, no transaction.
 
 Design Decision: one connection, a cursor per query
     One ``duckdb.connect()`` used from several threads at once returns wrong results without an
     error; cursors of one connection are safe. Streamlit runs each session in its own thread, so
     the process shares one connection (created lazily, re-created after a fork) and every query
-    takes its own cursor, in autocommit: no DuckDB transaction is ever held open, so a run that
-    is still recording (SQLite in WAL) stays visible and its checkpoints are never held back.
+    takes its own cursor, in autocommit: no DuckDB transaction is ever held open.
 
-Design Decision: runs.db attached READ_ONLY under a quoted path
-    ``ATTACH`` takes no bound parameter, so the path is quoted by hand (``'`` doubled). Each
-    database file gets its own alias; a file replaced on disk (same path, new inode) is
-    re-attached.
+Design Decision: never the network
+    ``duckdb-ext-sqlite`` ships the SQLite extension file. The connection points
+    ``extension_directory`` at it with extension autoinstall and autoload off, so nothing is
+    ever downloaded; ``attach`` loads it (``LOAD sqlite``) and attaches a database READ_ONLY
+    under a hand-quoted path (``ATTACH`` takes no bound parameter).
+
+Design Decision: runs.db is not attached in a process that also opens it with sqlite3
+    DuckDB's SQLite extension is a second copy of SQLite inside the process. POSIX file locks
+    never conflict within one process, so each copy can believe it is the only user of a WAL
+    database: DuckDB's copy then resets (truncates) the ``-shm`` wal-index that Python's
+    sqlite3 has mapped, and the next access through sqlite3 dies with SIGBUS. It happened here
+    (``bench/analytics.py`` writing runs with sqlite3 after one attached query: "Fatal Python
+    error: Bus error"); SQLite documents the hazard ("How To Corrupt An SQLite Database File",
+    2.2.1, multiple copies of SQLite in one application). Every tradecore process uses sqlite3 on
+    runs.db (the recorder, the analytics' indexed per-run reads), so the analytics read runs.db
+    through sqlite3 only and use DuckDB on Arrow tables and Parquet files; ``attach`` is kept
+    for databases no sqlite3 connection of the process touches (or a separate process).
 """
 
 from __future__ import annotations
@@ -67,9 +74,9 @@ class _Shared:
                 "autoload_known_extensions": False,
                 "extension_directory": extension_directory(),
             })
-            self.connection.execute("LOAD sqlite")
         except duckdb.Error as error:
-            raise AnalyticsSetupError(f"cannot load DuckDB's SQLite extension: {error}") from error
+            raise AnalyticsSetupError(f"cannot start DuckDB: {error}") from error
+        self.sqlite_loaded = False
         self.aliases: dict[str, tuple[str, tuple[int, int]]] = {}  # path -> (alias, file id)
 
 
@@ -86,7 +93,10 @@ def _state() -> _Shared:
 
 
 def attach(db_path: str | os.PathLike) -> str:
-    """Attach ``db_path`` read-only (once per file) and return its catalog alias."""
+    """Attach SQLite file ``db_path`` READ_ONLY (once per file); return its catalog alias.
+
+    Not for a database this process also opens with sqlite3 (see the module docstring).
+    """
     path = str(Path(db_path).resolve())
     stat = os.stat(path)
     file_id = (stat.st_dev, stat.st_ino)
@@ -98,6 +108,13 @@ def attach(db_path: str | os.PathLike) -> str:
         alias = known[0] if known is not None else f"runs_db_{len(shared.aliases)}"
         cursor = shared.connection.cursor()
         try:
+            if not shared.sqlite_loaded:
+                try:
+                    cursor.execute("LOAD sqlite")
+                except duckdb.Error as error:
+                    raise AnalyticsSetupError(
+                        f"cannot load DuckDB's SQLite extension: {error}") from error
+                shared.sqlite_loaded = True
             if known is not None:
                 cursor.execute(f"DETACH DATABASE IF EXISTS {alias}")
             cursor.execute(f"ATTACH {sql_string(path)} AS {alias} (TYPE sqlite, READ_ONLY)")

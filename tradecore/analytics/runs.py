@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from tradecore.analytics import store
-from tradecore.analytics.connection import attach, query_df
 from tradecore.analytics.metrics import DEFINITIONS_VERSION
 
 PathLike = str | os.PathLike | None
@@ -70,22 +69,30 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
     """Every run, newest first: ``run_id, name, status, strategy, symbols, bar_period,
     parameters`` (text), ``ts_start, ts_end`` (ns), ``started``, ``duration_s``, ``error``,
     ``sweep_id``, broker settings, and the ``HEADLINE`` statistics where already computed (NaN
-    otherwise). Reads only the small ``runs`` and ``run_statistics`` tables."""
+    otherwise). Reads only the small ``runs`` and ``run_statistics`` tables (a few ms for
+    hundreds of runs)."""
     db = store.resolve_db_path(db_path, must_exist=False)
     if not db.is_file():
         return pd.DataFrame(columns=list(LIST_COLUMNS))
     with_stats = store.ensure_statistics_table(db)
-    alias = attach(db)
-    stats_join = (f" LEFT JOIN {alias}.run_statistics AS s"
-                  f" ON s.run_id = r.run_id AND s.run_ts_start = r.ts_start")
     stats_columns = ", s.stats, s.definitions_version" if with_stats else ""
-    frame = query_df(
-        f"SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
-        f" r.sweep_id{stats_columns} FROM {alias}.runs AS r"
-        f"{stats_join if with_stats else ''} ORDER BY r.ts_start DESC, r.run_id"
-    )
-    rows = [_row(record) for record in frame.to_dict("records")]
+    stats_join = (" LEFT JOIN run_statistics AS s"
+                  " ON s.run_id = r.run_id AND s.run_ts_start = r.ts_start") if with_stats else ""
+    conn = store.connect_read_only(db)
+    try:
+        cursor = conn.execute(
+            f"SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
+            f" r.sweep_id{stats_columns} FROM runs AS r{stats_join}"
+            f" ORDER BY r.ts_start DESC, r.run_id"
+        )
+        names = [d[0] for d in cursor.description]
+        records = [dict(zip(names, row, strict=True)) for row in cursor]
+    finally:
+        conn.close()
+    rows = [_row(record) for record in records]
     result = pd.DataFrame(rows, columns=list(LIST_COLUMNS))
+    for column in ("ts_start", "ts_end"):  # exact ns, NULL while running
+        result[column] = result[column].astype("Int64")
     for key in HEADLINE:
         result[key] = pd.to_numeric(result[key], errors="coerce").astype(float)
     return result

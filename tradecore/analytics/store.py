@@ -5,6 +5,7 @@ Design Decision: per-run reads never scan other runs
     still reads every run's rows (about 0.5 s per million rows of *all* runs). So a run's rows
     are read with plain sqlite3, whose ``WHERE run_id = ?`` uses the recorder's
     ``(run_id, ts_event_ns)`` index and costs what this run holds, whatever else is stored.
+    (DuckDB's scanner must not open runs.db in this process anyway: see ``connection``.)
 
 Design Decision: a finished run is read from SQLite once
     The first time a finished run (any status but ``running``) is asked for, its rows are read

@@ -110,16 +110,25 @@ class IndicatorBase:
 
     def __getitem__(self, key: tuple[str, int]) -> float:
         """``ind[symbol, -n]``: the n-th latest value, NaN when not available."""
+        if type(key) is tuple and len(key) == 2:
+            symbol, offset = key
+            if type(offset) is int and offset < 0:  # the hot path: checked in two tests
+                history = self._history.get(symbol)
+                if history is not None and -offset <= len(history):
+                    return history[offset]
+                return NAN
+        return self._getitem_checked(key)
+
+    def _getitem_checked(self, key: object) -> float:
         try:
             symbol, offset = key
         except (TypeError, ValueError):
             raise TypeError(
                 f"index an indicator as ind[symbol, -n], e.g. ind['AAPL', -1]; got {key!r}"
             ) from None
-        if type(offset) is not int:  # the hot path reads plain ints; check the rest slowly
-            if isinstance(offset, bool) or not isinstance(offset, Integral):
-                raise TypeError(f"offset must be a negative int (-1 is the latest), got {offset!r}")
-            offset = int(offset)
+        if isinstance(offset, bool) or not isinstance(offset, Integral):
+            raise TypeError(f"offset must be a negative int (-1 is the latest), got {offset!r}")
+        offset = int(offset)
         if offset >= 0:
             raise IndexError(f"offset must be negative: -1 is the latest value, got {offset}")
         history = self._history.get(symbol)
