@@ -16,10 +16,10 @@ import io
 import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -68,20 +68,22 @@ def bench_tradecore(frame: pd.DataFrame, workdir: Path, repeat: int) -> tuple[li
     return times, detail
 
 
-def bench_tradecore_memory(frame: pd.DataFrame, workdir: Path) -> float:
-    """Peak Python heap (MB) during a run of ``frame`` (already imported as BENCH)."""
-    from tradecore.configure import RunRequest, build_orchestrator
-
-    request = RunRequest(strategy="SMACrossover", symbols=["BENCH"],
-                         parameters={"bar_period": "MINUTE"},
-                         end=frame.index[-1].to_pydatetime(),
-                         secmaster_path=str(workdir / "secmaster.db"),
-                         runs_db_path=str(workdir / "runs-mem.db"))
-    tracemalloc.start()
-    build_orchestrator(request).run()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 1e6
+def bench_tradecore_memory(frame: pd.DataFrame, workdir: Path, count: int) -> float:
+    """Peak resident memory (MB) of a fresh process that runs the first ``count`` bars."""
+    end = frame.index[count - 1].isoformat()
+    code = (
+        "import resource, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
+        "from tradecore.configure import RunRequest, build_orchestrator\n"
+        "build_orchestrator(RunRequest(strategy='SMACrossover', symbols=['BENCH'],"
+        f" parameters={{'bar_period': 'MINUTE'}}, end={end!r},"
+        f" secmaster_path={str(workdir / 'secmaster.db')!r},"
+        f" runs_db_path={str(workdir / 'runs-mem.db')!r})).run()\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    return int(result.stdout.strip().splitlines()[-1]) / 1024
 
 
 def bench_backtesting(frame: pd.DataFrame, repeat: int) -> tuple[list[float], int]:
@@ -142,7 +144,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--backtrader-bars", type=int, default=100_000)
     parser.add_argument("--skip-peers", action="store_true")
-    parser.add_argument("--memory", action="store_true", help="also measure peak heap")
+    parser.add_argument("--memory", action="store_true",
+                        help="also measure peak memory at a tenth of the bars and at all")
     args = parser.parse_args()
 
     frame = make_bars(args.bars)
@@ -155,8 +158,8 @@ def main() -> None:
               f"{', '.join(f'{t:.2f}s' for t in times)}  rows {detail}")
         if args.memory:
             for count in (args.bars // 10, args.bars):
-                peak = bench_tradecore_memory(frame.iloc[:count], Path(tmp))
-                print(f"tradecore peak heap, {count:,} bars: {peak:.1f} MB")
+                peak = bench_tradecore_memory(frame, Path(tmp), count)
+                print(f"tradecore peak RSS (engine process), {count:,} bars: {peak:.0f} MB")
     if args.skip_peers:
         return
     times, trades = bench_backtesting(frame, args.repeat)
