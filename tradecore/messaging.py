@@ -32,6 +32,7 @@ import queue
 import threading
 from collections.abc import Callable
 from threading import get_ident
+from time import monotonic
 from typing import ClassVar
 
 from tradecore.events import Event
@@ -39,6 +40,8 @@ from tradecore.events import Event
 Handler = Callable[[Event], None]
 
 _STOP = object()
+#: A batched sink gets what it has at least this often, full batch or not (live readers).
+HAND_OVER_INTERVAL_S = 0.5
 #: Events a sink may have queued before the datafeed's barrier waits for it.
 MAX_SINK_BACKLOG = 200_000
 
@@ -130,7 +133,8 @@ class EventBus:
         full batches are handed over.
         """
         for sink in self._batched_sinks:
-            if include_sinks or len(sink._batch) >= sink.batch_size:
+            if (include_sinks or len(sink._batch) >= sink.batch_size
+                    or monotonic() - sink._handed_at > HAND_OVER_INTERVAL_S):
                 self._hand_over(sink)
         if not (include_sinks or self._unfinished or self._errors):
             return  # the datafeed's barrier with nothing on worker threads: the common case
@@ -155,6 +159,7 @@ class EventBus:
         with self._dispatch_lock:
             items = sink._batch[:]
             sink._batch.clear()
+            sink._handed_at = monotonic()
             if items:
                 sink._receive_batch(items)
 
@@ -211,6 +216,7 @@ class Subscriber:
         self._routes: list[tuple[type, tuple[Handler, bool]]] = []
         self._handlers: dict[type, Handler] = {}
         self._batch: list[Event] = []
+        self._handed_at = monotonic()
         self._is_shut_down = False
         self._queue: queue.SimpleQueue | None = None
         self._thread: threading.Thread | None = None

@@ -36,6 +36,8 @@ from tradecore.messaging import EventBus, Subscriber
 from tradecore.models import RunStatus
 
 BATCH_SIZE = 1000
+#: Partial buffers are written at least this often, for readers of a run still recording.
+FLUSH_INTERVAL_S = 1.0
 SCHEMA_VERSION = 1
 
 
@@ -189,6 +191,7 @@ class SQLiteWriter:
         self._sql = {t.table: f"INSERT INTO {t.table} VALUES ({', '.join('?' * (len(t.fields) + 1))})"
                      for t in EVENT_TYPES}
         self.rows_written: dict[str, int] = dict.fromkeys(self._buffers, 0)
+        self._last_flush = time.monotonic()
 
     def add(self, table: str, rows: list[tuple]) -> None:
         """Append plain event tuples (the event's fields in order) destined for ``table``."""
@@ -203,17 +206,24 @@ class SQLiteWriter:
         while len(buffer) >= BATCH_SIZE:
             self._write(table, buffer[:BATCH_SIZE])
             del buffer[:BATCH_SIZE]
+        if time.monotonic() - self._last_flush > FLUSH_INTERVAL_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every partial buffer in one transaction (so a live reader sees fills and
+        orders of a running run within ``FLUSH_INTERVAL_S``, not only at the end)."""
+        with self._conn:
+            for table, buffer in self._buffers.items():
+                if buffer:
+                    self._conn.executemany(self._sql[table], buffer)
+                    self.rows_written[table] += len(buffer)
+                    buffer.clear()
+        self._last_flush = time.monotonic()
 
     def _write(self, table: str, rows: list[tuple]) -> None:
         with self._conn:
             self._conn.executemany(self._sql[table], rows)
         self.rows_written[table] += len(rows)
-
-    def flush(self) -> None:
-        for table, buffer in self._buffers.items():
-            if buffer:
-                self._write(table, buffer)
-                buffer.clear()
 
     def finish(self, status: str, error: str | None, error_traceback: str | None) -> None:
         try:

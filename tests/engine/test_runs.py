@@ -212,3 +212,34 @@ def test_bar_period_inherited_and_registry_rules():
     assert "UserStrategyForRegistry" in registry and "_HiddenStrategy" not in registry
     assert list(UserStrategyForRegistry.parameters) == ["bar_period", "x"]
     assert {"SMACrossover", "RSIMeanReversion", "BollingerBreakout"} <= set(registry)
+
+
+def test_a_running_run_shows_its_fills_before_it_ends(sample_secmaster, runs_db):
+    import sqlite3
+
+    class _Steady(SMACrossover):
+        def on_bar(self, bar):
+            time.sleep(0.001)
+            super().on_bar(bar)
+
+    orchestrator = Orchestrator(strategies=[configured(_Steady, ["ACME"], fast_period=3,
+                                                       slow_period=6)])
+    worker = threading.Thread(target=orchestrator.run)
+    worker.start()
+    seen_live = None
+    deadline = time.monotonic() + 30
+    while worker.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+        if orchestrator.run_id is None or not runs_db.exists():
+            continue
+        with sqlite3.connect(runs_db) as conn:
+            status = conn.execute("SELECT status FROM runs WHERE run_id = ?",
+                                  (orchestrator.run_id,)).fetchone()
+            fills = conn.execute("SELECT count(*) FROM fills WHERE run_id = ?",
+                                 (orchestrator.run_id,)).fetchone()[0]
+        if status == ("running",) and fills > 0:
+            seen_live = fills
+            break
+    worker.join(60)
+    assert seen_live, "no fill was visible while the run was recording"
+    assert row_counts(runs_db, orchestrator.run_id)["fills"] > seen_live
