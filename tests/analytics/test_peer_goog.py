@@ -8,37 +8,17 @@ stays out of its trade statistics but in its equity, as an open round trip stays
 
 from __future__ import annotations
 
-import importlib
-
 import pandas as pd
 import pytest
 
+from tests.peers import backtesting_py_sma_cross
 from tradecore import analytics
 from tradecore.orchestrator import Orchestrator
 from tradecore.secmaster import import_csv
 
-backtesting = importlib.import_module("backtesting")
-
 
 def backtesting_py_stats(data: pd.DataFrame) -> pd.Series:
-    from backtesting import Backtest, Strategy
-    from backtesting.lib import crossover
-
-    def sma(values, n):
-        return pd.Series(values).rolling(n).mean()
-
-    class SmaCross(Strategy):
-        def init(self):
-            self.fast = self.I(sma, self.data.Close, 10)
-            self.slow = self.I(sma, self.data.Close, 30)
-
-        def next(self):
-            if crossover(self.fast, self.slow) and not self.position:
-                self.buy(size=100)
-            elif crossover(self.slow, self.fast) and self.position.is_long:
-                self.position.close()
-
-    return Backtest(data, SmaCross, cash=100_000, commission=0).run()
+    return backtesting_py_sma_cross(data)
 
 
 @pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofweek is deprecated")  # in backtesting.py

@@ -11,30 +11,13 @@ import pandas as pd
 import pytest
 
 from tests.engine.helpers import configured, run, table_rows
+from tests.peers import backtesting_py_sma_cross
 from tradecore.cli import main as cli
 from tradecore.strategies.examples import SMACrossover
 
 
 def backtesting_py_trades(data: pd.DataFrame) -> pd.DataFrame:
-    from backtesting import Backtest, Strategy
-    from backtesting.lib import crossover
-
-    def sma(values, n):
-        return pd.Series(values).rolling(n).mean()
-
-    class SmaCross(Strategy):
-        def init(self):
-            self.fast = self.I(sma, self.data.Close, 10)
-            self.slow = self.I(sma, self.data.Close, 30)
-
-        def next(self):
-            if crossover(self.fast, self.slow) and not self.position:
-                self.buy(size=100)
-            elif crossover(self.slow, self.fast) and self.position.is_long:
-                self.position.close()
-
-    stats = Backtest(data, SmaCross, cash=100_000, commission=0, finalize_trades=True).run()
-    return stats["_trades"]
+    return backtesting_py_sma_cross(data, finalize_trades=True)["_trades"]
 
 
 def test_goog_fills_equal_backtesting_py(tmp_path, isolated_databases):
