@@ -296,11 +296,17 @@ class ProcessWriter:
 
 
 def _widen_pipe(stream) -> None:
-    """Let the pipe hold several batches (Linux), so the engine rarely waits on the writer."""
+    """Let the pipe hold several batches (Linux), so the engine writes the next batch while
+    the writer process stores the last one, instead of waiting for it."""
     try:
         import fcntl
 
-        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 4 * 1024 * 1024)
+        wanted = 8 * 1024 * 1024
+        try:
+            wanted = min(wanted, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
+        except (OSError, ValueError):
+            wanted = 1024 * 1024
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), wanted)
     except (ImportError, OSError):
         pass  # a smaller pipe only means more, shorter waits
 
