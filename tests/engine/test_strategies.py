@@ -85,3 +85,38 @@ def test_user_strategies_are_discovered_and_errors_reported(tmp_path, monkeypatc
     discover_strategies()
     assert "FixedLater" in get_registered_strategies()
     assert not any("broken.py" in str(e) for e in strategy_discovery_errors())
+
+
+def test_position_and_average_price_follow_own_fills_only():
+    import math
+
+    from tradecore.events import FillEvent
+    from tradecore.messaging import EventBus
+    from tradecore.models import OrderType, TradeSide
+    from tradecore.strategies import StrategyBase
+
+    class _Book(StrategyBase):
+        symbols = ["AAA"]
+
+    bus = EventBus()
+    strategy = _Book(bus)
+    fill_ids = iter(range(1000, 2000))
+
+    def fill(order_id, side, quantity, price):
+        bus.publish(FillEvent(1, fill_id=next(fill_ids), associated_order_id=order_id,
+                              strategy="x", symbol="AAA", side=side, quantity_filled=quantity,
+                              fill_price=price, commission=0.0))
+
+    orders = [strategy.submit_order(OrderType.MARKET, TradeSide.BUY, 10) for _ in range(6)]
+    fill(orders[0], TradeSide.BUY, 10, 100.0)
+    fill(orders[1], TradeSide.BUY, 30, 104.0)             # scale in: (1000 + 3120) / 40
+    assert (strategy.position_of("AAA"), strategy.average_price_of("AAA")) == (40, 103.0)
+    fill(orders[2], TradeSide.SELL, 15, 110.0)            # partial exit keeps the average
+    assert (strategy.position_of("AAA"), strategy.average_price_of("AAA")) == (25, 103.0)
+    fill(orders[3], TradeSide.SELL, 35, 90.0)             # through zero: short 10 at 90
+    assert (strategy.position_of("AAA"), strategy.average_price_of("AAA")) == (-10, 90.0)
+    fill(orders[4], TradeSide.BUY, 10, 95.0)              # flat again
+    assert strategy.position_of("AAA") == 0 and math.isnan(strategy.average_price_of("AAA"))
+    fill(999_999, TradeSide.BUY, 5, 1.0)                  # another strategy's order: ignored
+    assert strategy.position_of("AAA") == 0
+    assert set(strategy.open_orders) == {orders[5]}
