@@ -72,14 +72,15 @@ def bench_tradecore_memory(frame: pd.DataFrame, workdir: Path, count: int) -> fl
     """Peak resident memory (MB) of a fresh process that runs the first ``count`` bars."""
     end = frame.index[count - 1].isoformat()
     code = (
-        "import resource, sys\n"
+        "import sys\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
         "from tradecore.configure import RunRequest, build_orchestrator\n"
         "build_orchestrator(RunRequest(strategy='SMACrossover', symbols=['BENCH'],"
         f" parameters={{'bar_period': 'MINUTE'}}, end={end!r},"
         f" secmaster_path={str(workdir / 'secmaster.db')!r},"
         f" runs_db_path={str(workdir / 'runs-mem.db')!r})).run()\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM, not ru_maxrss: the latter keeps the forking parent's size across exec.
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
