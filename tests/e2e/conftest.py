@@ -100,3 +100,13 @@ def app_url(e2e_data, tmp_path_factory) -> str:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(autouse=True)
+def patient_browser(page):
+    """A busy CI machine renders slowly: wait longer than Playwright's 5 s defaults."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    page.set_default_timeout(60_000)
+    return page

@@ -17,7 +17,7 @@ CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"]
 
 def open_page(page: Page, url: str) -> None:
     page.goto(url)
-    page.wait_for_selector(LOADED, timeout=30_000)
+    page.wait_for_selector(LOADED, timeout=90_000)
 
 
 def expect_no_exception(page: Page) -> None:
@@ -46,9 +46,9 @@ def test_backtest_from_the_form_to_the_run_page(page: Page, app_url, e2e_data, s
     page.screenshot(path=screenshots / "backtest.png", full_page=True)
 
     page.get_by_role("button", name="Run backtest").click()
-    expect(page).to_have_url(re.compile(r"/run\?run="), timeout=30_000)
-    page.wait_for_selector(LOADED, timeout=30_000)
-    expect(page.locator(CHART).first).to_be_visible(timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/run\?run="), timeout=90_000)
+    page.wait_for_selector(LOADED, timeout=90_000)
+    expect(page.locator(CHART).first).to_be_visible(timeout=90_000)
     expect_no_exception(page)
     page.screenshot(path=screenshots / "run.png", full_page=True)
 
@@ -65,7 +65,7 @@ def test_backtest_from_the_form_to_the_run_page(page: Page, app_url, e2e_data, s
 def test_compare_opens_from_a_shared_url(page: Page, app_url, e2e_data, screenshots):
     runs = ",".join(quote(run_id) for run_id in e2e_data["runs"])
     open_page(page, f"{app_url}/compare?runs={runs}")
-    expect(page.locator(CHART).first).to_be_visible(timeout=30_000)
+    expect(page.locator(CHART).first).to_be_visible(timeout=90_000)
     expect_no_exception(page)
     page.screenshot(path=screenshots / "compare.png", full_page=True)
 
@@ -97,7 +97,7 @@ def test_every_page_renders(page: Page, app_url, e2e_data, screenshots):
         open_page(page, f"{app_url}{path}")
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         if name in ("sweep", "data"):
-            expect(page.locator(CHART).first).to_be_visible(timeout=20_000)
+            expect(page.locator(CHART).first).to_be_visible(timeout=60_000)
         if name == "runs":
             expect(page.get_by_test_id("stDataFrame")).to_be_visible()
         expect_no_exception(page)
