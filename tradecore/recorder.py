@@ -262,9 +262,6 @@ class ProcessWriter:
         self.rows_written: dict[str, int] = {}
         _widen_pipe(self._process.stdin)
 
-    def add(self, table: str, rows: list[tuple]) -> None:
-        self._send(("rows", table, rows))
-
     def add_many(self, groups: list[tuple[str, list[tuple]]]) -> None:
         self._send(("groups", groups))
 

@@ -24,15 +24,13 @@ def main(db_path: str, run_id: str) -> int:
         header = source.read(8)
         if len(header) < 8:
             print("the engine closed the pipe before finishing the run", file=sys.stderr)
-            writer.finish("failed", "the engine stopped before the run finished", None)
+            writer.finish("interrupted", "the engine process ended before the run finished", None)
             return 1
         message = pickle.loads(source.read(int.from_bytes(header, "little")))
         kind = message[0]
         if kind == "groups":
             for table, rows in message[1]:
                 writer.add(table, rows)
-        elif kind == "rows":
-            writer.add(message[1], message[2])
         elif kind == "finish":
             writer.finish(*message[1:])
             pickle.dump(writer.rows_written, sys.stdout.buffer)
