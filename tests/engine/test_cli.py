@@ -107,3 +107,39 @@ def test_sweep_runs_every_grid_point_in_worker_processes(tmp_path):
     bad = cli("sweep", "SMACrossover", "--symbols", "ACME", "--grid", "fast_period=1:3:1",
               *paths, cwd=tmp_path)
     assert bad.returncode == 1 and "fast_period must be at least 2" in bad.stderr
+
+
+def test_a_killed_run_ends_interrupted(tmp_path):
+    import signal
+    import time
+
+    from tradecore.recorder import connect_runs_db, mark_interrupted_runs
+
+    paths = ["--secmaster", "s.db", "--runs-db", "r.db"]
+    assert cli("sample", *paths, cwd=tmp_path).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "tradecore", "run", "SMACrossover", "--symbols",
+         "ACME,GLOBX,INITECH", "--period", "MINUTE", "--quiet", *paths],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    status = None
+    while time.monotonic() < deadline and status is None:
+        time.sleep(0.05)
+        if (tmp_path / "r.db").exists():
+            with sqlite3.connect(tmp_path / "r.db") as conn:
+                conn.execute("PRAGMA busy_timeout=5000")
+                try:
+                    status = conn.execute("SELECT status FROM runs").fetchone()
+                except sqlite3.OperationalError:
+                    status = None
+    assert status == ("running",)
+    engine.send_signal(signal.SIGKILL)
+    engine.wait(30)
+    time.sleep(1)  # the writer process, if it started, sees the pipe close
+    conn = connect_runs_db(tmp_path / "r.db")
+    try:
+        mark_interrupted_runs(conn)
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    finally:
+        conn.close()
