@@ -5,11 +5,13 @@ BarProcessed's indicators as a JSON object), each row led by ``run_id`` with a f
 to ``runs`` (``ON DELETE CASCADE``). SQLite in WAL mode so the dashboard reads while a run
 records.
 
-Design Decision: a sink with its own writer thread
+Design Decision: a sink with its own writer
     The recorder never publishes, so nothing waits for it between bars (``is_sink``). It
     receives events in hand-offs of ``batch_size`` and keeps one buffer per table; a buffer of
-    ``BATCH_SIZE`` rows is written with one ``executemany`` and a commit, as the seed says.
-    SQLite releases the GIL while it writes, so recording runs beside the engine.
+    ``BATCH_SIZE`` rows is written with one ``executemany`` and a commit, as the seed says, and
+    partial buffers at least every ``FLUSH_INTERVAL_S`` so a running run shows its fills live.
+    Short runs write from the recorder's own thread; long ones from a writer process (see
+    ``ProcessWriter``), since a thread would fight the engine for the GIL at row rate.
 
 Design Decision: the final status is written with the last rows
     The orchestrator decides the status; ``shutdown()`` flushes every buffer and sets the
