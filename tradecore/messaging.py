@@ -287,12 +287,15 @@ class Subscriber:
             return
         self._is_shut_down = True
         self._event_bus.unsubscribe(self)
-        if self._thread is not None:
-            if self.batch_size > 1:
+        try:
+            if self._thread is not None and self.batch_size > 1:
                 self._event_bus._hand_over(self)
-            self._queue.put(_STOP)
-            self._thread.join()
-        self._cleanup()
+        finally:
+            # Even if the last hand-over failed: stop the thread and release resources.
+            if self._thread is not None:
+                self._queue.put(_STOP)
+                self._thread.join()
+            self._cleanup()
 
     def _cleanup(self) -> None:
         """Release resources; called once by ``shutdown()`` after the last event."""

@@ -411,4 +411,11 @@ class RunRecorder(Subscriber):
                 writer.add(table, rows)
 
     def _cleanup(self) -> None:
-        self._active_writer().finish(self.final_status, self.final_error, self.final_traceback)
+        try:
+            self._active_writer().finish(self.final_status, self.final_error,
+                                         self.final_traceback)
+        except RecorderError as error:
+            # The writer process died: record that here, so the run never stays "running".
+            SQLiteWriter(self._db_path, self.run_id).finish(
+                RunStatus.FAILED, f"RecorderError: {error}", None)
+            raise

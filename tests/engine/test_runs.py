@@ -243,3 +243,27 @@ def test_a_running_run_shows_its_fills_before_it_ends(sample_secmaster, runs_db)
     worker.join(60)
     assert seen_live, "no fill was visible while the run was recording"
     assert row_counts(runs_db, orchestrator.run_id)["fills"] > seen_live
+
+
+def test_a_dead_writer_process_fails_the_run_with_its_reason(sample_secmaster, runs_db,
+                                                             monkeypatch):
+    from tradecore.recorder import ProcessWriter, RecorderError
+
+    monkeypatch.setattr(RunRecorder, "PROCESS_FROM_EVENTS", 2_000)
+    sent = []
+    original = ProcessWriter.add_many
+
+    def add_then_die(self, groups):
+        sent.append(1)
+        if len(sent) == 3:
+            self._process.kill()
+            self._process.wait()
+        return original(self, groups)
+
+    monkeypatch.setattr(ProcessWriter, "add_many", add_then_die)
+    orchestrator = Orchestrator(strategies=[configured(SMACrossover, THREE)])
+    with pytest.raises(RecorderError, match="writer process failed"):
+        orchestrator.run()
+    row = run_row(runs_db, orchestrator.run_id)
+    assert row["status"] == "failed"
+    assert row["error"].startswith("RecorderError")
