@@ -95,22 +95,18 @@ def import_csv(
     what = f"{_source_name(source)} as {symbol}"
     frame = _read_csv(source, what)
     ts, values, notes = parse_bars(frame, what)
-    conn = schema.connect(db_path, for_writing=True)
-    try:
-        with schema.transaction(conn):
-            return write_bars(
-                conn,
-                publisher=publisher,
-                dataset=dataset,
-                symbol=symbol,
-                symbol_type=symbol_type,
-                period=period,
-                ts=ts,
-                values=values,
-                notes=notes,
-            )
-    finally:
-        conn.close()
+    with schema.writing(db_path) as conn:
+        return write_bars(
+            conn,
+            publisher=publisher,
+            dataset=dataset,
+            symbol=symbol,
+            symbol_type=symbol_type,
+            period=period,
+            ts=ts,
+            values=values,
+            notes=notes,
+        )
 
 
 def parse_bars(

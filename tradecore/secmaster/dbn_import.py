@@ -70,25 +70,21 @@ def import_dbn(
     for name_of_symbol, bars in by_symbol.items():
         what = f"{name} ({name_of_symbol})"
         prepared.append((name_of_symbol, *_validated(bars, what)))
-    conn = schema.connect(db_path, for_writing=True)
-    try:
-        with schema.transaction(conn):
-            return [
-                write_bars(
-                    conn,
-                    publisher=PUBLISHER,
-                    dataset=dataset,
-                    symbol=name_of_symbol,
-                    symbol_type=symbol_type,
-                    period=period,
-                    ts=ts,
-                    values=values,
-                    source_instrument_id=source_id,
-                )
-                for name_of_symbol, ts, values, source_id in prepared
-            ]
-    finally:
-        conn.close()
+    with schema.writing(db_path) as conn:
+        return [
+            write_bars(
+                conn,
+                publisher=PUBLISHER,
+                dataset=dataset,
+                symbol=name_of_symbol,
+                symbol_type=symbol_type,
+                period=period,
+                ts=ts,
+                values=values,
+                source_instrument_id=source_id,
+            )
+            for name_of_symbol, ts, values, source_id in prepared
+        ]
 
 
 def _open_store(source: DbnSource):  # -> databento.DBNStore

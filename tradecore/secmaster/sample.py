@@ -75,25 +75,21 @@ def build_sample(db_path: schema.PathLike | None = None, seed: int = 42) -> list
             series.append((profile.symbol, BarPeriod.MINUTE, minute_ts, minutes))
         series.append((profile.symbol, BarPeriod.DAY, day_ts, daily))
 
-    conn = schema.connect(db_path, for_writing=True)
-    try:
-        with schema.transaction(conn):
-            delete_publisher(conn, SAMPLE_PUBLISHER, SAMPLE_DATASET)
-            return [
-                write_bars(
-                    conn,
-                    publisher=SAMPLE_PUBLISHER,
-                    dataset=SAMPLE_DATASET,
-                    symbol=symbol,
-                    symbol_type="raw_symbol",
-                    period=period,
-                    ts=ts,
-                    values=values,
-                )
-                for symbol, period, ts, values in series
-            ]
-    finally:
-        conn.close()
+    with schema.writing(db_path) as conn:
+        delete_publisher(conn, SAMPLE_PUBLISHER, SAMPLE_DATASET)
+        return [
+            write_bars(
+                conn,
+                publisher=SAMPLE_PUBLISHER,
+                dataset=SAMPLE_DATASET,
+                symbol=symbol,
+                symbol_type="raw_symbol",
+                period=period,
+                ts=ts,
+                values=values,
+            )
+            for symbol, period, ts, values in series
+        ]
 
 
 def ensure_secmaster(db_path: schema.PathLike | None = None, seed: int = 42) -> bool:

@@ -396,6 +396,17 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
+def writing(db_path: PathLike | None) -> Iterator[sqlite3.Connection]:
+    """Open ``db_path`` for writing, run the block as one transaction, close: an import."""
+    conn = connect(db_path, for_writing=True)
+    try:
+        with transaction(conn):
+            yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
 def reading(conn_or_path: sqlite3.Connection | PathLike | None) -> Iterator[sqlite3.Connection]:
     """Use the caller's connection as is, or open (and afterwards close) one on a path."""
     if isinstance(conn_or_path, sqlite3.Connection):
