@@ -1,0 +1,84 @@
+"""Where a sweep's points run: a local dask cluster or a running one at ``tcp://host:port``.
+
+Design Decision: dask.distributed for the local case too
+    One code path for one machine and many: locally a ``LocalCluster`` with one
+    single-threaded worker process per core (the engine is pure Python, so threads would
+    share one GIL). Its start-up (about 2-3 s here) is paid once per sweep, not per point;
+    bench/sweep.py compares it with a plain process pool running the same worker function.
+
+Design Decision: spawned workers do not re-import the caller's ``__main__``
+    multiprocessing's spawn re-imports the parent's main script in every child. Under
+    ``streamlit run`` or a test runner that script is not ours and drags Streamlit (and its
+    "missing ScriptRunContext" warnings) into every worker's log. While the local cluster
+    starts its workers, ``__main__`` is presented as a module without a file, which spawn skips.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tradecore.strategies import ParameterError
+
+# A remote scheduler that does not answer within this time is reported, not waited for.
+CONNECT_TIMEOUT_S = 10
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def open_client(scheduler: str | None = None, workers: int | None = None,
+                **cluster_options: Any) -> Iterator[Any]:
+    """A ``distributed.Client`` on ``scheduler`` or on a new LocalCluster of ``workers``
+    single-threaded processes (default: one per core); closed (and the cluster stopped) after."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
+            raise ParameterError(f"the scheduler is an address like tcp://host:8786, not "
+                                 f"{scheduler!r}")
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as error:
+            raise ParameterError(f"no dask scheduler answers at {scheduler}: {error}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    count = workers or default_workers()
+    if count < 1:
+        raise ParameterError(f"a sweep needs at least one worker, not {count}")
+    options = {"n_workers": count, "threads_per_worker": 1, "processes": True,
+               "dashboard_address": None, "silence_logs": logging.ERROR,
+               **cluster_options}
+    with _main_without_file():
+        cluster = LocalCluster(**options)
+    try:
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+@contextmanager
+def _main_without_file() -> Iterator[None]:
+    main = sys.modules.get("__main__")
+    saved = {name: getattr(main, name) for name in ("__file__", "__spec__")
+             if main is not None and hasattr(main, name)}
+    try:
+        for name in saved:
+            delattr(main, name) if name == "__file__" else setattr(main, name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)

@@ -1,0 +1,271 @@
+"""The coordinator: expands the grid, ships the data, hands points to dask workers, merges
+each recorded run into runs.db as it lands, runs each fold's in-sample winner out of sample.
+
+The coordinator is runs.db's only writer during a sweep (workers record into private files;
+see :mod:`tradecore.sweep.worker`). It never reads runs.db: points are ranked by the
+statistics the workers computed.
+
+Cancel (Ctrl-C, or ``cancel`` set by the page's runner): a dask Event tells running points to
+stop (they end ``cancelled`` and are merged like any run) and points not yet started to skip;
+the coordinator waits up to ``CANCEL_GRACE_S`` for them. Nothing is ever left ``running`` in
+runs.db, because a run reaches runs.db only once it has ended.
+
+Design Decision: in-sample points of every fold at once, each fold's winner as soon as its
+grid is in
+    Submitting all folds' grids together keeps every worker busy; the out-of-sample run of a
+    fold needs only its own fold's grid, so it starts while other folds still run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any
+
+from tradecore import paths
+from tradecore.configure import RunRequest, build_orchestrator, find_strategy
+from tradecore.strategies import ParameterError
+from tradecore.sweep.cluster import open_client
+from tradecore.sweep.data import build_slice, request_range
+from tradecore.sweep.grid import grid_points, validate_grid
+from tradecore.sweep.merge import merge_run
+from tradecore.sweep.results import PointRecord, SweepResult, best_records, better_of
+from tradecore.sweep.windows import Fold, Window, holdout_folds, single_fold, walk_forward_folds
+from tradecore.sweep.worker import PointOutcome, PointTask, run_point
+
+log = logging.getLogger(__name__)
+
+# After a cancel, how long running points get to stop and hand their run back.
+CANCEL_GRACE_S = 30.0
+# How often the coordinator looks at the cancel flag while it waits for points.
+POLL_S = 0.2
+# A bigger grid is refused: it would take long and fill runs.db.
+MAX_POINTS = 2000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Validation:
+    """Out-of-sample validation: a held-out fraction, or walk-forward windows."""
+
+    holdout: float | None = None
+    train: str | None = None
+    test: str | None = None
+    step: str | None = None
+
+    def folds(self, first_ns: int, last_ns: int) -> list[Fold]:
+        if self.holdout is not None and (self.train or self.test):
+            raise ParameterError("choose a holdout or walk-forward windows, not both")
+        if self.holdout is not None:
+            return holdout_folds(first_ns, last_ns, self.holdout)
+        if self.train or self.test:
+            if not (self.train and self.test):
+                raise ParameterError("walk-forward needs both a train and a test window")
+            return walk_forward_folds(first_ns, last_ns, self.train, self.test, self.step)
+        if self.step:
+            raise ParameterError("a walk-forward step needs train and test windows")
+        return single_fold(first_ns, last_ns)
+
+
+def new_sweep_id() -> str:
+    return f"sweep_{dt.datetime.now(dt.UTC):%Y-%m-%d_%H-%M-%S}_{uuid.uuid4().hex[:6]}"
+
+
+def prepare(request: RunRequest, grid: dict[str, list[Any]], *, metric: str = "sharpe",
+            validation: Validation | None = None) -> tuple[RunRequest, dict[str, list[Any]],
+                                                           list[Fold], tuple[int, int]]:
+    """Check everything a user can get wrong before any worker starts; return the request with
+    its database paths pinned, the converted grid, the folds and the data range.
+
+    Raises ParameterError / SecmasterError (ValueErrors) with one-line messages."""
+    request = dataclasses.replace(
+        request,
+        secmaster_path=str(request.secmaster_path or paths.secmaster_path()),
+        runs_db_path=str(request.runs_db_path or paths.runs_db_path()))
+    strategy = find_strategy(request.strategy)
+    grid = validate_grid(strategy, request.parameters, grid)
+    points = grid_points(grid)
+    if len(points) > MAX_POINTS:
+        raise ParameterError(f"{len(points)} points is more than {MAX_POINTS}: widen a step or "
+                             f"narrow a range")
+    better_of(metric)
+    build_orchestrator(dataclasses.replace(
+        request, parameters={**request.parameters, **points[0]})).configuration()
+    first, last, _ = request_range(request)
+    folds = (validation or Validation()).folds(first, last)
+    return request, grid, folds, (first, last)
+
+
+def run_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int | None = None,
+              scheduler: str | None = None, metric: str = "sharpe",
+              validation: Validation | None = None, progress: Progress | None = None,
+              on_point: Callable[[PointRecord], None] | None = None,
+              cancel: threading.Event | None = None, sweep_id: str | None = None,
+              client: Any = None) -> SweepResult:
+    """Run every grid point (per fold, then each fold's best point out of sample).
+
+    ``workers``: size of the local cluster (default one per core); ``scheduler``: a running
+    dask scheduler's address instead; ``client``: an already connected ``distributed.Client``
+    (tests, bench). ``progress(done, total)`` after every point; ``on_point`` with each record
+    as it lands in runs.db. ``cancel`` (or Ctrl-C) stops the sweep; the result then has
+    ``cancelled`` set. A failing point is a failed run; the sweep goes on.
+    """
+    started = time.perf_counter()
+    request, grid, folds, (first, last) = prepare(request, grid, metric=metric,
+                                                  validation=validation)
+    sweep_id = sweep_id or new_sweep_id()
+    points = grid_points(grid)
+    validating = folds[0].out_of_sample is not None
+    total = len(folds) * len(points) + (len(folds) if validating else 0)
+    data = build_slice(request, folds[0].in_sample.start_ns, last)
+    timings = {"prepare": time.perf_counter() - started}
+    result = SweepResult(sweep_id, metric, [], folds, timings=timings)
+    session = _Session(request, sweep_id, metric, result, total, progress, on_point, cancel)
+    began = time.perf_counter()
+    with (nullcontext(client) if client is not None
+          else open_client(scheduler, workers)) as dask_client:
+        timings["cluster_start"] = time.perf_counter() - began
+        session.run(dask_client, data, folds, points, validating)
+    timings["total"] = time.perf_counter() - started
+    return result
+
+
+class _Session:
+    """The loop of one sweep: submit, wait, merge, rank, submit out-of-sample, cancel."""
+
+    def __init__(self, request: RunRequest, sweep_id: str, metric: str, result: SweepResult,
+                 total: int, progress: Progress | None,
+                 on_point: Callable[[PointRecord], None] | None,
+                 cancel: threading.Event | None) -> None:
+        self.request = request
+        self.sweep_id = sweep_id
+        self.metric = metric
+        self.result = result
+        self.total = total
+        self.progress = progress
+        self.on_point = on_point
+        self.cancel = cancel or threading.Event()
+        self.event_name = f"tradecore-cancel-{sweep_id}"
+        self.done = 0
+        self.merge_seconds = 0.0
+
+    def run(self, client: Any, data, folds: list[Fold], points: list[dict[str, Any]],
+            validating: bool) -> None:
+        from distributed import Event, wait
+
+        began = time.perf_counter()
+        content = client.scatter(data.content, broadcast=True, hash=False)
+        self.result.timings["ship"] = time.perf_counter() - began
+        event = Event(self.event_name, client=client)
+        event.clear()
+        role = "in_sample" if validating else None
+        pending: dict[Any, PointTask] = {}
+        for fold in folds:
+            for point in points:
+                task = self._task(point, fold, fold.in_sample, role,
+                                  keep_dates=not validating)
+                pending[self._submit(client, task, content, data.digest)] = task
+        remaining = {fold.index: len(points) for fold in folds}
+        deadline = None
+        try:
+            while pending:
+                if self.cancel.is_set() and deadline is None:
+                    deadline = self._start_cancel(event)
+                if deadline is not None and time.monotonic() > deadline:
+                    client.cancel(list(pending))
+                    self.result.not_started += len(pending)
+                    break
+                try:
+                    finished, _ = wait(list(pending), timeout=POLL_S,
+                                       return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    continue
+                except KeyboardInterrupt:
+                    self.cancel.set()
+                    continue
+                for future in finished:
+                    task = pending.pop(future)
+                    record = self._land(future, task)
+                    if record is None:
+                        continue
+                    if task.role == "in_sample":
+                        remaining[task.fold] -= 1
+                        if remaining[task.fold] == 0 and not self.cancel.is_set():
+                            oos = self._out_of_sample_task(folds[task.fold])
+                            if oos is not None:
+                                pending[self._submit(client, oos, content, data.digest)] = oos
+        except KeyboardInterrupt:
+            # A second Ctrl-C while cancelling: stop waiting, drop what is still out there.
+            self.cancel.set()
+            client.cancel(list(pending))
+            self.result.not_started += len(pending)
+        finally:
+            if self.cancel.is_set():
+                self.result.cancelled = True
+            self.result.timings["merge"] = self.merge_seconds
+
+    def _task(self, point: dict[str, Any], fold: Fold, window, role: str | None, *,
+              keep_dates: bool) -> PointTask:
+        request = dataclasses.replace(
+            self.request, parameters={**self.request.parameters, **point},
+            sweep_id=self.sweep_id)
+        if not keep_dates:
+            request = dataclasses.replace(request, start=window.start_ns, end=window.end_ns)
+        return PointTask(request, dict(point), fold.index, role, self.event_name)
+
+    def _submit(self, client: Any, task: PointTask, content: Any, digest: str) -> Any:
+        return client.submit(run_point, task, content, digest, pure=False,
+                             key=f"tradecore-point-{uuid.uuid4().hex}")
+
+    def _out_of_sample_task(self, fold: Fold) -> PointTask | None:
+        winners = best_records(self.result.in_sample(fold.index), self.metric, 1)
+        if not winners:
+            log.warning("fold %d has no completed point with a %s: nothing to validate",
+                        fold.index, self.metric)
+            self.total -= 1
+            return None
+        return self._task(winners[0].point, fold, fold.out_of_sample, "out_of_sample",
+                          keep_dates=False)
+
+    def _start_cancel(self, event: Any) -> float:
+        try:
+            event.set()
+        except Exception as error:  # noqa: BLE001 - scheduler gone; the deadline still holds
+            log.warning("could not tell the workers to cancel: %s", error)
+        return time.monotonic() + CANCEL_GRACE_S
+
+    def _land(self, future: Any, task: PointTask) -> PointRecord | None:
+        """Merge a finished point into runs.db and record it (None for a skipped point)."""
+        try:
+            outcome: PointOutcome = future.result()
+        except Exception as error:  # noqa: BLE001 - the worker died under the point
+            outcome = PointOutcome(task, None, "failed",
+                                   error=f"{type(error).__name__}: {error}")
+        if outcome.status == "skipped":
+            self.result.not_started += 1
+            return None
+        run_id = outcome.run_id
+        if outcome.db is not None and run_id is not None:
+            began = time.perf_counter()
+            run_id = merge_run(outcome.db, run_id, self.request.runs_db_path,
+                               sweep_id=self.sweep_id, role=task.role)
+            self.merge_seconds += time.perf_counter() - began
+        window = (Window(int(task.request.start), int(task.request.end))
+                  if task.role is not None else None)
+        record = PointRecord(run_id, task.point, task.fold, task.role, outcome.status, window,
+                             outcome.statistics, outcome.error, outcome.traceback,
+                             outcome.timings)
+        self.result.points.append(record)
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        if self.on_point is not None:
+            self.on_point(record)
+        return record

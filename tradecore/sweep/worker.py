@@ -1,0 +1,186 @@
+"""What runs on a sweep worker: one grid point, recorded into a private runs.db, handed back.
+
+A worker (a dask worker process, possibly on another machine) sees no shared disk. It gets
+the :class:`PointTask` and the secmaster slice's bytes (scattered once per worker, so a task
+only carries a reference), writes the slice once into its own temp folder, replays the point
+into a fresh private runs.db there, computes the run's statistics (the coordinator ranks
+points by them without reading runs.db), and returns the private database's bytes. Nothing
+here imports streamlit.
+
+Design Decision: one private runs.db per point, returned whole
+    A fresh file per point makes the hand-back trivial (the recorder's connection is closed, so
+    SQLite has checkpointed its WAL and the file's bytes are the whole run) and keeps a
+    worker's disk use at one run. The bytes are read *before* DuckDB computes statistics, so
+    the file shipped back is exactly what the recorder wrote.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import os
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tradecore.configure import RunRequest, build_orchestrator
+
+# How often a running point looks at the sweep's cancel flag (a dask Event on the scheduler).
+CANCEL_POLL_S = 0.25
+
+_folder: Path | None = None
+_slices: dict[str, Path] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PointTask:
+    """One run of a sweep: the full request (parameters, window, sweep id) and its place."""
+
+    request: RunRequest
+    point: dict[str, Any]
+    fold: int
+    role: str | None  # None (plain sweep), "in_sample" or "out_of_sample"
+    cancel_event: str | None = None  # name of the dask Event that cancels the sweep
+
+
+@dataclass
+class PointOutcome:
+    """What a worker hands back. ``db`` is the private runs.db (None when no run was made)."""
+
+    task: PointTask
+    run_id: str | None
+    status: str  # completed / failed / cancelled, or "skipped" (cancelled before it started)
+    error: str | None = None
+    traceback: str | None = None
+    statistics: dict[str, Any] = field(default_factory=dict)
+    db: bytes | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    host: str = ""
+    pid: int = 0
+
+
+def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> PointOutcome:
+    """Replay one point on this worker (see the module docstring)."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    watcher = _CancelWatcher(task.cancel_event)
+    outcome = PointOutcome(task, None, "skipped", host=os.uname().nodename, pid=os.getpid())
+    if watcher.is_set():
+        return outcome
+    folder = _worker_folder()
+    secmaster = _materialize(slice_content, slice_digest)
+    timings["slice"] = time.perf_counter() - started
+    runs_db = folder / f"runs-{uuid.uuid4().hex}.db"
+    request = dataclasses.replace(task.request, secmaster_path=str(secmaster),
+                                  runs_db_path=str(runs_db))
+    try:
+        orchestrator = build_orchestrator(request)
+        watcher.watch(orchestrator)
+        began = time.perf_counter()
+        try:
+            orchestrator.run()
+        except Exception as error:  # noqa: BLE001 - a failed run, recorded with its traceback
+            outcome.error = f"{type(error).__name__}: {error}"
+            outcome.traceback = traceback.format_exc()
+        finally:
+            watcher.stop()
+        timings["run"] = time.perf_counter() - began
+        outcome.run_id = orchestrator.run_id
+        status = orchestrator.status
+        outcome.status = status.value if status is not None else "failed"
+        if outcome.run_id is not None and runs_db.exists():
+            outcome.db = runs_db.read_bytes()
+            if outcome.status == "completed":
+                began = time.perf_counter()
+                outcome.statistics = _statistics(outcome.run_id, runs_db)
+                timings["statistics"] = time.perf_counter() - began
+    except Exception as error:  # noqa: BLE001 - a point that could not even start
+        outcome.status = "failed"
+        outcome.error = outcome.error or f"{type(error).__name__}: {error}"
+        outcome.traceback = outcome.traceback or traceback.format_exc()
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{runs_db}{suffix}").unlink(missing_ok=True)
+    timings["total"] = time.perf_counter() - started
+    outcome.timings = timings
+    return outcome
+
+
+def _statistics(run_id: str, runs_db: Path) -> dict[str, Any]:
+    from tradecore.analytics import statistics
+
+    stats = statistics(run_id, runs_db)
+    return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+            for k, v in stats.items()}
+
+
+def _worker_folder() -> Path:
+    """This worker process's own temp folder, removed when the process exits."""
+    global _folder
+    with _lock:
+        if _folder is None:
+            _folder = Path(tempfile.mkdtemp(prefix="tradecore-sweep-worker-"))
+            atexit.register(shutil.rmtree, _folder, True)
+        return _folder
+
+
+def _materialize(content: bytes, digest: str) -> Path:
+    """The slice as a file in this worker's folder, written once per slice and process."""
+    with _lock:
+        path = _slices.get(digest)
+        if path is None or not path.exists():
+            assert _folder is not None
+            path = _folder / f"secmaster-{digest}.db"
+            path.write_bytes(content)
+            _slices[digest] = path
+        return path
+
+
+class _CancelWatcher:
+    """Cancels the running orchestrator when the sweep's dask Event is set.
+
+    Outside a dask worker (a plain process pool) there is no Event and nothing to watch."""
+
+    def __init__(self, name: str | None) -> None:
+        self._event = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if name is None:
+            return
+        try:
+            from distributed import Event, get_client
+
+            self._event = Event(name, client=get_client())
+        except (ImportError, ValueError):
+            self._event = None
+
+    def is_set(self) -> bool:
+        return self._event is not None and self._event.is_set()
+
+    def watch(self, orchestrator) -> None:
+        if self._event is None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(CANCEL_POLL_S):
+                try:
+                    if self._event.is_set():
+                        orchestrator.cancel()
+                        return
+                except Exception:  # noqa: BLE001 - scheduler gone: the run just goes on
+                    return
+
+        self._thread = threading.Thread(target=loop, name="tradecore-sweep-cancel", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
