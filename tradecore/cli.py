@@ -96,8 +96,21 @@ def _parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", parents=[common], help="run a parameter grid")
     _add_run_arguments(sweep)
     sweep.add_argument("--grid", action="append", default=[], metavar="K=A:B:STEP|K=V1,V2",
-                       help="a parameter's values (repeatable)")
-    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+                       help="a parameter's values (repeatable); a range must end on a step")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None,
+                       help="local worker processes (default: one per core)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="send the points to a running dask scheduler instead")
+    sweep.add_argument("--metric", default="sharpe",
+                       help="statistic that ranks points and picks each fold's winner")
+    sweep.add_argument("--top", type=int, default=5, help="how many best points to print")
+    sweep.add_argument("--holdout", type=float, metavar="FRACTION",
+                       help="hold out the last FRACTION of the dates for out-of-sample")
+    sweep.add_argument("--train", metavar="LENGTH", help="walk-forward train window (e.g. 2Y)")
+    sweep.add_argument("--test", metavar="LENGTH", help="walk-forward test window (e.g. 6M)")
+    sweep.add_argument("--step", metavar="LENGTH",
+                       help="walk-forward step (default: the test window)")
     sweep.set_defaults(handler=_cmd_sweep)
     return parser
 
@@ -286,16 +299,58 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from tradecore.sweep import parse_grid, run_sweep
+    """Exit 0 when every point completed, 1 when any failed, 130 when cancelled (Ctrl-C)."""
+    from tradecore.secmaster import ensure_secmaster
+    from tradecore.sweep import Validation, parse_grid, run_sweep
 
     _report_discovery_errors()
+    ensure_secmaster(paths.secmaster_path())
     request = _run_request(args)
     grid = parse_grid(args.grid)
-    sweep_id = run_sweep(request, grid, workers=args.workers, progress=_sweep_progress)
+    validation = Validation(holdout=args.holdout, train=args.train, test=args.test,
+                            step=args.step)
+    result = run_sweep(request, grid, workers=args.workers, scheduler=args.scheduler,
+                       metric=args.metric, validation=validation, progress=_sweep_progress)
     print(file=sys.stderr)
-    print(sweep_id)
-    return 0
+    _print_sweep_summary(result, args.top)
+    print(result.sweep_id)
+    if result.cancelled:
+        return 130
+    return 1 if result.failed else 0
 
 
 def _sweep_progress(done: int, total: int) -> None:
-    print(f"\r{done}/{total} runs", end="", file=sys.stderr, flush=True)
+    print(f"\r{done}/{total} points done", end="", file=sys.stderr, flush=True)
+
+
+def _print_sweep_summary(result, top: int) -> None:
+    from tradecore.ui.formatting import stat_label
+
+    metric = result.metric
+    counts = f"completed {result.completed}, failed {result.failed}"
+    if result.cancelled:
+        counts += (f", cancelled {result.cancelled_runs} running and {result.not_started} "
+                   f"not started")
+    print(counts)
+    for record in result.points:
+        if record.status == "failed":
+            print(f"failed: {record.run_id or '(no run)'} {_point_text(record.point)}: "
+                  f"{record.error}", file=sys.stderr)
+    best = result.best(top) if len(result.folds) == 1 else []
+    if best:
+        print(f"best by {stat_label(metric)}:")
+        for record in best:
+            print(f"  {record.statistics.get(metric, float('nan')):10.4f}  "
+                  f"{_point_text(record.point)}  {record.run_id}")
+    table = result.validation()
+    if not table.empty:
+        print(f"out of sample ({stat_label(metric)}: in sample -> out of sample, fall):")
+        for _, row in table.iterrows():
+            fold = result.folds[int(row["fold"])]
+            print(f"  fold {row['fold']}: {_point_text(row['parameters'])}  "
+                  f"{row[f'in_sample_{metric}']:.4f} -> {row[f'out_of_sample_{metric}']:.4f}"
+                  f"  fall {row['fall']:.4f}  (test {fold.out_of_sample.text()})")
+
+
+def _point_text(point: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in point.items())
