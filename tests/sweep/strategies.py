@@ -30,7 +30,7 @@ class SlowSMA(SMACrossover):
 
     name = "Slow SMA"
     parameters = {**SMACrossover.parameters,
-                  "delay_ms": ParamSpec(0, min=0, max=1000, step=1)}
+                  "delay_ms": ParamSpec(20, min=0, max=1000, step=1)}
 
     def on_bar(self, bar) -> None:
         time.sleep(self.delay_ms / 1000)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,7 +59,10 @@ def open_client(scheduler: str | None = None, workers: int | None = None,
     options = {"n_workers": count, "threads_per_worker": 1, "processes": True,
                "dashboard_address": None, "silence_logs": logging.ERROR,
                **cluster_options}
-    with _main_without_file():
+    with _main_without_file(), warnings.catch_warnings():
+        # The scheduler's small HTTP server (health checks; the dashboard is off) moves to a
+        # free port when another cluster holds 8787, and says so on every start.
+        warnings.filterwarnings("ignore", message="Port 8787 is already in use")
         cluster = LocalCluster(**options)
     try:
         client = Client(cluster)

@@ -3,10 +3,12 @@
 The CLI (``--grid k=a:b:step``), the sweep page's range/step widgets and the coordinator all
 expand ranges with :func:`expand_range`.
 
-Design Decision: a range end the step misses is refused, not dropped or bent
-    ``5:20:4`` would give 5, 9, 13, 17 and silently lose the 20 the user typed; moving the last
-    value to 20 would make the spacing uneven. Both hide a typo, so the range is refused with a
-    message naming the two ends that fit (``...:17:4`` or ``...:21:4``).
+Design Decision: a range end the step misses is refused on the CLI, included on the page
+    ``5:20:4`` would give 5, 9, 13, 17 and silently lose the 20 the user typed. On the command
+    line that is most likely a typo, so it is refused with a message naming the two ends that
+    fit (``...:17:4`` or ``...:21:4``). On the page the range comes from a slider and the step
+    from a separate box, so refusing would leave the form broken whenever the two disagree:
+    there ``include_end=True`` keeps the end as a last, shorter step and the page says so.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from tradecore.strategies import ParameterError, StrategyBase
 _TOLERANCE = 1e-9
 
 
-def expand_range(start: float, stop: float, step: float, *, integer: bool = False) -> list:
+def expand_range(start: float, stop: float, step: float, *, integer: bool = False,
+                 include_end: bool = False) -> list:
     """``start, start + step, ..., stop`` (inclusive) as ints or floats.
 
-    Raises ParameterError when ``step <= 0``, ``stop < start`` or the steps miss ``stop``.
+    Raises ParameterError when ``step <= 0``, ``stop < start`` or the steps miss ``stop``
+    (unless ``include_end``: then ``stop`` follows the last step below it).
     """
     if not step > 0:
         raise ParameterError(f"the step must be positive, not {_show(step)}")
@@ -34,6 +38,9 @@ def expand_range(start: float, stop: float, step: float, *, integer: bool = Fals
     steps = (stop - start) / step
     whole = round(steps)
     if abs(steps - whole) > _TOLERANCE * max(1.0, steps):
+        if include_end:
+            values = [_clean(start + i * step, integer) for i in range(math.floor(steps) + 1)]
+            return values + [_clean(stop, integer)]
         below = start + math.floor(steps) * step
         above = start + math.ceil(steps) * step
         raise ParameterError(

@@ -23,7 +23,7 @@ from tradecore.configure import RunRequest, bar_period_of, build_orchestrator, f
 from tradecore.models import RunStatus
 from tradecore.orchestrator import Orchestrator
 from tradecore.secmaster import resolve_symbols
-from tradecore.sweep import grid_points, run_sweep
+from tradecore.sweep import grid_points, prepare, run_sweep
 
 BACKTEST_KEY = "_tradecore_backtest_job"
 SWEEP_KEY = "_tradecore_sweep_job"
@@ -143,14 +143,17 @@ class BackgroundSweep:
     """``run_sweep`` on a daemon thread (which itself fans out to worker processes)."""
 
     def __init__(self, request: RunRequest, grid: dict[str, list[Any]], workers: int,
-                 sweep_id: str) -> None:
+                 sweep_id: str, **options: Any) -> None:
         self.request = request
         self.grid = grid
         self.workers = workers
         self.sweep_id = sweep_id
+        self.options = options  # run_sweep's scheduler, metric, validation
         self.total = len(grid_points(grid))
         self.done = 0
         self.error: BaseException | None = None
+        self.result = None
+        self._cancel = threading.Event()
         self.started = time.monotonic()
         self._thread = threading.Thread(target=self._sweep, name="tradecore-sweep", daemon=True)
 
@@ -160,8 +163,9 @@ class BackgroundSweep:
 
     def _sweep(self) -> None:
         try:
-            run_sweep(self.request, self.grid, workers=self.workers, progress=self._progress,
-                      sweep_id=self.sweep_id)
+            self.result = run_sweep(self.request, self.grid, workers=self.workers,
+                                    progress=self._progress, sweep_id=self.sweep_id,
+                                    cancel=self._cancel, **self.options)
         except Exception as error:  # noqa: BLE001 - shown on the page
             self.error = error
 
@@ -176,24 +180,30 @@ class BackgroundSweep:
     def progress(self) -> float:
         return self.done / self.total if self.total else 1.0
 
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelling(self) -> bool:
+        return self._cancel.is_set()
+
     def wait(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self.running
 
 
 def start_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int,
-                sweep_id: str) -> BackgroundSweep:
+                sweep_id: str, **options: Any) -> BackgroundSweep:
+    """``options``: ``run_sweep``'s ``scheduler``, ``metric`` and ``validation``."""
     current = current_sweep()
     if current is not None and current.running:
         raise RuntimeError("a sweep is already running in this session")
     request = with_default_paths(request)
-    strategy = find_strategy(request.strategy)
-    for point in grid_points(grid):  # every grid value, before any process starts
-        for key, value in point.items():
-            strategy.parameters[key].validate(key, value)
-    build_orchestrator(request).configuration()
     check_request(request)
-    job = BackgroundSweep(request, grid, workers, sweep_id).start()
+    # every grid value, the data range and the folds, before any process starts
+    prepare(request, grid, metric=options.get("metric", "sharpe"),
+            validation=options.get("validation"))
+    job = BackgroundSweep(request, grid, workers, sweep_id, **options).start()
     st.session_state[SWEEP_KEY] = job
     return job
 

@@ -304,14 +304,11 @@ def default_axis_step(spec: ParamSpec, low: float | None = None, high: float | N
 
 
 def axis_values(spec: ParamSpec, low: float, high: float, step: float) -> list:
-    """``low, low+step, ... <= high`` as the parameter's type."""
-    if step <= 0:
-        raise ValueError("the step must be positive")
-    count = int((high - low) / step + 1e-9) + 1
-    values = [low + i * step for i in range(count)]
-    if spec.kind == "int":
-        return sorted({int(round(v)) for v in values})
-    return [round(v, 12) for v in values]
+    """``low, low+step, ... high`` as the parameter's type; ``high`` is kept even when the
+    step misses it (see ``tradecore.sweep.grid``)."""
+    from tradecore.sweep.grid import expand_range
+
+    return expand_range(low, high, step, integer=spec.kind == "int", include_end=True)
 
 
 def sweep_axis(name: str, spec: ParamSpec, *, key: str) -> list:

@@ -1,0 +1,203 @@
+"""Sweep scaling and per-point overhead on dask.distributed.
+
+    python bench/sweep.py [--bars 100000] [--small-bars 20000]
+
+1. A 4x4 grid (fast 5..20 x slow 30..60) of ``--bars``-bar SMA-crossover runs on a LocalCluster
+   of 1 worker, then of 2: wall time of the sweep (cluster start printed apart), speed-up.
+2. Per-point overhead from the timings the sweep records: cluster start, building and
+   shipping the data slice, writing the slice on a worker, merging a run into runs.db,
+   statistics, and what is left (scheduling, pickling the run's bytes back), each per point.
+3. 16 points (``--small-bars`` bars) on a LocalCluster of 2 workers against a plain
+   ``ProcessPoolExecutor`` of 2 running the same worker function (the alternative local
+   executor), start-up included, since that is what a user waits for.
+
+The machine is shared: the load average and each phase's CPU use (the cluster's processes'
+CPU seconds over wall seconds) are printed beside every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tradecore.configure import RunRequest  # noqa: E402
+from tradecore.secmaster import schema  # noqa: E402
+from tradecore.secmaster.writer import write_bars  # noqa: E402
+from tradecore.sweep import grid_points, run_sweep  # noqa: E402
+from tradecore.sweep.coordinator import new_sweep_id, prepare  # noqa: E402
+from tradecore.sweep.data import build_slice  # noqa: E402
+from tradecore.sweep.merge import merge_run  # noqa: E402
+from tradecore.sweep.worker import PointTask, run_point  # noqa: E402
+
+GRID = {"fast_period": [5, 10, 15, 20], "slow_period": [30, 40, 50, 60]}
+_POOL_SLICE: tuple[bytes, str] | None = None
+
+
+def make_secmaster(path: Path, bars: int, seed: int = 7) -> None:
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.0008, bars)))
+    open_ = np.concatenate([[100.0], close[:-1]]) * (1 + rng.normal(0, 0.0002, bars))
+    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.0004, bars)))
+    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.0004, bars)))
+    ts = pd.date_range("2020-01-01", periods=bars, freq="min", unit="ns").asi8
+    values = {"open": open_, "high": high, "low": low, "close": close,
+              "volume": rng.integers(100, 10_000, bars).astype(float)}
+    from tradecore.models import BarPeriod
+
+    with schema.writing(path) as conn:
+        write_bars(conn, publisher="bench", dataset="synthetic", symbol="BENCH",
+                   symbol_type="raw_symbol", period=BarPeriod.MINUTE, ts=ts, values=values)
+
+
+def request(folder: Path, secmaster: Path) -> RunRequest:
+    return RunRequest(strategy="SMACrossover", symbols=["BENCH"],
+                      parameters={"bar_period": "MINUTE"}, secmaster_path=str(secmaster),
+                      runs_db_path=str(folder / f"runs-{time.monotonic_ns()}.db"))
+
+
+class CpuMeter:
+    """CPU seconds of this process and all its descendants (the cluster) over wall time."""
+
+    def __enter__(self) -> CpuMeter:
+        self.load = os.getloadavg()[0]
+        self.started = time.perf_counter()
+        self.cpu = self._cpu()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self.started
+        # children that already exited are counted through os.times() (children_* fields)
+        self.used = self._cpu() - self.cpu
+        self.load_after = os.getloadavg()[0]
+
+    @staticmethod
+    def _cpu() -> float:
+        total = sum(os.times()[:4])
+        for child in psutil.Process().children(recursive=True):
+            try:
+                times = child.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                pass
+        return total
+
+    def text(self) -> str:
+        return (f"CPU {self.used:.1f} s over {self.wall:.1f} s wall = {self.used / self.wall:.2f} "
+                f"cores busy for us; load average {self.load:.1f} -> {self.load_after:.1f} "
+                f"on {os.cpu_count()} cores")
+
+
+def cluster_sweep(folder: Path, secmaster: Path, workers: int, grid: dict) -> tuple:
+    with CpuMeter() as meter:
+        result = run_sweep(request(folder, secmaster), grid, workers=workers)
+    failed = [r.error for r in result.points if r.status != "completed"]
+    if failed:
+        raise SystemExit(f"bench points failed: {failed[:2]}")
+    return result, meter
+
+
+def _pool_init(content: bytes, digest: str) -> None:
+    global _POOL_SLICE
+    _POOL_SLICE = (content, digest)
+
+
+def _pool_point(task: PointTask):
+    content, digest = _POOL_SLICE
+    return run_point(task, content, digest)
+
+
+def pool_sweep(folder: Path, secmaster: Path, workers: int, grid: dict) -> tuple[float, CpuMeter]:
+    """The same points through a ProcessPoolExecutor (slice shipped once per process through
+    the initializer) and the same merge."""
+    with CpuMeter() as meter:
+        prepared, grid, folds, (first, last) = prepare(request(folder, secmaster), grid)
+        data = build_slice(prepared, first, last)
+        sweep_id = new_sweep_id()
+        context = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_init,
+                                    initargs=(data.content, data.digest)) as pool:
+            tasks = [PointTask(RunRequest(**{**prepared.__dict__,
+                                             "parameters": {**prepared.parameters, **p},
+                                             "sweep_id": sweep_id}), p, 0, None)
+                     for p in grid_points(grid)]
+            for future in cf.as_completed([pool.submit(_pool_point, t) for t in tasks]):
+                outcome = future.result()
+                if outcome.status != "completed":
+                    raise SystemExit(f"pool point failed: {outcome.error}")
+                merge_run(outcome.db, outcome.run_id, prepared.runs_db_path,
+                          sweep_id=sweep_id, role=None)
+    return meter.wall, meter
+
+
+def overhead(result, workers: int) -> None:
+    points = result.points
+    n = len(points)
+    mean = lambda key: sum(p.timings.get(key, 0.0) for p in points) / n  # noqa: E731
+    start = result.timings["cluster_start"] / n
+    ship = (result.timings["prepare"] + result.timings["ship"]) / n
+    merge = result.timings["merge"] / n
+    busy = result.timings["total"] - result.timings["cluster_start"] - result.timings["prepare"]
+    per_point_wall = busy * workers / n
+    rest = per_point_wall - mean("run") - mean("statistics") - mean("slice") - merge
+    print(f"  per point ({n} points, {workers} workers), seconds:")
+    print(f"    cluster start           {start:7.3f}   ({result.timings['cluster_start']:.2f} s "
+          f"once per sweep)")
+    print(f"    data: slice + scatter   {ship:7.3f}   (prepare {result.timings['prepare']:.2f} s"
+          f" + scatter {result.timings['ship']:.3f} s once per sweep)")
+    print(f"    data: write on worker   {mean('slice'):7.3f}   (once per worker, ~0 after)")
+    print(f"    merge into runs.db      {merge:7.3f}")
+    print(f"    start+shipping+merge    {start + ship + mean('slice') + merge:7.3f}   "
+          f"(target < 0.3)")
+    print(f"    statistics on worker    {mean('statistics'):7.3f}")
+    print(f"    engine run              {mean('run'):7.3f}")
+    print(f"    rest (scheduling, bytes){rest:7.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bars", type=int, default=100_000)
+    parser.add_argument("--small-bars", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+        folder = Path(tmp)
+        big, small = folder / "big.db", folder / "small.db"
+        make_secmaster(big, args.bars)
+        make_secmaster(small, args.small_bars)
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}")
+
+        print(f"\n1. 4x4 grid of {args.bars:,}-bar runs")
+        walls = {}
+        for workers in (1, 2):
+            result, meter = cluster_sweep(folder, big, workers, GRID)
+            walls[workers] = result.timings["total"] - result.timings["cluster_start"]
+            print(f"  {workers} worker(s): {walls[workers]:.1f} s sweep "
+                  f"(+ {result.timings['cluster_start']:.1f} s cluster start); {meter.text()}")
+            overhead(result, workers)
+        print(f"  speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}x (target >= 1.8x)")
+
+        print(f"\n2. 16 points of {args.small_bars:,} bars, start-up included")
+        result, meter = cluster_sweep(folder, small, 2, GRID)
+        cluster_wall = meter.wall
+        print(f"  LocalCluster of 2 (the default here: one worker per core): "
+              f"{cluster_wall:.1f} s; {meter.text()}")
+        pool_wall, pool_meter = pool_sweep(folder, small, 2, GRID)
+        print(f"  ProcessPoolExecutor of 2, same worker function: {pool_wall:.1f} s; "
+              f"{pool_meter.text()}")
+        print(f"  LocalCluster / pool: {cluster_wall / pool_wall:.2f} (within 10% means "
+              f"0.90..1.10)")
+
+
+if __name__ == "__main__":
+    main()
