@@ -50,7 +50,7 @@ def e2e_data(tmp_path_factory) -> dict:
             for params in ({"fast_period": 10, "slow_period": 30},
                            {"fast_period": 20, "slow_period": 60})]
     sweep_id = run_sweep(RunRequest("SMACrossover", **common),
-                         {"fast_period": [5, 10], "slow_period": [20, 40]}, workers=2)
+                         {"fast_period": [5, 10], "slow_period": [20, 40]}, workers=2).sweep_id
     return {"secmaster": secmaster, "runs_db": runs_db, "runs": runs, "sweep_id": sweep_id}
 
 
