@@ -35,8 +35,9 @@ def test_a_held_out_sweep_from_the_form_to_the_heatmap_and_out_of_sample(
         timeout=SWEEP_TIMEOUT_MS)
     expect(page.locator(CHART).first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Best plateau (cell + neighbours)")).to_be_visible()
-    table = page.get_by_test_id("stDataFrame").filter(has_text="Test window")
-    expect(table.first).to_be_visible()
+    # the fold table, in-sample against out-of-sample statistics, and the grid's own table
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(3)
+    expect(page.get_by_test_id("stMetric").filter(has_text="out of sample")).to_be_visible()
     expect_no_exception(page)
     page.screenshot(path=screenshots / "sweep-result.png", full_page=True)
 
