@@ -12,6 +12,13 @@ Design Decision: one private runs.db per point, returned whole
     SQLite has checkpointed its WAL and the file's bytes are the whole run) and keeps a
     worker's disk use at one run. The bytes are read *before* DuckDB computes statistics, so
     the file shipped back is exactly what the recorder wrote.
+
+Design Decision: a point records from its own thread, never through a writer process
+    A single backtest hands its rows to a writer process so that recording runs on a second
+    core. In a sweep every core already runs a point, so that extra process only adds a
+    start-up and the pickling of every row, and it makes a 1-worker sweep use more than one
+    core, which hides how the sweep scales. Worker processes set the recorder to its
+    in-thread writer (:func:`_record_in_thread`).
 """
 
 from __future__ import annotations
@@ -74,6 +81,7 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
     outcome = PointOutcome(task, None, "skipped", host=os.uname().nodename, pid=os.getpid())
     if watcher.is_set():
         return outcome
+    _record_in_thread()
     folder = _worker_folder()
     secmaster = _materialize(slice_content, slice_digest)
     timings["slice"] = time.perf_counter() - started
@@ -119,6 +127,12 @@ def _statistics(run_id: str, runs_db: Path) -> dict[str, Any]:
     stats = statistics(run_id, runs_db)
     return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
             for k, v in stats.items()}
+
+
+def _record_in_thread() -> None:
+    from tradecore.recorder import RunRecorder
+
+    RunRecorder.writer = "thread"
 
 
 def _worker_folder() -> Path:
