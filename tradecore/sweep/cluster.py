@@ -6,6 +6,11 @@ Design Decision: dask.distributed for the local case too
     share one GIL). Its start-up (about 2-3 s here) is paid once per sweep, not per point;
     bench/sweep.py compares it with a plain process pool running the same worker function.
 
+Design Decision: local workers ignore Ctrl-C
+    A terminal's Ctrl-C reaches every process of the foreground group, local workers included;
+    they would die with their points. They are started with SIGINT ignored (an ignored signal
+    stays ignored in a spawned Python), so only the coordinator hears it and cancels cleanly.
+
 Design Decision: spawned workers do not re-import the caller's ``__main__``
     multiprocessing's spawn re-imports the parent's main script in every child. Under
     ``streamlit run`` or a test runner that script is not ours and drags Streamlit (and its
@@ -17,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,7 +66,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None,
     options = {"n_workers": count, "threads_per_worker": 1, "processes": True,
                "dashboard_address": None, "silence_logs": logging.ERROR,
                **cluster_options}
-    with _main_without_file(), warnings.catch_warnings():
+    with _main_without_file(), _sigint_ignored(), warnings.catch_warnings():
         # The scheduler's small HTTP server (health checks; the dashboard is off) moves to a
         # free port when another cluster holds 8787, and says so on every start.
         warnings.filterwarnings("ignore", message="Port 8787 is already in use")
@@ -72,6 +79,18 @@ def open_client(scheduler: str | None = None, workers: int | None = None,
             client.close()
     finally:
         cluster.close()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread hears signals (and may change their handlers)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager

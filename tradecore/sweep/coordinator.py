@@ -21,11 +21,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from tradecore import paths
@@ -129,12 +130,33 @@ def run_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int |
     result = SweepResult(sweep_id, metric, [], folds, timings=timings)
     session = _Session(request, sweep_id, metric, result, total, progress, on_point, cancel)
     began = time.perf_counter()
-    with (nullcontext(client) if client is not None
-          else open_client(scheduler, workers)) as dask_client:
+    with _ctrl_c_cancels(session.cancel), (
+            nullcontext(client) if client is not None
+            else open_client(scheduler, workers)) as dask_client:
         timings["cluster_start"] = time.perf_counter() - began
         session.run(dask_client, data, folds, points, validating)
     timings["total"] = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
+    """In the main thread, a first Ctrl-C cancels the sweep (running points stop and are
+    kept), a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Session:
