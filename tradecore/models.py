@@ -82,10 +82,5 @@ class RejectionReason(StrEnum):
     INVALID_EXPIRY = "INVALID_EXPIRY"
     DUPLICATE_ORDER_ID = "DUPLICATE_ORDER_ID"
 
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
+# RunStatus lives with the runs database it describes; re-exported here for old imports.
+from tradecore.runs_db.status import RunStatus  # noqa: E402, F401

@@ -21,7 +21,7 @@ from tradecore.brokers import BrokerBase, SimulatedBroker
 from tradecore.datafeeds import DatafeedBase, SimulatedDatafeed
 from tradecore.messaging import EventBus
 from tradecore.models import BarPeriod, RunStatus
-from tradecore.recorder import RunRecorder
+from tradecore.runs_db.recorder import RunRecorder
 from tradecore.strategies import ParameterError, StrategyBase
 
 
@@ -96,6 +96,9 @@ class Orchestrator:
         try:
             self._broker = self._broker_class(self._event_bus)
             self._strategies = [cls(self._event_bus) for cls in self._strategy_classes]
+            for strategy in self._strategies:
+                self._recorder.describe_indicators(strategy.strategy_name,
+                                                   strategy._indicators)
             self._datafeed = self._datafeed_class(self._event_bus)
             self._broker.connect()
             self._datafeed.connect()
