@@ -67,7 +67,7 @@ def copy_run(src_db_path: str | Path, dst_db_path: str | Path, run_id: str, *,
                 (new_id, *values.values()))
             key = int(cursor.lastrowid)
             _copy_events(conn, src_key, key)
-            for table in ("run_indicators", "run_statistics"):
+            for table in ("run_indicators", "run_statistics", "run_results"):
                 columns = [c for c in _columns(conn, "main", table) if c != "run_key"]
                 listed = ", ".join(columns)
                 conn.execute(f"INSERT INTO main.{table} (run_key, {listed})"
@@ -96,9 +96,9 @@ def _copy_events(conn: sqlite3.Connection, src_key: int, key: int) -> None:
                         dst_columns.add(indicator_column(missing))
         listed = ", ".join(src_columns)
         if table in SEGMENTED_TABLES:
-            where = ("rowid IN (SELECT t.rowid FROM src.run_segments AS s JOIN src.{t} AS t"
+            where = (f"rowid IN (SELECT t.rowid FROM src.run_segments AS s JOIN src.{table} AS t"
                      " ON t.rowid BETWEEN s.first_rowid AND s.last_rowid"
-                     " WHERE s.run_key = ? AND s.table_name = '{t}')").format(t=table)
+                     f" WHERE s.run_key = ? AND s.table_name = '{table}')")
         else:
             where = "run_key = ?"
         cursor = conn.execute(f"INSERT INTO main.{table} (run_key, {listed})"

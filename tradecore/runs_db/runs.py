@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tradecore.runs_db.config import RunConfig
-from tradecore.runs_db.schema import delete_run_statements
+from tradecore.runs_db.schema import ORPHAN_RUN_KEYS_SQL, delete_run_statements
 from tradecore.runs_db.status import RunStatus
 
 INTERRUPTED_MESSAGE = "the process running it ended before it finished (killed or crashed)"
@@ -154,5 +154,6 @@ def delete_run(conn: sqlite3.Connection, run_id: str) -> None:
                                 "it to end) before deleting it")
     with conn:
         conn.execute("BEGIN IMMEDIATE")
-        for statement in delete_run_statements():
-            conn.execute(statement, (run.run_key,))
+        for key in [run.run_key, *(k for (k,) in conn.execute(ORPHAN_RUN_KEYS_SQL))]:
+            for statement in delete_run_statements():
+                conn.execute(statement, (key,))

@@ -12,7 +12,10 @@ Tables (schema version ``SCHEMA_VERSION``):
   strategy and says how each is drawn.
 - ``run_segments``: for the two big tables (``bars``, ``bars_processed``), the rowid ranges
   that hold a run's rows.
-- ``run_statistics``: a finished run's statistics, computed once at its end.
+- ``run_statistics``: a finished run's statistics, computed once at its end, and
+  ``run_results``: the other small results a run page needs (equity and price overviews at
+  about 2,000 points, round trips), as Arrow IPC streams in hex text; both carry the version
+  of the definitions that made them, so a new version recomputes them.
 
 Design Decision: an integer key, and rowid segments instead of a per-row index
     Every bar of a run makes two rows. Measured on these machines (shared/notes/perf.md), the
@@ -118,8 +121,16 @@ CREATE TABLE IF NOT EXISTS run_indicators (
     overlay INTEGER NOT NULL DEFAULT 0,
     panel TEXT NOT NULL DEFAULT '',
     levels TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (run_key, strategy, slot)
-) WITHOUT ROWID""",
+    UNIQUE (run_key, strategy, slot)
+)""",
+        """
+CREATE TABLE IF NOT EXISTS run_results (
+    run_key INTEGER NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    arrow_hex TEXT NOT NULL,
+    PRIMARY KEY (run_key, name)
+)""",
         """
 CREATE TABLE IF NOT EXISTS run_statistics (
     run_key INTEGER PRIMARY KEY REFERENCES runs (run_key) ON DELETE CASCADE,
@@ -145,26 +156,34 @@ CREATE TABLE IF NOT EXISTS run_statistics (
 
 
 def delete_run_statements() -> list[str]:
-    """Statements that delete one run (parameter ``?`` = its run_key), children first.
+    """Statements that delete one run (parameter ``?1`` = its run_key), the run row first.
 
-    Shared by sqlite3 callers and DuckDB's ``sqlite_query`` (the dashboard), so a delete is
-    written once. The segmented tables are deleted by rowid range, the rest by their index.
+    Shared by sqlite3 callers (one transaction) and DuckDB's ``sqlite_query`` (the dashboard,
+    one statement at a time). Each statement is safe to repeat and safe in any interrupted
+    state: the run disappears with its row; its rows are deleted by segment *and* key, so a
+    rowid range that SQLite has meanwhile reused for another run's rows deletes none of them;
+    the segments go last. ``orphan_run_keys_sql`` finds what an interrupted delete left.
     """
-    statements = []
-    for table in SEGMENTED_TABLES:
-        statements.append(
-            f"DELETE FROM {table} WHERE rowid IN ("
-            f"SELECT {table}.rowid FROM run_segments AS s JOIN {table}"
-            f" ON {table}.rowid BETWEEN s.first_rowid AND s.last_rowid"
-            f" WHERE s.run_key = ?1 AND s.table_name = '{table}')")
+    statements = ["DELETE FROM runs WHERE run_key = ?1"]
     for table in EVENT_TABLES:
-        if table not in SEGMENTED_TABLES:
+        if table in SEGMENTED_TABLES:
+            statements.append(
+                f"DELETE FROM {table} WHERE rowid IN ("
+                f"SELECT t.rowid FROM run_segments AS s JOIN {table} AS t"
+                f" ON t.rowid BETWEEN s.first_rowid AND s.last_rowid"
+                f" WHERE s.run_key = ?1 AND s.table_name = '{table}') AND run_key = ?1")
+        else:
             statements.append(f"DELETE FROM {table} WHERE run_key = ?1")
-    statements += ["DELETE FROM run_segments WHERE run_key = ?1",
-                   "DELETE FROM run_indicators WHERE run_key = ?1",
+    statements += ["DELETE FROM run_indicators WHERE run_key = ?1",
                    "DELETE FROM run_statistics WHERE run_key = ?1",
-                   "DELETE FROM runs WHERE run_key = ?1"]
+                   "DELETE FROM run_results WHERE run_key = ?1",
+                   "DELETE FROM run_segments WHERE run_key = ?1"]
     return statements
+
+
+#: Keys of runs whose delete was interrupted (segments left without their run row).
+ORPHAN_RUN_KEYS_SQL = ("SELECT DISTINCT run_key FROM run_segments"
+                       " WHERE run_key NOT IN (SELECT run_key FROM runs)")
 
 
 def connect(path: str | Path, *, create: bool = True, timeout: float = 30.0) -> sqlite3.Connection:
