@@ -6,7 +6,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pytest
 
