@@ -84,8 +84,22 @@ class RejectionReason(StrEnum):
 
 
 class RunStatus(StrEnum):
+    """A run's state in runs.db (stored lower case, as the seed's schema has it)."""
+
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+
+    @property
+    def is_terminal(self) -> bool:
+        """The run has ended and will record nothing more (every status but ``running``)."""
+        return self is not RunStatus.RUNNING
+
+    @property
+    def has_statistics(self) -> bool:
+        """Statistics can be shown for it: it ended cleanly with everything it replayed recorded
+        (``completed``, or ``cancelled`` by the user: the statistics of the part it ran). A
+        failed or interrupted run stopped at an arbitrary point; it shows its error instead."""
+        return self in (RunStatus.COMPLETED, RunStatus.CANCELLED)

@@ -46,7 +46,7 @@ def test_sample_run_list_show_delete_through_the_real_entry_point(tmp_path):
     assert listing.returncode == 0, listing.stderr
     assert [r["run_id"] for r in json.loads(listing.stdout)] == [run_id]
     shown = cli("runs", "show", run_id, *env_free, cwd=tmp_path)
-    assert shown.returncode == 0 and "total_return_pct" in shown.stdout
+    assert shown.returncode == 0 and "Sharpe ratio" in shown.stdout
 
     refused = cli("runs", "delete", run_id, *env_free, cwd=tmp_path)
     assert refused.returncode == 1 and "--yes" in refused.stderr
