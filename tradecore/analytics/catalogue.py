@@ -165,10 +165,11 @@ del S
 #: The few columns of run lists, compare headers and the CLI.
 HEADLINE: tuple[str, ...] = ("total_return_pct", "buy_and_hold_return_pct", "sharpe",
                              "max_drawdown_pct", "trades", "win_rate_pct")
-#: The run page's tiles, in order.
+#: The run page's tiles, in order (two rows of five: returns and risk, then trading).
 KPI_TILES: tuple[str, ...] = ("total_return_pct", "buy_and_hold_return_pct", "cagr_pct",
-                              "sharpe", "sortino", "max_drawdown_pct", "win_rate_pct",
-                              "trades", "profit_factor", "exposure_pct", "equity_final")
+                              "sharpe", "max_drawdown_pct",
+                              "win_rate_pct", "trades", "profit_factor", "exposure_pct",
+                              "equity_final")
 #: Keys that describe how the others were computed (shown as one line, not as statistics).
 CONVENTION: tuple[str, ...] = tuple(k for k, s in STATISTICS.items() if s.kind == "convention")
 
