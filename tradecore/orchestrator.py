@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import re
 import threading
 import traceback
 from contextlib import contextmanager
@@ -94,7 +95,11 @@ class Orchestrator:
         bar_period = self._validate()
         config = self.configuration(bar_period)
         names = [cls.display_name() for cls in self._strategy_classes]
-        run_id = f"{dt.datetime.now(dt.UTC):%Y-%m-%d_%H-%M-%S}_{'_'.join(names)}"
+        # A slug of each name ("SMA Crossover" -> "SMA-Crossover"): ids go unquoted into shells
+        # and URLs, and "_" stays the separator between strategies.
+        slugs = [re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip("-") or cls.registered_name()
+                 for name, cls in zip(names, self._strategy_classes, strict=True)]
+        run_id = f"{dt.datetime.now(dt.UTC):%Y-%m-%d_%H-%M-%S}_{'_'.join(slugs)}"
         self._event_bus = EventBus()
         self._recorder = RunRecorder(self._event_bus, run_id, self.resolved_runs_db_path(),
                                      config, name=" + ".join(names), sweep_id=self._sweep_id,
@@ -105,6 +110,7 @@ class Orchestrator:
             self._broker = self._broker_class(self._event_bus)
             self._strategies = [cls(self._event_bus) for cls in self._strategy_classes]
             for strategy in self._strategies:
+                strategy.attach_account(self._broker)  # read access for sizing (equity, cash)
                 self._recorder.describe_indicators(strategy.strategy_name,
                                                    strategy._indicators)
             self._datafeed = self._datafeed_class(self._event_bus)

@@ -35,11 +35,12 @@ def test_sma_crossover_records_a_complete_run(sample_secmaster, runs_db):
     orchestrator = run([configured(SMACrossover, ["ACME"], fast_period=10, slow_period=30)])
     row = run_row(runs_db, orchestrator.run_id)
     assert row["status"] == "completed" and row["error"] is None
-    assert orchestrator.run_id.endswith("_SMA Crossover")
+    assert orchestrator.run_id.endswith("_SMA-Crossover")
     config = json.loads(row["config"])
     assert config["strategies"][0]["class"] == "SMACrossover"
     assert config["strategies"][0]["parameters"] == {
-        "bar_period": "DAY", "fast_period": 10, "slow_period": 30, "quantity": 100}
+        "bar_period": "DAY", "fast_period": 10, "slow_period": 30,
+        "sizing": "PERCENT_OF_EQUITY", "size": 95.0}
     assert config["broker"]["initial_cash"] == 100_000
     counts = row_counts(runs_db, orchestrator.run_id)
     assert counts["bars"] == counts["bars_processed"] > 2000

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from tradecore.analytics import finalize, source
+from tradecore.analytics import catalogue, finalize, source
 from tradecore.analytics.connection import is_writable
 from tradecore.runs_db.config import RunConfig, RunConfigError
 from tradecore.runs_db.runs import RunIsRunningError, RunNotFoundError
@@ -17,13 +17,15 @@ from tradecore.runs_db.schema import ORPHAN_RUN_KEYS_SQL, delete_run_statements
 from tradecore.runs_db.status import RunStatus
 
 PathLike = str | os.PathLike | None
-#: Statistics shown beside each run in ``list_runs`` (when they have been computed).
-HEADLINE = ("total_return_pct", "cagr_pct", "sharpe", "max_drawdown_pct", "trades",
-            "win_rate_pct", "profit_factor", "equity_final")
+#: Statistics listed beside each run: the catalogue's headline, and a few more the pages sort
+#: and filter by (keys only: labels live in ``catalogue``).
+LISTED_STATISTICS = tuple(dict.fromkeys((*catalogue.HEADLINE, "cagr_pct", "win_rate_pct",
+                                         "profit_factor", "equity_final")))
+HEADLINE = catalogue.HEADLINE
 
 LIST_COLUMNS = ("run_id", "name", "status", "strategy", "symbols", "bar_period", "parameters",
-                "ts_start", "ts_end", "started", "duration_s", "error", "sweep_id",
-                "initial_cash", "commission_per_unit", "slippage_bps", *HEADLINE)
+                "ts_start", "ts_end", "started", "duration_s", "error", "error_traceback", "sweep_id",
+                "initial_cash", "commission_per_unit", "slippage_bps", *LISTED_STATISTICS)
 
 
 def _parameters_text(strategies: list[dict]) -> str:
@@ -59,11 +61,12 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         "started": pd.Timestamp(ts_start, unit="ns"),
         "duration_s": (ts_end - ts_start) / 1e9 if ts_end is not None else float("nan"),
         "error": record["error"],
+        "error_traceback": record["error_traceback"],
         "sweep_id": record["sweep_id"],
         "initial_cash": config.broker.initial_cash if config else None,
         "commission_per_unit": config.broker.commission_per_unit if config else None,
         "slippage_bps": config.broker.slippage_bps if config else None,
-        **{key: stats.get(key) for key in HEADLINE},
+        **{key: stats.get(key) for key in LISTED_STATISTICS},
     }
 
 
@@ -77,12 +80,12 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
         return pd.DataFrame(columns=list(LIST_COLUMNS))
     source.check_schema(db)
     source.mark_interrupted(db)
-    names = ("run_id", "name", "status", "ts_start", "ts_end", "config", "error", "sweep_id",
-             "stats")
+    names = ("run_id", "name", "status", "ts_start", "ts_end", "config", "error",
+             "error_traceback", "sweep_id", "stats")
     rows = source.sqlite(
         db,
         "SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
-        " r.sweep_id, s.stats FROM runs AS r"
+        " r.error_traceback, r.sweep_id, s.stats FROM runs AS r"
         " LEFT JOIN run_statistics AS s ON s.run_key = r.run_key"
         " AND s.definitions_version = ?1"
         " ORDER BY r.ts_start DESC, r.run_id", (finalize.RESULTS_VERSION,))
@@ -90,7 +93,7 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
                           columns=list(LIST_COLUMNS))
     for column in ("ts_start", "ts_end"):  # exact ns, NULL while running
         result[column] = result[column].astype("Int64")
-    for key in HEADLINE:
+    for key in LISTED_STATISTICS:
         result[key] = pd.to_numeric(result[key], errors="coerce").astype(float)
     return result
 

@@ -24,6 +24,8 @@ class RunStatus(StrEnum):
 
     @property
     def has_statistics(self) -> bool:
-        """Its recorded events make a result worth measuring (a failed or interrupted run's
-        partial rows are shown, but not ranked)."""
+        """Statistics can be shown for it: it ended cleanly with everything it replayed
+        recorded (``completed``, or ``cancelled`` by the user: the statistics of the part it
+        ran). A failed or interrupted run stopped at an arbitrary point; it shows its error
+        instead."""
         return self in (RunStatus.COMPLETED, RunStatus.CANCELLED)
