@@ -33,7 +33,7 @@ from tradecore.ui.formatting import STAT_BY_KEY, format_stat, stat_label
 UNIT_TEXT = {"pct": "%", "money": "$", "ratio": "ratio", "count": "count", "duration": "days"}
 VALIDATIONS = {"none": "None", "holdout": "Hold out the end", "walk": "Walk-forward"}
 RANKABLE = [m for m in common.HEADLINE_METRICS
-            if STAT_BY_KEY.get(m) is not None and STAT_BY_KEY[m].better is not None]
+            if STAT_BY_KEY.get(m) is not None and STAT_BY_KEY[m].better in ("higher", "lower")]
 
 common.page_setup()
 st.title("Parameter sweep")
@@ -159,21 +159,20 @@ def sweep_progress() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=5_000)
-def run_window(runs_db: str, run_id: str) -> tuple[int | None, int | None]:
-    """The datafeed window a run replayed (its configuration never changes once recorded)."""
-    feed = analytics.run_config(run_id, runs_db).get("datafeed") or {}
-    return feed.get("start_ns"), feed.get("end_ns")
+def run_place(runs_db: str, run_id: str) -> tuple[int | None, int | None, str | None]:
+    """The datafeed window a run replayed and its role in its sweep (neither changes once
+    the run is recorded)."""
+    row = analytics.run_row(run_id, runs_db)
+    return row.config.datafeed.start_ns, row.config.datafeed.end_ns, row.role
 
 
 def with_folds(results: pd.DataFrame) -> pd.DataFrame:
-    """Add ``role`` and ``fold``: from runs.db's ``role`` column, each fold found by its
-    in-sample window (an out-of-sample window starts right after its fold's in-sample one)."""
+    """Add ``start_ns``, ``end_ns``, ``role`` and ``fold``: each fold is found by its in-sample
+    window, and an out-of-sample window starts right after its fold's in-sample one."""
     runs_db = str(paths.runs_db_path())
-    windows = [run_window(runs_db, r) for r in results["run_id"]]
-    frame = results.assign(start_ns=[w[0] for w in windows], end_ns=[w[1] for w in windows])
-    if "role" not in frame.columns:
-        frame["role"] = None
-    frame["role"] = frame["role"].where(frame["role"].notna(), None)
+    places = [run_place(runs_db, r) for r in results["run_id"]]
+    frame = results.assign(start_ns=[p[0] for p in places], end_ns=[p[1] for p in places],
+                           role=[p[2] for p in places])
     inside = frame[frame["role"] != "out_of_sample"]
     starts = sorted({(s, e) for s, e in zip(inside["start_ns"], inside["end_ns"])},
                     key=lambda w: (w[0] is None, w[0] or 0))
@@ -203,7 +202,7 @@ def heatmap_section(cells: pd.DataFrame, varying: list[str], metric: str, key: s
     else:
         st.caption("Click a cell to open its run.")
     better = STAT_BY_KEY[metric].better if metric in STAT_BY_KEY else "higher"
-    if better is None:
+    if better not in ("higher", "lower"):
         return
     done = cells[cells["status"] == "completed"]
     if done.empty:

@@ -49,10 +49,10 @@ def test_an_island_is_the_best_cell_but_not_the_best_smoothed_cell():
 def test_best_records_follow_the_statistic_direction_and_skip_failures():
     def rec(value, status="completed"):
         return PointRecord(f"r{value}", {"p": value}, 0, None, status,
-                           statistics={"sharpe": value, "max_drawdown_pct": value})
+                           statistics={"sharpe": value, "volatility_ann_pct": value})
     records = [rec(1.0), rec(3.0), rec(float("nan")), rec(5.0, "failed"), rec(-0.5)]
     assert [r.run_id for r in best_records(records, "sharpe", 2)] == ["r3.0", "r1.0"]
-    assert best_records(records, "max_drawdown_pct", 1)[0].run_id == "r-0.5"
+    assert best_records(records, "volatility_ann_pct", 1)[0].run_id == "r-0.5"
 
 
 def test_stitched_out_of_sample_equity_chains_fold_returns():

@@ -3,10 +3,10 @@ in-sample against out-of-sample, the stitched out-of-sample equity.
 
 Pure functions over plain records and DataFrames, shared by the CLI and the sweep page.
 
-Design Decision: "better" comes from the statistics catalogue the dashboard uses
-    Which way a statistic improves (higher Sharpe, drawdown closer to zero) is defined once,
-    in ``tradecore.ui.formatting.STAT_BY_KEY`` (a module without Streamlit); ranking here
-    reads it, so the CLI's best points and the page's highlighted cell agree.
+Design Decision: "better" comes from the statistics catalogue
+    Which way a statistic improves (higher Sharpe, lower volatility) is defined once, in
+    ``tradecore.analytics.catalogue``; ranking here reads it, so the CLI's best points and the
+    page's best cell agree with every other page.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ ROLES = ("in_sample", "out_of_sample")
 
 
 def better_of(metric: str) -> str:
-    """``"higher"``, ``"lower"`` or ``"closer_to_zero"``; ParameterError if not rankable."""
-    from tradecore.ui.formatting import STAT_BY_KEY
+    """``"higher"`` or ``"lower"``; ParameterError for a statistic with no better direction."""
+    from tradecore.analytics.catalogue import STATISTICS
 
-    spec = STAT_BY_KEY.get(metric)
-    if spec is None or spec.better is None:
-        rankable = sorted(k for k, s in STAT_BY_KEY.items() if s.better is not None)
+    spec = STATISTICS.get(metric)
+    if spec is None or spec.better not in ("higher", "lower"):
+        rankable = sorted(k for k, s in STATISTICS.items() if s.better in ("higher", "lower"))
         raise ParameterError(f"cannot rank by {metric!r}; choose one of {', '.join(rankable)}")
     return spec.better
 
@@ -43,11 +43,7 @@ def score(value: Any, better: str) -> float:
         return math.nan
     if math.isnan(number):
         return math.nan
-    if better == "lower":
-        return -number
-    if better == "closer_to_zero":
-        return -abs(number)
-    return number
+    return -number if better == "lower" else number
 
 
 @dataclass
@@ -83,6 +79,10 @@ class SweepResult:
     @property
     def failed(self) -> int:
         return sum(r.status in ("failed", "interrupted") for r in self.points)
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [r.run_id for r in self.points if r.run_id is not None]
 
     @property
     def cancelled_runs(self) -> int:

@@ -8,10 +8,10 @@ points by them without reading runs.db), and returns the private database's byte
 here imports streamlit.
 
 Design Decision: one private runs.db per point, returned whole
-    A fresh file per point makes the hand-back trivial (the recorder's connection is closed, so
-    SQLite has checkpointed its WAL and the file's bytes are the whole run) and keeps a
-    worker's disk use at one run. The bytes are read *before* DuckDB computes statistics, so
-    the file shipped back is exactly what the recorder wrote.
+    A fresh file per point makes the hand-back trivial (the recorder's and the orchestrator's
+    result-storing connections are closed, so SQLite has checkpointed its WAL and the file's
+    bytes are the whole run, statistics included) and keeps a worker's disk use at one run.
+    The bytes are read before DuckDB reads the statistics back for the coordinator.
 
 Design Decision: a point records from its own thread, never through a writer process
     A single backtest hands its rows to a writer process so that recording runs on a second
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradecore.configure import RunRequest, build_orchestrator
+from tradecore.configure import RunRequest
 
 # How often a running point looks at the sweep's cancel flag (a dask Event on the scheduler).
 CANCEL_POLL_S = 0.25
@@ -88,49 +88,54 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
     runs_db = folder / f"runs-{uuid.uuid4().hex}.db"
     request = dataclasses.replace(task.request, secmaster_path=str(secmaster),
                                   runs_db_path=str(runs_db))
+    cancel = threading.Event()
     try:
-        orchestrator = build_orchestrator(request)
-        watcher.watch(orchestrator)
+        from tradecore import service  # imported here: service imports this package
+
+        watcher.watch(cancel)
         began = time.perf_counter()
         try:
-            orchestrator.run()
-        except Exception as error:  # noqa: BLE001 - a failed run, recorded with its traceback
-            outcome.error = f"{type(error).__name__}: {error}"
-            outcome.traceback = traceback.format_exc()
+            # the same entry point as a single backtest: validation, run, post-run work
+            result = service.run(request, cancel_event=cancel)
         finally:
             watcher.stop()
         timings["run"] = time.perf_counter() - began
-        outcome.run_id = orchestrator.run_id
-        status = orchestrator.status
-        outcome.status = status.value if status is not None else "failed"
+        outcome.run_id = result.run_id
+        outcome.status = result.status.value
+        outcome.error, outcome.traceback = result.error, result.error_traceback
+        outcome.statistics = _plain(result.statistics or {})
         if outcome.run_id is not None and runs_db.exists():
             outcome.db = runs_db.read_bytes()
-            if outcome.status == "completed":
-                began = time.perf_counter()
-                outcome.statistics = _statistics(outcome.run_id, runs_db)
-                timings["statistics"] = time.perf_counter() - began
     except Exception as error:  # noqa: BLE001 - a point that could not even start
         outcome.status = "failed"
-        outcome.error = outcome.error or f"{type(error).__name__}: {error}"
-        outcome.traceback = outcome.traceback or traceback.format_exc()
+        outcome.error = f"{type(error).__name__}: {error}"
+        outcome.traceback = traceback.format_exc()
     finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{runs_db}{suffix}").unlink(missing_ok=True)
+        _forget(runs_db)
     timings["total"] = time.perf_counter() - started
     outcome.timings = timings
     return outcome
 
 
-def _statistics(run_id: str, runs_db: Path) -> dict[str, Any]:
-    from tradecore.analytics import statistics
-
-    stats = statistics(run_id, runs_db)
+def _plain(stats: dict[str, Any]) -> dict[str, Any]:
     return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
             for k, v in stats.items()}
 
 
+def _forget(runs_db: Path) -> None:
+    """Detach the private file from this process's DuckDB (the post-run work read it) and
+    delete it: a worker keeps nothing per point."""
+    from tradecore.analytics.connection import detach
+
+    try:
+        detach(runs_db)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{runs_db}{suffix}").unlink(missing_ok=True)
+
+
 def _record_in_thread() -> None:
-    from tradecore.recorder import RunRecorder
+    from tradecore.runs_db import RunRecorder
 
     RunRecorder.writer = "thread"
 
@@ -178,7 +183,8 @@ class _CancelWatcher:
     def is_set(self) -> bool:
         return self._event is not None and self._event.is_set()
 
-    def watch(self, orchestrator) -> None:
+    def watch(self, cancel: threading.Event) -> None:
+        """Set ``cancel`` (which stops the run) once the sweep's Event is set."""
         if self._event is None:
             return
 
@@ -186,7 +192,7 @@ class _CancelWatcher:
             while not self._stop.wait(CANCEL_POLL_S):
                 try:
                     if self._event.is_set():
-                        orchestrator.cancel()
+                        cancel.set()
                         return
                 except Exception:  # noqa: BLE001 - scheduler gone: the run just goes on
                     return
