@@ -25,7 +25,10 @@ def environment() -> dict[str, str]:
 
 def statuses(runs_db: Path) -> list[str]:
     with sqlite3.connect(runs_db) as conn:
-        return sorted(r[0] for r in conn.execute("SELECT status FROM runs"))
+        try:
+            return sorted(r[0] for r in conn.execute("SELECT status FROM runs"))
+        except sqlite3.OperationalError:  # the file exists, its schema is not written yet
+            return []
 
 
 def test_a_failed_point_makes_the_sweep_exit_1_with_counts_and_best_points(

@@ -53,7 +53,7 @@ def test_points_are_the_product_last_key_fastest():
 
 
 def test_validate_grid_converts_and_checks_every_value():
-    grid = validate_grid(SMACrossover, {"quantity": "10"},
+    grid = validate_grid(SMACrossover, {"size": "10"},
                          {"fast_period": ["5", "10"], "slow_period": ["30"]})
     assert grid == {"fast_period": [5, 10], "slow_period": [30]}
     with pytest.raises(ParameterError, match="has no parameter nope"):
