@@ -151,11 +151,11 @@ def sweep_progress() -> None:
     text = (f"Sweep **{current.sweep_id}**: {current.done} of {current.total} runs done"
             if current.done else f"Sweep **{current.sweep_id}**: starting the workers…")
     st.progress(current.progress, text=text)
+    if not current.cancelling and st.button("Cancel sweep", icon=":material/cancel:",
+                                            key="sweep.cancel"):
+        current.cancel()
     if current.cancelling:
         st.caption("Cancelling: running points stop, the others are skipped…")
-    elif st.button("Cancel sweep", icon=":material/cancel:", key="sweep.cancel"):
-        current.cancel()
-        st.rerun(scope="fragment")
 
 
 @st.cache_data(show_spinner=False, max_entries=5_000)
