@@ -414,9 +414,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _sweep_progress(done: int, total: int) -> None:
     # On a terminal the count is redrawn in place; in a pipe or log each count is its own line.
     if sys.stderr.isatty():
-        print(f"\r{done}/{total} points done", end="", file=sys.stderr, flush=True)
+        print(f"\r{done}/{total} runs", end="", file=sys.stderr, flush=True)
     else:
-        print(f"{done}/{total} points done", file=sys.stderr, flush=True)
+        print(f"{done}/{total} runs", file=sys.stderr, flush=True)
 
 
 def _print_sweep_summary(result, top: int) -> None:

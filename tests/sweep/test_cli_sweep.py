@@ -45,7 +45,7 @@ def test_a_failed_point_makes_the_sweep_exit_1_with_counts_and_best_points(
     assert "explode=False" in lines[2]
     assert lines[-1].startswith("sweep_")
     assert done.stderr.count("RuntimeError: boom on bar 20") == 2
-    assert "4/4 points done" in done.stderr
+    assert "4/4 runs" in done.stderr.splitlines()
     assert statuses(tmp_path / "runs.db") == ["completed", "completed", "failed", "failed"]
 
 
