@@ -19,7 +19,7 @@ def test_a_held_out_sweep_from_the_form_to_the_heatmap_and_out_of_sample(
     expect(page.get_by_role("heading", name="Parameter sweep", exact=True)).to_be_visible()
     # 2 x 2 grid: fast 5 and 20, slow 15 and 60 (default ranges, wide steps)
     for label, step in (("Fast period: step", "15"), ("Slow period: step", "45")):
-        box = page.get_by_label(label)
+        box = page.get_by_role("spinbutton", name=label)
         box.fill(step)
         box.press("Enter")
         page.wait_for_selector(LOADED)
