@@ -24,6 +24,7 @@ from tradecore.sweep import (
     best_cells,
     better_of,
     new_sweep_id,
+    smoothed,
     stitch_equity,
 )
 from tradecore.ui import common, runner, widgets
@@ -218,9 +219,11 @@ def heatmap_section(cells: pd.DataFrame, varying: list[str], metric: str, key: s
         common.run_link(row["run_id"], f"Best {stat_label(metric).lower()}: {place(row)}")
     with b2:
         row = done.loc[plateau]
-        st.metric("Best plateau (cell + neighbours)", format_stat(metric, row[metric]),
-                  help="The cell whose average with its grid neighbours is best: a result "
-                       "that does not hinge on one exact setting", border=True)
+        average = smoothed(done, x, y, metric).loc[plateau]
+        st.metric("Best plateau (cell + neighbours)", format_stat(metric, average),
+                  help=f"The average of {place(row)} and its grid neighbours, the best such "
+                       f"average: a result that does not hinge on one exact setting (the cell "
+                       f"itself: {format_stat(metric, row[metric])})", border=True)
         common.run_link(row["run_id"], f"Plateau centre: {place(row)}")
     if plateau != best:
         st.caption("The best cell is not the centre of the best plateau: its neighbours do "

@@ -44,6 +44,10 @@ def test_an_island_is_the_best_cell_but_not_the_best_smoothed_cell():
     assert (frame.loc[plateau, "x"], frame.loc[plateau, "y"]) == ("40", "3")
     lowest, _ = best_cells(frame, "x", "y", "m", "lower")
     assert frame.loc[lowest, "m"] == -5
+    # 2 x 2: every cell's neighbourhood is the whole grid; the tie goes to the best cell
+    small = grid_frame([[1, 4], [3, 2]])
+    best, plateau = best_cells(small, "x", "y", "m", "higher")
+    assert best == plateau and small.loc[best, "m"] == 4
 
 
 def test_best_records_follow_the_statistic_direction_and_skip_failures():

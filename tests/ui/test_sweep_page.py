@@ -103,6 +103,9 @@ def test_a_two_parameter_sweep_runs_and_shows_a_heatmap(sample_secmaster, runs_d
     labels = [m.label for m in at.metric]
     assert "Best cell" in labels and "Best plateau (cell + neighbours)" in labels
     assert at.metric[labels.index("Best cell")].value == f"{best['total_return_pct']:.2f}%"
+    # on a 2 x 2 grid every cell's neighbourhood is the whole grid: the plateau is its mean
+    plateau = at.metric[labels.index("Best plateau (cell + neighbours)")].value
+    assert plateau == f"{cells['total_return_pct'].mean():.2f}%"
     chosen = cells["run_id"].iloc[0]
     at.session_state[f"sweep.heatmap.{job.sweep_id}"] = {
         "selection": {"cell": [{"run_id": chosen}]}}

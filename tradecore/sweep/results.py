@@ -162,12 +162,15 @@ def smoothed(frame: pd.DataFrame, x: str, y: str | None, metric: str) -> pd.Seri
 def best_cells(frame: pd.DataFrame, x: str, y: str | None, metric: str,
                better: str) -> tuple[Any, Any]:
     """Index labels of the best cell and of the best cell after :func:`smoothed` (None when
-    the metric has no value anywhere)."""
+    the metric has no value anywhere). Equal smoothed values go to the better cell itself, so
+    on a grid too small to tell plateaus apart both are the same cell."""
     raw = pd.to_numeric(frame[metric], errors="coerce").map(lambda v: score(v, better))
     smooth = smoothed(frame, x, y, metric).map(lambda v: score(v, better))
-    def pick(s):
-        return (None if s.isna().all() else s.idxmax())
-    return pick(raw), pick(smooth)
+    if raw.isna().all():
+        return None, None
+    ranked = pd.DataFrame({"smooth": smooth, "raw": raw}).dropna(subset=["smooth"])
+    plateau = ranked.sort_values(["smooth", "raw"], ascending=False, kind="stable").index[0]
+    return raw.idxmax(), plateau
 
 
 def stitch_equity(curves: list[pd.DataFrame], initial_cash: float) -> pd.DataFrame:
