@@ -358,11 +358,15 @@ def test_a_failure_while_writing_rolls_everything_back(db: Path, monkeypatch) ->
     assert table_snapshot(db) == before
 
 
-def test_reimport_merges_replacing_bars_at_existing_timestamps(db: Path) -> None:
+def test_reimport_merges_and_replaces_conflicting_bars_only_when_asked(db: Path) -> None:
     import_csv(db, csv(GOOD_CSV), "ACME", "DAY")
+    before = table_snapshot(db)
     update = HEADER + "2024-01-04,20,21,19,20.5,5\n2024-01-05,20,21,19,20.5,5\n"
-    summary = import_csv(db, csv(update), "ACME", "DAY")
-    assert (summary.rows, summary.replaced, summary.bar_count) == (2, 1, 4)
+    with pytest.raises(SecmasterError, match=r"1 bar differs .*first at 2024-01-04.*--replace"):
+        import_csv(db, csv(update), "ACME", "DAY")
+    assert table_snapshot(db) == before
+    summary = import_csv(db, csv(update), "ACME", "DAY", replace=True)
+    assert (summary.rows, summary.added, summary.replaced, summary.bar_count) == (2, 1, 1, 4)
     rows = rows_of(db, "ACME")
     assert [row[0] for row in rows] == [JAN2 + k * DAY_NS for k in range(4)]
     assert rows[1][2] == 10.5  # untouched

@@ -187,7 +187,12 @@ WHERE symbol = ?
   AND instrument_id = ?
 """
 
-# Re-importing bars at an existing timestamp replaces them (documented in csv_import).
+INSERT_BAR = """
+INSERT INTO bars (instrument_id, bar_period, ts_event, open, high, low, close, volume)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+# Only for bars the user asked to replace (--replace); see writer.write_bars.
 UPSERT_BAR = """
 INSERT INTO bars (instrument_id, bar_period, ts_event, open, high, low, close, volume)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -197,6 +202,17 @@ ON CONFLICT (instrument_id, bar_period, ts_event) DO UPDATE SET
     low = excluded.low,
     close = excluded.close,
     volume = excluded.volume
+"""
+
+# The stored bars an import overlaps, compared with the incoming ones before anything is written.
+SELECT_BARS_BETWEEN = """
+SELECT ts_event, open, high, low, close, volume
+FROM bars
+WHERE instrument_id = ?
+  AND bar_period = ?
+  AND ts_event >= ?
+  AND ts_event <= ?
+ORDER BY ts_event
 """
 
 SELECT_BAR_COUNT = """
