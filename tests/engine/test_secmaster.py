@@ -54,8 +54,9 @@ def csv(text: str) -> io.StringIO:
 
 
 def rows_of(db: Path, symbol: str, period: str = "DAY") -> list[tuple]:
+    """Stored bars as ``(ts, symbol, o, h, l, c, v)`` (the stream's instrument id left off)."""
     ids = resolve_symbols(db, [symbol], period)
-    return list(stream_bars(db, ids, period))
+    return [row[:7] for row in stream_bars(db, ids, period)]
 
 
 def utc_times(rows) -> pd.DatetimeIndex:
@@ -486,7 +487,8 @@ def three_symbols(db: Path) -> tuple[Path, dict[str, int], list[tuple]]:
         text = "ts_event,open,high,low,close,volume\n" + "\n".join(lines)
         import_csv(db, csv(text), symbol, "MINUTE")
     ids = resolve_symbols(db, ["C", "A", "B"], "MINUTE")
-    return db, ids, sorted(expected)
+    # Each row ends with the instrument it came from.
+    return db, ids, sorted((*row, ids[row[1]]) for row in expected)
 
 
 def test_stream_orders_by_time_then_symbol(three_symbols) -> None:
@@ -568,7 +570,7 @@ def test_sample_has_weekday_day_bars_and_session_minute_bars(sample_db: Path) ->
 def test_sample_bars_are_consistent(sample_db: Path) -> None:
     for period in ("DAY", "MINUTE"):
         symbols = list_symbols(sample_db, period)
-        rows = np.array([row[2:] for row in stream_bars(sample_db, resolve_symbols(
+        rows = np.array([row[2:7] for row in stream_bars(sample_db, resolve_symbols(
             sample_db, symbols, period), period)])
         open_, high, low, close, volume = rows.T
         assert (low <= np.minimum(open_, close)).all() and (np.maximum(open_, close) <= high).all()

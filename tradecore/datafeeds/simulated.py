@@ -1,6 +1,8 @@
 """SimulatedDatafeed: replays bars from secmaster.db, streamed, in timestamp order.
 
 Memory stays flat in the number of bars: rows come from a SQLite cursor, never a list.
+A rolling symbol (secmaster symbology over date ranges) is followed: each bar comes from the
+instrument mapped on its date, and ``BarReceived.instrument_id`` records which one.
 Within one timestamp, bars are published in symbol order (deterministic); then the feed waits
 for the system to be idle (``include_sinks=False``: the recorder, which never publishes, keeps
 writing beside the next bars). ``progress`` is the share of the time range replayed.
@@ -66,7 +68,7 @@ class SimulatedDatafeed(DatafeedBase):
         count = 0
         new_bar, now = tuple.__new__, time.time_ns
         try:
-            for ts, symbol, open_, high, low, close, volume in rows:
+            for ts, symbol, open_, high, low, close, volume, instrument_id in rows:
                 if ts != previous_ts:
                     if previous_ts is not None:
                         wait_until_idle(False)
@@ -78,7 +80,7 @@ class SimulatedDatafeed(DatafeedBase):
                 # The tuple in BarReceived's field order, built without the keyword-friendly
                 # constructor: this line runs once per bar.
                 publish(new_bar(BarReceived, (ts, symbol, period, open_, high, low, close,
-                                              volume, now())))
+                                              volume, instrument_id, now())))
                 count += 1
             else:
                 wait_until_idle(False)
