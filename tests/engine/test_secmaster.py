@@ -101,7 +101,8 @@ def test_connections_enforce_foreign_keys(db: Path) -> None:
 
 def test_default_path_reads_env_var_at_call_time(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TRADECORE_SECMASTER", raising=False)
-    assert default_secmaster_path() == Path("data") / "secmaster.db"
+    # Without the variable: the checkout's data/ folder, whatever the working directory.
+    assert default_secmaster_path() == Path(__file__).resolve().parents[2] / "data" / "secmaster.db"
     monkeypatch.setenv("TRADECORE_SECMASTER", str(tmp_path / "x.db"))
     assert default_secmaster_path() == tmp_path / "x.db"
     import_csv(None, csv(GOOD_CSV), "ENV", "DAY")

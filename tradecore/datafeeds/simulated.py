@@ -10,13 +10,20 @@ writing beside the next bars). ``progress`` is the share of the time range repla
 
 from __future__ import annotations
 
+import os
 import time
 from typing import ClassVar
 
 from tradecore import paths
 from tradecore.datafeeds.base import DatafeedBase
 from tradecore.events import BarReceived
-from tradecore.secmaster import count_bars, resolve_symbols, stream_bars, time_range
+from tradecore.secmaster import (
+    count_bars,
+    ensure_secmaster,
+    resolve_symbols,
+    stream_bars,
+    time_range,
+)
 
 
 class SimulatedDatafeed(DatafeedBase):
@@ -45,6 +52,10 @@ class SimulatedDatafeed(DatafeedBase):
     def subscribe(self, symbols, bar_period) -> None:
         super().subscribe(symbols, bar_period)
         cls = type(self)
+        if cls.db_path is None and not os.environ.get("TRADECORE_SECMASTER"):
+            # Zero configuration (the Python API from any folder): the default secmaster gets
+            # the sample on first use, as the CLI and the dashboard do.
+            ensure_secmaster(paths.secmaster_path())
         self._instrument_ids = resolve_symbols(
             cls.resolved_db_path(), self._symbols, self._bar_period,
             publisher_name=cls.publisher_name, dataset=cls.dataset, symbol_type=cls.symbol_type,

@@ -35,8 +35,10 @@ from tradecore.secmaster.queries import (
 from tradecore.secmaster.sample import (
     SAMPLE_DATASET,
     SAMPLE_PUBLISHER,
+    Recipe,
     build_sample,
     ensure_secmaster,
+    load_recipe,
 )
 from tradecore.secmaster.schema import connect, create_secmaster, default_secmaster_path
 from tradecore.secmaster.symbology import SymbologySummary, import_symbology, list_mappings
@@ -48,6 +50,7 @@ __all__ = [
     "BarRow",
     "Coverage",
     "ImportSummary",
+    "Recipe",
     "Resolved",
     "Segment",
     "SecmasterError",
@@ -64,6 +67,7 @@ __all__ = [
     "import_symbology",
     "list_instruments",
     "list_mappings",
+    "load_recipe",
     "list_symbols",
     "preview_bars",
     "resolve_symbols",

@@ -53,7 +53,8 @@ PathLike = str | os.PathLike[str]
 
 
 def default_secmaster_path() -> Path:
-    """``$TRADECORE_SECMASTER`` if set, else ``data/secmaster.db`` relative to the CWD.
+    """``$TRADECORE_SECMASTER`` if set, else ``secmaster.db`` in :func:`tradecore.paths.data_dir`
+    (the checkout's ``data/`` folder, whatever the working directory).
 
     Read at call time, so tests and the CLI can change the variable after import.
     """

@@ -1,0 +1,382 @@
+"""``python -m tradecore`` (or ``tradecore``): run backtests, list runs, import and list data,
+build the sample.
+
+Every command takes ``--secmaster PATH`` and ``--runs-db PATH`` (they set the same env vars
+the engine and dashboard read). Errors are one line on stderr and a non-zero exit code; the
+run id is the last line printed by ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tradecore import paths
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "secmaster", None):
+        os.environ["TRADECORE_SECMASTER"] = str(Path(args.secmaster).resolve())
+    if getattr(args, "runs_db", None):
+        os.environ["TRADECORE_RUNS_DB"] = str(Path(args.runs_db).resolve())
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.handler(args) or 0
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except (CliError, ValueError, LookupError, OSError, TypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - a strategy's own exception: one line, exit 1
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: the option may stand before or after the command without one hiding the other.
+    common.add_argument("--secmaster", metavar="PATH", default=argparse.SUPPRESS,
+                        help="secmaster.db (default: $TRADECORE_SECMASTER or data/secmaster.db)")
+    common.add_argument("--runs-db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="runs.db (default: $TRADECORE_RUNS_DB or data/runs.db)")
+    parser = argparse.ArgumentParser(prog="python -m tradecore", parents=[common],
+                                     description="tradecore backtesting engine")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="run one backtest")
+    _add_run_arguments(run)
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_cmd_run)
+
+    runs = commands.add_parser("runs", parents=[common], help="list, show or delete runs")
+    runs_commands = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+    listing = runs_commands.add_parser("list", parents=[common], help="every run")
+    listing.add_argument("--status", help="only runs with this status")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(handler=_cmd_runs_list)
+    show = runs_commands.add_parser("show", parents=[common], help="one run in detail")
+    show.add_argument("run_id")
+    show.set_defaults(handler=_cmd_runs_show)
+    delete = runs_commands.add_parser("delete", parents=[common], help="delete runs")
+    delete.add_argument("run_ids", nargs="+")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(handler=_cmd_runs_delete)
+
+    data = commands.add_parser("import", parents=[common], help="import bars into secmaster")
+    data_commands = data.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    csv = data_commands.add_parser("csv", parents=[common], help="a CSV of OHLCV bars")
+    csv.add_argument("file")
+    csv.add_argument("--symbol", required=True)
+    csv.add_argument("--period", required=True, help="SECOND, MINUTE, HOUR, DAY or WEEK")
+    csv.add_argument("--publisher", default="local")
+    csv.add_argument("--dataset", default="csv")
+    csv.add_argument("--date-format", metavar="FORMAT",
+                     help="strptime layout of the times, e.g. %%d/%%m/%%Y or '%%d.%%m.%%Y %%H:%%M'")
+    csv.add_argument("--tz", metavar="ZONE",
+                     help="IANA time zone of times written without one (default UTC)")
+    csv.add_argument("--time-unit", choices=["s", "ms", "us", "ns"],
+                     help="unit of numeric epoch times (default: told from their size)")
+    csv.add_argument("--replace", action="store_true",
+                     help="overwrite stored bars that differ from the file's")
+    csv.set_defaults(handler=_cmd_import_csv)
+    dbn = data_commands.add_parser("dbn", parents=[common], help="a Databento OHLCV file")
+    dbn.add_argument("file")
+    dbn.add_argument("--symbol", help="instrument name when the file carries no symbology")
+    dbn.add_argument("--replace", action="store_true",
+                     help="overwrite stored bars that differ from the file's")
+    dbn.set_defaults(handler=_cmd_import_dbn)
+    symbology = data_commands.add_parser(
+        "symbology", parents=[common],
+        help="rolling symbols: a CSV of symbol,instrument,start_date,end_date")
+    symbology.add_argument("file")
+    symbology.add_argument("--publisher", default="local", help="where the instruments live")
+    symbology.add_argument("--dataset", default="csv")
+    symbology.add_argument("--symbol-type", default="raw_symbol")
+    symbology.set_defaults(handler=_cmd_import_symbology)
+
+    listing = commands.add_parser("data", parents=[common],
+                                  help="what the secmaster holds (coverage per series)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(handler=_cmd_data)
+
+    sample = commands.add_parser("sample", parents=[common], help="(re)build the sample data")
+    sample.set_defaults(handler=_cmd_sample)
+
+    sweep = commands.add_parser("sweep", parents=[common], help="run a parameter grid")
+    _add_run_arguments(sweep)
+    sweep.add_argument("--grid", action="append", default=[], metavar="K=A:B:STEP|K=V1,V2",
+                       help="a parameter's values (repeatable)")
+    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    sweep.set_defaults(handler=_cmd_sweep)
+    return parser
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("strategy", help="class or display name of a registered strategy")
+    parser.add_argument("--symbols", required=True, help="comma-separated, e.g. ACME,GLOBX")
+    parser.add_argument("--param", action="append", default=[], metavar="K=V",
+                        help="a strategy parameter (repeatable)")
+    parser.add_argument("--start", help="first date (YYYY-MM-DD, UTC)")
+    parser.add_argument("--end", help="last date, inclusive")
+    parser.add_argument("--period", help="bar period (DAY, MINUTE, ...); default the strategy's")
+    parser.add_argument("--commission", type=float, help="commission per unit")
+    parser.add_argument("--min-commission", type=float, help="minimum commission per order")
+    parser.add_argument("--slippage-bps", type=float)
+    parser.add_argument("--cash", type=float, help="initial cash")
+    parser.add_argument("--publisher", default="", help="secmaster publisher of the symbols")
+    parser.add_argument("--dataset", default="")
+
+
+def _run_request(args: argparse.Namespace):
+    from tradecore.configure import RunRequest
+
+    parameters = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--param takes KEY=VALUE, not {item!r}")
+        parameters[key.strip()] = value.strip()
+    if args.period:
+        parameters["bar_period"] = args.period
+    return RunRequest(
+        strategy=args.strategy, symbols=args.symbols.split(","), parameters=parameters,
+        start=args.start, end=args.end, commission_per_unit=args.commission,
+        minimum_commission_per_order=args.min_commission, slippage_bps=args.slippage_bps,
+        initial_cash=args.cash, publisher_name=args.publisher, dataset=args.dataset,
+    )
+
+
+def _report_discovery_errors() -> None:
+    from tradecore.strategies import get_registered_strategies, strategy_discovery_errors
+
+    get_registered_strategies()
+    for error in strategy_discovery_errors():
+        print(f"warning: {error}", file=sys.stderr)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from tradecore.configure import build_orchestrator
+    from tradecore.secmaster import ensure_secmaster
+
+    _report_discovery_errors()
+    ensure_secmaster(paths.secmaster_path())
+    orchestrator = build_orchestrator(_run_request(args))
+    stop = threading.Event()
+    printer = None
+    if not args.quiet:
+        printer = threading.Thread(target=_print_progress, args=(orchestrator, stop), daemon=True)
+        printer.start()
+    try:
+        run_id = orchestrator.run()
+    finally:
+        stop.set()
+        if printer is not None:
+            printer.join()
+    _print_headline(run_id)
+    print(run_id)
+    return 0
+
+
+def _print_headline(run_id: str) -> None:
+    """A one-line summary on stderr; also computes and keeps the run's statistics."""
+    from tradecore.analytics import statistics
+
+    stats = statistics(run_id)
+    print(f"return {stats['total_return_pct']:.2f}%  sharpe {stats['sharpe']:.2f}  "
+          f"max drawdown {stats['max_drawdown_pct']:.2f}%  trades {stats['trades']}",
+          file=sys.stderr)
+
+
+def _print_progress(orchestrator, stop: threading.Event) -> None:
+    """Draw a bar on stderr while the run goes; end with it full, or erase it on failure."""
+    width = 30
+    started = time.monotonic()
+    while not stop.wait(0.2):
+        _draw(orchestrator.progress, started, width)
+    if orchestrator.status is not None and orchestrator.status.value == "completed":
+        _draw(1.0, started, width)
+        print(file=sys.stderr)
+    else:
+        print("\r" + " " * (width + 20) + "\r", end="", file=sys.stderr, flush=True)
+
+
+def _draw(fraction: float, started: float, width: int) -> None:
+    filled = int(fraction * width)
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:6.1%} "
+          f"{time.monotonic() - started:6.1f}s", end="", file=sys.stderr, flush=True)
+
+
+def _cmd_runs_list(args: argparse.Namespace) -> int:
+    from tradecore.analytics import list_runs
+
+    runs = list_runs()
+    if args.status:
+        runs = runs[runs["status"] == args.status]
+    if args.json:
+        print(runs.to_json(orient="records", default_handler=str))
+        return 0
+    if runs.empty:
+        print("no runs yet")
+        return 0
+    columns = [c for c in ("run_id", "status", "strategy", "symbols", "bar_period",
+                           "total_return_pct", "sharpe", "max_drawdown_pct", "trades")
+               if c in runs.columns]
+    print(runs[columns].to_string(index=False))
+    return 0
+
+
+def _cmd_runs_show(args: argparse.Namespace) -> int:
+    from tradecore.analytics import list_runs, statistics
+
+    runs = list_runs()
+    match = runs[runs["run_id"] == args.run_id]
+    if match.empty:
+        raise CliError(f"no run {args.run_id!r} in {paths.runs_db_path()}")
+    row = match.iloc[0]
+    print(f"run:    {row['run_id']}\nstatus: {row['status']}")
+    if isinstance(row.get("error"), str) and row["error"]:
+        print(f"error:  {row['error']}")
+    from tradecore.analytics import run_config
+
+    print("config:")
+    print(json.dumps(run_config(args.run_id), indent=2))
+    if row["status"] != "running":
+        print("statistics:")
+        for key, value in statistics(args.run_id).items():
+            print(f"  {key:28s} {value}")
+    return 0
+
+
+def _cmd_runs_delete(args: argparse.Namespace) -> int:
+    from tradecore.analytics import delete_runs, list_runs
+
+    known = set(list_runs()["run_id"])
+    missing = [r for r in args.run_ids if r not in known]
+    if missing:
+        raise CliError(f"no such run: {', '.join(missing)}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("refusing to delete without confirmation; pass --yes")
+        answer = input(f"Delete {len(args.run_ids)} run(s) and all their events? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    deleted = delete_runs(args.run_ids)
+    print(f"deleted {deleted} run(s)")
+    return 0
+
+
+def _cmd_import_csv(args: argparse.Namespace) -> int:
+    from tradecore.secmaster import import_csv
+
+    progress = _import_progress() if sys.stderr.isatty() else None
+    summary = import_csv(paths.secmaster_path(), args.file, args.symbol, args.period,
+                         publisher=args.publisher, dataset=args.dataset,
+                         date_format=args.date_format, tz=args.tz, time_unit=args.time_unit,
+                         replace=args.replace, on_progress=progress)
+    if progress is not None:
+        print(file=sys.stderr)
+    print(f"{summary} (in {paths.secmaster_path()})")
+    return 0
+
+
+def _import_progress():
+    """A progress line on stderr for big files (only on a terminal)."""
+    started = time.monotonic()
+
+    def show(fraction: float, stage: str) -> None:
+        _draw(fraction, started, 30)
+        print(f" {stage:8s}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _cmd_import_dbn(args: argparse.Namespace) -> int:
+    from tradecore.secmaster import import_dbn
+
+    summaries = import_dbn(paths.secmaster_path(), args.file, symbol=args.symbol,
+                           replace=args.replace)
+    for summary in summaries:
+        print(summary)
+    return 0
+
+
+def _cmd_import_symbology(args: argparse.Namespace) -> int:
+    from tradecore.secmaster import import_symbology
+
+    print(import_symbology(paths.secmaster_path(), args.file, publisher=args.publisher,
+                           dataset=args.dataset, symbol_type=args.symbol_type))
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    """Coverage per series (symbol, period, source, first, last, bars), then rolling symbols."""
+    from tradecore.secmaster import list_instruments, list_mappings
+
+    path = paths.secmaster_path()
+    if not path.is_file():
+        raise CliError(f"no secmaster database at {path}; build the sample with "
+                       "`python -m tradecore sample` or import a file")
+    held = list_instruments(path)
+    mappings = list_mappings(path)
+    if args.json:
+        series = held.assign(first_ts=held["first_ts"].astype(str),
+                             last_ts=held["last_ts"].astype(str))
+        print(json.dumps({"series": series.to_dict(orient="records"),
+                          "symbology": mappings.to_dict(orient="records")}))
+        return 0
+    if held.empty:
+        print(f"{path} holds no bars yet")
+        return 0
+    table = held.assign(source=held["publisher"] + "/" + held["dataset"],
+                        first=held["first_ts"].dt.strftime("%Y-%m-%d %H:%M"),
+                        last=held["last_ts"].dt.strftime("%Y-%m-%d %H:%M"))
+    table = table[["symbol", "bar_period", "source", "first", "last", "bar_count"]]
+    print(table.rename(columns={"bar_period": "period", "source": "publisher/dataset",
+                                "bar_count": "bars"}).to_string(index=False))
+    if not mappings.empty:
+        print("\nrolling symbols:")
+        print(mappings.drop(columns=["instrument_id"]).to_string(index=False))
+    print(f"\n{len(held)} series, {int(held['bar_count'].sum()):,} bars in {path}")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from tradecore.secmaster import build_sample
+
+    path = paths.secmaster_path()
+    started = time.monotonic()
+    build_sample(path)
+    print(f"built the sample data in {path} in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from tradecore.sweep import parse_grid, run_sweep
+
+    _report_discovery_errors()
+    request = _run_request(args)
+    grid = parse_grid(args.grid)
+    sweep_id = run_sweep(request, grid, workers=args.workers, progress=_sweep_progress)
+    print(file=sys.stderr)
+    print(sweep_id)
+    return 0
+
+
+def _sweep_progress(done: int, total: int) -> None:
+    print(f"\r{done}/{total} runs", end="", file=sys.stderr, flush=True)

@@ -1,0 +1,183 @@
+"""The indicator contract: one float per bar per symbol, bounded history, a config-encoded name.
+
+An indicator is built with its configuration (``SMA(period=10, source="close")``) and fed bars
+with ``update(bar)``. It keeps separate state per symbol, so one instance serves every symbol of
+a strategy. Values are NaN until enough bars have arrived (the warm-up); ``warmup`` says how many
+leading NaNs a symbol gets.
+
+Reading values: ``ind[symbol, -1]`` is the latest, ``ind[symbol, -2]`` the one before, and so on
+back to ``-max_history``; anything not available (warm-up, beyond the history, unknown symbol)
+is NaN, so strategies can compare without guarding. ``ind.latest(symbol)`` is ``ind[symbol, -1]``.
+
+Writing your own: subclass ``IndicatorBase``, call ``super().__init__(name=...)`` with a name
+that encodes the configuration, and implement ``new_state()`` (fresh per-symbol state) and
+``compute(state, bar) -> float``; the default ``update`` does the bookkeeping. Built-ins
+override ``update`` itself with a fused hot path because it runs once per bar per indicator.
+
+Registry: every subclass whose class name does not start with ``_`` is registered under its
+class name; ``get_registered_indicators()`` returns a copy of ``{class name: class}``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from tradecore.events.market import BarReceived
+
+NAN = math.nan
+
+#: Bar fields an indicator may read as its input series.
+SOURCES: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+
+_REGISTRY: dict[str, type[IndicatorBase]] = {}
+
+
+def get_registered_indicators() -> dict[str, type[IndicatorBase]]:
+    """Every registered indicator class by class name (a copy; changing it changes nothing)."""
+    return dict(_REGISTRY)
+
+
+class IndicatorBase:
+    """Base of every indicator; see the module docstring for the contract."""
+
+    #: How many values are kept per symbol; older ones read as NaN.
+    max_history: ClassVar[int] = 500
+    #: True for overlays drawn over prices (moving averages, bands), False for oscillators.
+    plot_in_price_panel: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            _REGISTRY[cls.__name__] = cls
+
+    def __init__(self, *, name: str | None = None) -> None:
+        max_history = type(self).max_history
+        if isinstance(max_history, bool) or not isinstance(max_history, Integral) or max_history < 1:
+            raise ValueError(
+                f"{type(self).__name__}.max_history must be a positive int, got {max_history!r}"
+            )
+        self._name = name if name is not None else type(self).__name__
+        #: Leading NaN values per symbol; subclasses set it from their configuration.
+        self.warmup = 0
+        # Per-symbol history and per-symbol computation state, both keyed by symbol.
+        self._history: dict[str, deque[float]] = {}
+        self._state: dict[str, Any] = {}
+
+    # -- configuration -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """Human-readable and unique per configuration, e.g. ``SMA(10)`` or ``SMA(10,high)``."""
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name}>"
+
+    # -- computing -----------------------------------------------------------------------------
+
+    def new_state(self) -> Any:
+        """Fresh computation state for a symbol seen for the first time (used by ``update``)."""
+        return {}
+
+    def compute(self, state: Any, bar: BarReceived) -> float:
+        """The value for ``bar`` given its symbol's ``state`` (which it may update in place)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement compute(state, bar) or override update(bar)"
+        )
+
+    def update(self, bar: BarReceived) -> float:
+        """Compute the value for ``bar.symbol`` from ``bar``, append it to the history, return it."""
+        symbol = bar.symbol
+        state = self._state.get(symbol)
+        if state is None:
+            self._new_history(symbol)
+            state = self._state[symbol] = self.new_state()
+        value = float(self.compute(state, bar))
+        self._history[symbol].append(value)
+        return value
+
+    def _new_history(self, symbol: str) -> deque[float]:
+        """Create (and register) the bounded history of a symbol seen for the first time."""
+        history: deque[float] = deque(maxlen=self.max_history)
+        self._history[symbol] = history
+        return history
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def __getitem__(self, key: tuple[str, int]) -> float:
+        """``ind[symbol, -n]``: the n-th latest value, NaN when not available."""
+        if type(key) is tuple and len(key) == 2:
+            symbol, offset = key
+            if type(offset) is int and offset < 0:  # the hot path: checked in two tests
+                history = self._history.get(symbol)
+                if history is not None and -offset <= len(history):
+                    return history[offset]
+                return NAN
+        return self._getitem_checked(key)
+
+    def _getitem_checked(self, key: object) -> float:
+        try:
+            symbol, offset = key
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"index an indicator as ind[symbol, -n], e.g. ind['AAPL', -1]; got {key!r}"
+            ) from None
+        if isinstance(offset, bool) or not isinstance(offset, Integral):
+            raise TypeError(f"offset must be a negative int (-1 is the latest), got {offset!r}")
+        offset = int(offset)
+        if offset >= 0:
+            raise IndexError(f"offset must be negative: -1 is the latest value, got {offset}")
+        history = self._history.get(symbol)
+        if history is None or -offset > len(history):
+            return NAN
+        return history[offset]
+
+    def latest(self, symbol: str) -> float:
+        """The latest value for ``symbol`` (NaN before its first bar or during warm-up)."""
+        history = self._history.get(symbol)
+        return history[-1] if history else NAN
+
+    def history(self, symbol: str) -> list[float]:
+        """The kept values for ``symbol``, oldest first (at most ``max_history``)."""
+        return list(self._history.get(symbol, ()))
+
+    @property
+    def symbols(self) -> list[str]:
+        """Symbols seen so far, in order of first appearance."""
+        return list(self._history)
+
+
+# -- helpers for built-ins and user indicators -------------------------------------------------
+
+
+def check_period(owner: str, label: str, value: object, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum`` or a ``ValueError`` naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{owner}: {label} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_positive(owner: str, label: str, value: object) -> float:
+    """``value`` as a finite float > 0 or a ``ValueError`` naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < math.inf:
+        raise ValueError(f"{owner}: {label} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def check_source(owner: str, value: object) -> str:
+    """``value`` if it names a bar field in ``SOURCES``, else a ``ValueError`` listing them."""
+    if value not in SOURCES:
+        raise ValueError(f"{owner}: source must be one of {', '.join(SOURCES)}; got {value!r}")
+    return str(value)
+
+
+def format_name(label: str, *params: object, source: str = "close") -> str:
+    """``LABEL(p1,p2[,source])``; the source is shown only when it is not ``close``."""
+    parts = [format(p, "g") if isinstance(p, float) else str(p) for p in params]
+    if source != "close":
+        parts.append(source)
+    return f"{label}({','.join(parts)})" if parts else label

@@ -1,0 +1,301 @@
+"""EventBus and Subscriber: the only way components talk to each other.
+
+Routing is by exact event type. A subscriber registers a handler per type; the bus calls the
+handlers of every subscriber of an event's type, in subscription order.
+
+Design Decision: two ways to deliver an event
+    The seed gives every subscriber its own worker thread and queue. That stays the default
+    (``delivery = "thread"``) and is what a user-written Subscriber gets. But a thread hand-off
+    per bar, plus a barrier per timestamp, costs more than the rest of a backtest together.
+    Components that must act in lock-step with the datafeed anyway (broker, strategies) declare
+    ``delivery = "inline"``: their handlers run in the publishing thread, under the bus's
+    dispatch lock, so a run is deterministic whatever the thread timing.
+    A pure sink such as the recorder (``is_sink = True``, never publishes) keeps its own worker
+    thread and receives events in batches of ``batch_size``, so it writes beside the others
+    instead of in front of them.
+
+Design Decision: the order of nested events
+    An event published by an inline handler is delivered, to all of its subscribers, as soon as
+    that handler returns and before the event being handled goes on to the next subscriber.
+    Subscription order is creation order (recorder, broker, strategies), so a fill the broker
+    makes while handling a bar reaches the strategy before that same bar does: the strategy's
+    ``on_bar`` sees its position already updated, as in backtesting.py.
+
+Errors are never swallowed: an inline handler's exception propagates to the publisher (and so
+to the orchestrator); a worker thread's exception is kept and raised, as ``SubscriberError``,
+from the next ``publish`` or ``wait_until_system_idle`` in any thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from threading import get_ident
+from time import monotonic
+from typing import ClassVar
+
+from tradecore.events import Event
+
+Handler = Callable[[Event], None]
+
+_STOP = object()
+#: A batched sink gets what it has at least this often, full batch or not (live readers).
+HAND_OVER_INTERVAL_S = 0.5
+#: Events a sink may have queued before the datafeed's barrier waits for it.
+MAX_SINK_BACKLOG = 200_000
+
+
+class SubscriberError(RuntimeError):
+    """A subscriber's worker thread raised; ``__cause__`` is the original exception."""
+
+
+class EventBus:
+    """Routes events by exact type to subscribers' handlers."""
+
+    def __init__(self) -> None:
+        # type -> ((handler, inline), ...): inline handlers get the nested-event treatment.
+        self._routes: dict[type, tuple[tuple[Handler, bool], ...]] = {}
+        self._subscribers: list[Subscriber] = []
+        self._batched_sinks: list[Subscriber] = []
+        self._dispatch_lock = threading.Lock()
+        self._dispatching_thread: int | None = None
+        self._pending: list[Event] = []
+        # Work handed to worker threads and not yet finished, split so a per-timestamp barrier
+        # can skip sinks (which cannot produce work for anyone else).
+        self._idle = threading.Condition()
+        self._unfinished = 0
+        self._unfinished_non_sink = 0
+        self._errors: list[tuple[str, BaseException]] = []
+        self._next_id = 0
+        self._id_lock = threading.Lock()
+
+    # -- subscription -------------------------------------------------------------------------
+
+    def subscribe(self, subscriber: Subscriber, event_type: type[Event], handler: Handler) -> None:
+        """Route events of exactly ``event_type`` to ``handler`` of ``subscriber``."""
+        with self._dispatch_lock:
+            if subscriber not in self._subscribers:
+                self._subscribers.append(subscriber)
+                if subscriber.batch_size > 1:
+                    self._batched_sinks.append(subscriber)
+            route = subscriber._route(event_type, handler)
+            self._routes[event_type] = (*self._routes.get(event_type, ()), route)
+            subscriber._routes.append((event_type, route))
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with self._dispatch_lock:
+            for event_type, route in subscriber._routes:
+                self._routes[event_type] = tuple(
+                    r for r in self._routes.get(event_type, ()) if r is not route)
+            subscriber._routes.clear()
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def publish(self, event: Event) -> None:
+        """Deliver ``event`` to every subscriber of its exact type."""
+        if self._dispatching_thread == get_ident():
+            # Published by an inline handler: delivered once that handler returns.
+            self._pending.append(event)
+            return
+        if self._errors:
+            self._raise_worker_error()
+        with self._dispatch_lock:
+            self._dispatching_thread = get_ident()
+            try:
+                self._dispatch(event)
+            except BaseException:
+                self._pending.clear()  # a handler failed half-way: drop what it left behind
+                raise
+            finally:
+                self._dispatching_thread = None
+
+    def _dispatch(self, event: Event) -> None:
+        # ``pending`` is empty whenever a handler starts: what a handler publishes is taken
+        # out and delivered before the next handler runs.
+        pending = self._pending
+        for handler, inline in self._routes.get(type(event), ()):
+            handler(event)
+            if inline and pending:
+                nested = pending[:]
+                pending.clear()
+                for item in nested:
+                    self._dispatch(item)
+
+    # -- waiting ------------------------------------------------------------------------------
+
+    def wait_until_system_idle(self, include_sinks: bool = True) -> None:
+        """Block until no subscriber has work left, including work one hands to another.
+
+        Inline work is finished when ``publish`` returns; this waits for the worker threads.
+        ``include_sinks=False`` skips subscribers that never publish (the datafeed's
+        per-timestamp barrier): waiting for them cannot change what anyone else sees; their
+        full batches are handed over.
+        """
+        for sink in self._batched_sinks:
+            if (include_sinks or len(sink._batch) >= sink.batch_size
+                    or monotonic() - sink._handed_at > HAND_OVER_INTERVAL_S):
+                self._hand_over(sink)
+        if not (include_sinks or self._unfinished or self._errors):
+            return  # the datafeed's barrier with nothing on worker threads: the common case
+        if self._unfinished - self._unfinished_non_sink > MAX_SINK_BACKLOG:
+            # A sink fell far behind: let it catch up so memory stays flat in run length.
+            with self._idle:
+                self._idle.wait_for(lambda: self._unfinished - self._unfinished_non_sink
+                                    <= MAX_SINK_BACKLOG // 2 or bool(self._errors))
+        if include_sinks:
+            if self._unfinished or self._errors:
+                with self._idle:
+                    self._idle.wait_for(lambda: self._unfinished == 0 or bool(self._errors))
+        elif self._unfinished_non_sink or self._errors:
+            with self._idle:
+                self._idle.wait_for(lambda: self._unfinished_non_sink == 0 or bool(self._errors))
+        if self._errors:
+            self._raise_worker_error()
+
+    def _hand_over(self, sink: Subscriber) -> None:
+        # Under the dispatch lock: no event is appended meanwhile, and batches reach the sink
+        # in order even when several threads publish.
+        with self._dispatch_lock:
+            items = sink._batch[:]
+            sink._batch.clear()
+            sink._handed_at = monotonic()
+            if items:
+                sink._receive_batch(items)
+
+    def _task_added(self, sink: bool, count: int = 1) -> None:
+        with self._idle:
+            self._unfinished += count
+            if not sink:
+                self._unfinished_non_sink += count
+
+    def _task_done(self, sink: bool, count: int = 1) -> None:
+        with self._idle:
+            self._unfinished -= count
+            if not sink:
+                self._unfinished_non_sink -= count
+            self._idle.notify_all()
+
+    def _report_error(self, who: str, error: BaseException) -> None:
+        with self._idle:
+            self._errors.append((who, error))
+            self._idle.notify_all()
+
+    def _raise_worker_error(self) -> None:
+        who, error = self._errors[0]
+        raise SubscriberError(f"{who} failed: {error}") from error
+
+    # -- ids ----------------------------------------------------------------------------------
+
+    def next_id(self) -> int:
+        """A run-wide increasing id (orders, fills); deterministic because dispatch is ordered."""
+        with self._id_lock:
+            self._next_id += 1
+            return self._next_id
+
+
+class Subscriber:
+    """Base of every component on the bus.
+
+    Subclasses call ``self._subscribe(EventType, self._on_something)`` in ``__init__`` and
+    ``self._publish(event)`` to talk. ``shutdown()`` stops delivery, drains the worker thread
+    and calls ``_cleanup()``.
+    """
+
+    delivery: ClassVar[str] = "thread"
+    is_sink: ClassVar[bool] = False
+    batch_size: ClassVar[int] = 1
+
+    def __init__(self, event_bus: EventBus) -> None:
+        if self.delivery not in ("thread", "inline"):
+            raise ValueError(f"delivery must be 'thread' or 'inline', not {self.delivery!r}")
+        if self.batch_size > 1 and (not self.is_sink or self.delivery != "thread"):
+            raise ValueError("only a sink (is_sink = True) with its own thread may receive "
+                             "events in batches")
+        self._event_bus = event_bus
+        self._routes: list[tuple[type, tuple[Handler, bool]]] = []
+        self._handlers: dict[type, Handler] = {}
+        self._batch: list[Event] = []
+        self._handed_at = monotonic()
+        self._is_shut_down = False
+        self._queue: queue.SimpleQueue | None = None
+        self._thread: threading.Thread | None = None
+        if self.delivery == "thread":
+            self._queue = queue.SimpleQueue()
+            self._thread = threading.Thread(
+                target=self._work, name=f"{type(self).__name__}-worker", daemon=True
+            )
+            self._thread.start()
+
+    # -- wiring -------------------------------------------------------------------------------
+
+    def _subscribe(self, event_type: type[Event], handler: Handler) -> None:
+        self._event_bus.subscribe(self, event_type, handler)
+
+    def _publish(self, event: Event) -> None:
+        self._event_bus.publish(event)
+
+    def _route(self, event_type: type[Event], handler: Handler) -> tuple[Handler, bool]:
+        """What the bus calls for one event: the handler itself (inline), a list append
+        (batched sink: the bus hands the list over at idle waits), or a queue put."""
+        if event_type in self._handlers:
+            raise ValueError(f"{type(self).__name__} already subscribes to {event_type.__name__}")
+        self._handlers[event_type] = handler
+        if self.delivery == "inline":
+            return handler, True
+        if self.batch_size > 1:
+            return self._batch.append, False
+        bus, put = self._event_bus, self._queue.put
+        sink = self.is_sink
+
+        def deliver_threaded(event: Event) -> None:
+            bus._task_added(sink)
+            put([event])
+
+        return deliver_threaded, False
+
+    def _work(self) -> None:
+        bus = self._event_bus
+        while True:
+            items = self._queue.get()
+            if items is _STOP:
+                return
+            try:
+                self._handle_batch(items)
+            except BaseException as error:  # noqa: BLE001 - handed to the orchestrator, not lost
+                bus._report_error(type(self).__name__, error)
+                bus._task_done(self.is_sink, len(items))
+                return
+            bus._task_done(self.is_sink, len(items))
+
+    def _receive_batch(self, events: list[Event]) -> None:
+        """A batched sink's hand-over: queued for the worker thread (a sink may override)."""
+        self._event_bus._task_added(True, len(events))
+        self._queue.put(events)
+
+    def _handle_batch(self, events: list[Event]) -> None:
+        """Handle what the worker thread received, in order (a sink may override)."""
+        handlers = self._handlers
+        for event in events:
+            handlers[type(event)](event)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop receiving, finish queued work, then ``_cleanup()``. Safe to call twice."""
+        if self._is_shut_down:
+            return
+        self._is_shut_down = True
+        self._event_bus.unsubscribe(self)
+        try:
+            if self._thread is not None and self.batch_size > 1:
+                self._event_bus._hand_over(self)
+        finally:
+            # Even if the last hand-over failed: stop the thread and release resources.
+            if self._thread is not None:
+                self._queue.put(_STOP)
+                self._thread.join()
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        """Release resources; called once by ``shutdown()`` after the last event."""

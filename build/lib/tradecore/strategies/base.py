@@ -1,0 +1,292 @@
+"""StrategyBase: what a quant subclasses.
+
+Configuration is class attributes (``name``, ``symbols``, ``parameters``) so the dashboard and
+sweeps can make configured subclasses with ``type()``. Parameter values are attributes
+(``self.fast_period``). The hooks are ``setup()``, ``on_bar(bar)`` and optionally
+``on_fill``, ``on_order_rejected``, ``on_order_expired`` (and the other ``on_*`` responses).
+
+A strategy sees only the responses and fills of its own orders, and keeps its own position and
+average entry price per symbol from its fills.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, ClassVar
+
+from tradecore.events import (
+    BarProcessed,
+    BarReceived,
+    CancellationAccepted,
+    CancellationRejected,
+    FillEvent,
+    ModificationAccepted,
+    ModificationRejected,
+    OrderAccepted,
+    OrderCancellationRequest,
+    OrderExpired,
+    OrderModificationRequest,
+    OrderRejected,
+    OrderSubmissionRequest,
+)
+from tradecore.messaging import EventBus, Subscriber
+from tradecore.models import ActionType, BarPeriod, OrderType, TradeSide
+from tradecore.strategies.params import ParameterError, ParamSpec
+from tradecore.strategies.registry import register
+
+_new_tuple = tuple.__new__
+_now_ns = time.time_ns
+_DEFAULT_BAR_PERIOD = ParamSpec(BarPeriod.DAY, help="Length of one bar")
+
+
+class StrategyBase(Subscriber):
+    """Subclass, set ``symbols`` and ``parameters``, implement ``on_bar``."""
+
+    delivery = "inline"
+    name: ClassVar[str] = ""
+    symbols: ClassVar[list[str]] = []
+    parameters: ClassVar[dict[str, ParamSpec]] = {"bar_period": _DEFAULT_BAR_PERIOD}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = cls.__dict__.get("parameters")
+        if declared is not None and "bar_period" not in declared:
+            inherited = next(
+                (base.parameters["bar_period"] for base in cls.__mro__[1:]
+                 if "bar_period" in getattr(base, "parameters", {})),
+                _DEFAULT_BAR_PERIOD,
+            )
+            cls.parameters = {"bar_period": inherited, **declared}
+        register(cls)
+
+    # -- class-level helpers (used before any instance exists) -------------------------------
+
+    @classmethod
+    def registered_name(cls) -> str:
+        """The registry name: the first class in the MRO not starting with ``_``."""
+        return next(k.__name__ for k in cls.__mro__ if not k.__name__.startswith("_"))
+
+    @classmethod
+    def display_name(cls) -> str:
+        return cls.name or cls.registered_name()
+
+    @classmethod
+    def parameter_values(cls) -> dict[str, Any]:
+        """Every parameter's value, validated; raises ParameterError naming the bad one."""
+        values = {}
+        for key, spec in cls.parameters.items():
+            if not isinstance(spec, ParamSpec):
+                raise ParameterError(f"{cls.display_name()}: parameter {key} is not a ParamSpec")
+            values[key] = spec.validate(key, spec.default)
+        return values
+
+    @classmethod
+    def validate_configuration(cls) -> None:
+        cls.parameter_values()
+        if not cls.symbols or not all(isinstance(s, str) and s for s in cls.symbols):
+            raise ParameterError(f"{cls.display_name()}: choose at least one symbol")
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def __init__(self, event_bus: EventBus) -> None:
+        super().__init__(event_bus)
+        cls = type(self)
+        for key, value in cls.parameter_values().items():
+            setattr(self, key, value)
+        self.strategy_name = cls.display_name()
+        self._symbol_set = frozenset(cls.symbols)
+        self._indicators: list = []
+        self._indicator_names: tuple[str, ...] = ()
+        self._indicator_updates: list = []
+        self._positions: dict[str, float] = {}
+        self._average_prices: dict[str, float] = {}
+        self._orders: dict[int, OrderSubmissionRequest] = {}
+        self._open_orders: dict[int, OrderSubmissionRequest] = {}
+        self._filled: dict[int, float] = {}
+        self._bar: BarReceived | None = None
+        self._now_ns = 0
+        self._subscribe(BarReceived, self._on_bar_received)
+        for event_type, handler in (
+            (FillEvent, self._on_fill_event),
+            (OrderAccepted, self._own(self.on_order_accepted)),
+            (OrderRejected, self._closing(self.on_order_rejected)),
+            (OrderExpired, self._closing(self.on_order_expired)),
+            (CancellationAccepted, self._closing(self.on_cancellation_accepted)),
+            (CancellationRejected, self._own(self.on_cancellation_rejected)),
+            (ModificationAccepted, self._own(self._on_modification_accepted)),
+            (ModificationRejected, self._own(self.on_modification_rejected)),
+        ):
+            self._subscribe(event_type, handler)
+        self.setup()
+
+    def setup(self) -> None:
+        """Create indicators (``self.add_indicator``) and state. Called once."""
+
+    def on_bar(self, bar: BarReceived) -> None:
+        """Called for every bar of this strategy's symbols, after its indicators updated."""
+
+    def on_fill(self, fill: FillEvent) -> None: ...
+    def on_order_accepted(self, event: OrderAccepted) -> None: ...
+    def on_order_rejected(self, event: OrderRejected) -> None: ...
+    def on_order_expired(self, event: OrderExpired) -> None: ...
+    def on_cancellation_accepted(self, event: CancellationAccepted) -> None: ...
+    def on_cancellation_rejected(self, event: CancellationRejected) -> None: ...
+    def on_modification_accepted(self, event: ModificationAccepted) -> None: ...
+    def on_modification_rejected(self, event: ModificationRejected) -> None: ...
+
+    # -- helpers for subclasses ----------------------------------------------------------------
+
+    def add_indicator(self, indicator):
+        """Register an indicator: it is updated before ``on_bar`` and recorded with each bar."""
+        self._indicators.append(indicator)
+        self._indicator_names = tuple(ind.name for ind in self._indicators)
+        self._indicator_updates = [ind.update for ind in self._indicators]
+        return indicator
+
+    @property
+    def position(self) -> float:
+        """Signed position in the current bar's symbol (the first symbol before any bar)."""
+        return self._positions.get(self._current_symbol(), 0.0)
+
+    def position_of(self, symbol: str) -> float:
+        return self._positions.get(symbol, 0.0)
+
+    def average_price_of(self, symbol: str) -> float:
+        """Average entry price of the open position in ``symbol`` (NaN when flat)."""
+        return self._average_prices.get(symbol, math.nan)
+
+    @property
+    def average_price(self) -> float:
+        return self.average_price_of(self._current_symbol())
+
+    @property
+    def open_orders(self) -> dict[int, OrderSubmissionRequest]:
+        """This strategy's orders not yet filled, cancelled, rejected or expired."""
+        return dict(self._open_orders)
+
+    @property
+    def bar(self) -> BarReceived | None:
+        return self._bar
+
+    def submit_order(
+        self,
+        order_type: OrderType | str,
+        side: TradeSide | str,
+        quantity: float,
+        *,
+        symbol: str | None = None,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        action: ActionType | str | None = None,
+        signal: str | None = None,
+        expiry_ns: int | None = None,
+    ) -> int:
+        """Send an order to the broker; returns its id. The answer arrives as an event."""
+        order_id = self._event_bus.next_id()
+        request = OrderSubmissionRequest(
+            self._now_ns,
+            order_id=order_id,
+            strategy=self.strategy_name,
+            symbol=symbol or self._current_symbol(),
+            order_type=OrderType(order_type),
+            side=TradeSide(side),
+            quantity=quantity,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            expiry_ns=expiry_ns,
+            action=ActionType(action) if action is not None else None,
+            signal=signal,
+        )
+        self._orders[order_id] = request
+        self._open_orders[order_id] = request
+        self._publish(request)
+        return order_id
+
+    def submit_modification(self, order_id: int, *, quantity: float | None = None,
+                            limit_price: float | None = None,
+                            stop_price: float | None = None) -> None:
+        self._publish(OrderModificationRequest(
+            self._now_ns, order_id=order_id, strategy=self.strategy_name, quantity=quantity,
+            limit_price=limit_price, stop_price=stop_price))
+
+    def submit_cancellation(self, order_id: int) -> None:
+        self._publish(OrderCancellationRequest(
+            self._now_ns, order_id=order_id, strategy=self.strategy_name))
+
+    # -- event handling ------------------------------------------------------------------------
+
+    def _current_symbol(self) -> str:
+        if self._bar is not None:
+            return self._bar.symbol
+        return type(self).symbols[0]
+
+    def _on_bar_received(self, bar: BarReceived) -> None:
+        # Hot path (every bar): unpack the tuple once instead of a property per field.
+        ts, symbol, period = bar[0], bar[1], bar[2]
+        if symbol not in self._symbol_set:
+            return
+        self._bar = bar
+        self._now_ns = ts
+        indicators = tuple(zip(self._indicator_names,
+                               [update(bar) for update in self._indicator_updates]))
+        self.on_bar(bar)
+        self._publish(_new_tuple(BarProcessed, (
+            ts, symbol, self.strategy_name, period, indicators, _now_ns())))
+
+    def _on_fill_event(self, fill: FillEvent) -> None:
+        order = self._orders.get(fill.associated_order_id)
+        if order is None:
+            return
+        filled = self._filled.get(fill.associated_order_id, 0.0) + fill.quantity_filled
+        self._filled[fill.associated_order_id] = filled
+        if filled >= order.quantity - 1e-12:
+            self._open_orders.pop(fill.associated_order_id, None)
+        self._apply_fill(fill)
+        self.on_fill(fill)
+
+    def _apply_fill(self, fill: FillEvent) -> None:
+        symbol = fill.symbol
+        signed = fill.quantity_filled if fill.side is TradeSide.BUY else -fill.quantity_filled
+        before = self._positions.get(symbol, 0.0)
+        after = before + signed
+        if abs(after) < 1e-12:
+            after = 0.0
+        average = self._average_prices.get(symbol, math.nan)
+        if before == 0 or (before > 0) != (after > 0) and after != 0:
+            average = fill.fill_price  # opened, or reversed through zero
+        elif abs(after) > abs(before):
+            average = (average * abs(before) + fill.fill_price * abs(signed)) / abs(after)
+        self._positions[symbol] = after
+        if after == 0:
+            self._average_prices.pop(symbol, None)
+        else:
+            self._average_prices[symbol] = average
+
+    def _on_modification_accepted(self, event: ModificationAccepted) -> None:
+        order = self._orders[event.order_id]
+        updated = order.replace(quantity=event.quantity, limit_price=event.limit_price,
+                                stop_price=event.stop_price)
+        self._orders[event.order_id] = updated
+        if event.order_id in self._open_orders:
+            self._open_orders[event.order_id] = updated
+        self.on_modification_accepted(event)
+
+    def _own(self, hook):
+        orders = self._orders
+
+        def handle(event):
+            if event.order_id in orders:
+                hook(event)
+
+        return handle
+
+    def _closing(self, hook):
+        orders, open_orders = self._orders, self._open_orders
+
+        def handle(event):
+            if event.order_id in orders:
+                open_orders.pop(event.order_id, None)
+                hook(event)
+
+        return handle

@@ -1,0 +1,44 @@
+"""SMA Crossover: the classic trend follower, long only, market orders."""
+
+from __future__ import annotations
+
+from tradecore.indicators import SMA
+from tradecore.models import ActionType, BarPeriod, OrderType, TradeSide
+from tradecore.strategies.base import StrategyBase
+from tradecore.strategies.params import ParamSpec
+
+
+class SMACrossover(StrategyBase):
+    """Buy `quantity` at market when the fast SMA of close crosses above the slow SMA while
+    flat; sell the whole position at market when it crosses below while long.
+
+    A cross means: fast was below slow on the previous bar and is above it on this bar (as
+    backtesting.py's ``crossover``). Orders fill at the next bar's open.
+    """
+
+    name = "SMA Crossover"
+    symbols = ["ACME"]
+    parameters = {
+        "bar_period": ParamSpec(BarPeriod.DAY, help="Length of one bar"),
+        "fast_period": ParamSpec(10, min=2, max=100, step=1, help="Bars in the fast SMA"),
+        "slow_period": ParamSpec(30, min=3, max=300, step=1, help="Bars in the slow SMA"),
+        "quantity": ParamSpec(100, min=1, max=100_000, step=1, help="Units bought per entry"),
+    }
+
+    def setup(self) -> None:
+        self.fast = self.add_indicator(SMA(self.fast_period))
+        self.slow = self.add_indicator(SMA(self.slow_period))
+
+    def on_bar(self, bar) -> None:
+        symbol = bar.symbol
+        fast, slow = self.fast, self.slow
+        fast_now, slow_now = fast[symbol, -1], slow[symbol, -1]
+        fast_before, slow_before = fast[symbol, -2], slow[symbol, -2]
+        position = self.position_of(symbol)
+        if fast_before < slow_before and fast_now > slow_now:
+            if position == 0:
+                self.submit_order(OrderType.MARKET, TradeSide.BUY, self.quantity,
+                                  action=ActionType.ENTRY, signal="fast SMA crossed above slow")
+        elif fast_before > slow_before and fast_now < slow_now and position > 0:
+            self.submit_order(OrderType.MARKET, TradeSide.SELL, position,
+                              action=ActionType.EXIT, signal="fast SMA crossed below slow")
