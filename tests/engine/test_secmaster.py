@@ -703,3 +703,23 @@ def test_dbn_non_ohlcv_schema_and_garbage_are_refused(db: Path, tmp_path: Path) 
         import_dbn(db, garbage)
     with pytest.raises(SecmasterError, match="not found"):
         import_dbn(db, tmp_path / "missing.dbn")
+
+
+def test_dbn_conflict_in_one_symbol_refuses_the_whole_file(db: Path, tmp_path: Path) -> None:
+    importlib.import_module("databento")
+    mappings = {"ACME": 17, "BETA": 18}
+    import_dbn(db, write_dbn(tmp_path / "a.dbn", "ohlcv-1d", DBN_BARS, mappings))
+    before = table_snapshot(db)
+    again = import_dbn(db, write_dbn(tmp_path / "a.dbn", "ohlcv-1d", DBN_BARS, mappings))
+    assert sorted((s.symbol, s.added, s.unchanged) for s in again) == [
+        ("ACME", 0, 2), ("BETA", 0, 1)]
+    corrected = [*DBN_BARS[:1], (18, JAN2, 50.0, 51.0, 49.0, 50.75, 99),
+                 (17, JAN2 + 2 * DAY_NS, 101.5, 103.0, 101.0, 102.0, 10)]
+    path = write_dbn(tmp_path / "b.dbn", "ohlcv-1d", corrected, mappings)
+    with pytest.raises(SecmasterError, match=r"'b.dbn' \(BETA\): 1 bar differs .*close 50.5 "
+                                             r"stored, 50.75 in the file.*--replace"):
+        import_dbn(db, path)
+    assert table_snapshot(db) == before  # ACME's new bar did not land either
+    summaries = import_dbn(db, path, replace=True)
+    assert sorted((s.symbol, s.added, s.replaced) for s in summaries) == [
+        ("ACME", 1, 0), ("BETA", 0, 1)]

@@ -290,7 +290,8 @@ def write_bars(
             + len(conflicts))
     _insert(conn, schema.UPSERT_BAR, key, ts, values, conflicts, on_progress, len(new_rows),
             len(new_rows) + len(conflicts))
-    conn.execute(schema.REFRESH_COVERAGE, key)
+    if len(new_rows) or len(conflicts):
+        conn.execute(schema.REFRESH_COVERAGE, key)
     after = conn.execute(schema.SELECT_BAR_COUNT, key).fetchone()[0]
     return ImportSummary(
         symbol=symbol,
@@ -432,7 +433,10 @@ def _widen_symbology(
     end_date: str,
 ) -> None:
     key = (symbol, symbol_type, instrument_id)
-    if conn.execute(schema.SELECT_SYMBOLOGY_BOUNDS, key).fetchone():
-        conn.execute(schema.WIDEN_SYMBOLOGY, (start_date, end_date, *key))
+    bounds = conn.execute(schema.SELECT_SYMBOLOGY_BOUNDS, key).fetchone()
+    if bounds:
+        # Only when they grow: a re-import of stored bars then writes nothing at all.
+        if start_date < bounds[0] or end_date > bounds[1]:
+            conn.execute(schema.WIDEN_SYMBOLOGY, (start_date, end_date, *key))
     else:
         conn.execute(schema.INSERT_SYMBOLOGY, (*key, start_date, end_date))
