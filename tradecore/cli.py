@@ -291,7 +291,12 @@ def _cmd_import_csv(args: argparse.Namespace) -> int:
                          replace=args.replace, on_progress=progress)
     if progress is not None:
         print(file=sys.stderr)
-    print(f"{summary} (in {paths.secmaster_path()})")
+    print(f"imported {summary.rows} bars of {summary.symbol} into {paths.secmaster_path()}: "
+          f"{summary.added:,} added, {summary.unchanged:,} already stored, "
+          f"{summary.replaced:,} replaced; {summary.bar_count:,} {summary.bar_period.name} bars "
+          f"stored ({summary.first_ts} to {summary.last_ts} in this file)")
+    for note in summary.notes:
+        print(f"note: {note}")
     return 0
 
 

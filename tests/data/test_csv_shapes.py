@@ -87,6 +87,12 @@ DAY_SHAPES: dict[str, Shape] = {
     "epoch ms, --time-unit ms": lambda b: (to_csv(_renamed(
         b, ["ts", "open", "high", "low", "close", "volume"], _epoch(b.time, 1000))),
         {"time_unit": "ms"}),
+    "no header, epoch ms and extra columns (Binance klines)": lambda b: (
+        b.assign(time=_epoch(b.time, 1000), close_time=_epoch(b.time, 1000) + 86_399_999,
+                 trades=7).to_csv(index=False, header=False).encode(), {}),
+    "no header, YYYYMMDD HHMMSS with semicolons (histdata.com)": lambda b: (
+        b.assign(time=_fmt(b.time, "%Y%m%d %H%M%S")).to_csv(
+            index=False, header=False, sep=";").encode(), {}),
     "local dates, --tz keeps the date": lambda b: (plain_day(b)[0], {"tz": "Asia/Tokyo"}),
     "local midnights with offsets, --tz": lambda b: (to_csv(_renamed(
         b, ["datetime", "open", "high", "low", "close", "volume"],

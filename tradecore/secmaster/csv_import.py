@@ -15,6 +15,10 @@ What the file may look like
 * ``open``, ``high``, ``low``, ``close`` (required) and ``volume`` (optional: when missing, volume
   is stored as 0 and the summary says so). Other columns are ignored.
 * Separator ``,``, ``;`` or tab (detected from the header line). Rows in any order.
+* Design Decision: no header row (Binance klines, Kraken, histdata.com and NinjaTrader exports)
+  is recognised when the first line holds no known column name and four numbers after its first
+  cell; the columns are then read as ``time, open, high, low, close[, volume]`` and the rest
+  ignored, the order every one of those vendors uses.
 
 Times
 -----
@@ -94,6 +98,10 @@ ALIASES = {
 TIME_COLUMN_NAMES = ("ts_event", "timestamp", "datetime", "date_time", "time_stamp", "ts", "dt",
                      "gmt_time", "utc_time", "open_time", "bar_time")
 SEPARATORS = (",", ";", "\t")
+# A file without a header is read in the dominant vendor order (Design Decision in the docstring).
+HEADERLESS_NAMES = ("time", "open", "high", "low", "close", "volume")
+KNOWN_NAMES = frozenset({*TIME_COLUMN_NAMES, "date", "time",
+                         *(alias for aliases in ALIASES.values() for alias in aliases)})
 
 # Epoch magnitude bands: a value v in [low, high) is read in that unit (all times after 1973-03-03).
 EPOCH_BANDS = (
@@ -600,11 +608,18 @@ def _read_csv(source: CsvSource, what: str, report: Progress) -> pd.DataFrame:
         raise SecmasterError(f"cannot import {what}: it is a folder, not a file") from None
     separator = _sniff_separator(data)
     total_lines = max(data.count(b"\n"), 1)
+    layout: dict = {}
+    if _is_headerless(data, separator):
+        layout = {"header": None}
     try:
         chunks = []
         rows = 0
+        if layout:
+            width = len(data.split(b"\n", 1)[0].split(separator.encode()))
+            names = [*HEADERLESS_NAMES, *(f"extra_{k}" for k in range(width))][:width]
+            layout = {"header": None, "names": names}
         with pd.read_csv(io.BytesIO(data), sep=separator, skipinitialspace=True,
-                         low_memory=False, chunksize=READ_CHUNK_ROWS) as reader:
+                         low_memory=False, chunksize=READ_CHUNK_ROWS, **layout) as reader:
             for chunk in reader:
                 chunks.append(chunk)
                 rows += len(chunk)
@@ -620,6 +635,20 @@ def _read_csv(source: CsvSource, what: str, report: Progress) -> pd.DataFrame:
         raise SecmasterError(f"cannot import {what}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise SecmasterError(f"cannot import {what}: not a readable CSV file ({exc})") from None
+
+
+def _is_headerless(data: bytes, separator: str) -> bool:
+    """True when the first line is data, not names: no cell is a column name we know, and
+    the cells after the first are at least four numbers (Binance, Kraken, histdata.com and
+    NinjaTrader exports have no header)."""
+    cells = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().split(separator)
+    if len(cells) < 5 or any(normalise_column_name(cell) in KNOWN_NAMES for cell in cells):
+        return False
+    try:
+        [float(cell) for cell in cells[1:5]]
+    except ValueError:
+        return False
+    return True
 
 
 def _reinfer(frame: pd.DataFrame) -> pd.DataFrame:
