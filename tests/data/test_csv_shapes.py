@@ -93,6 +93,18 @@ DAY_SHAPES: dict[str, Shape] = {
     "no header, YYYYMMDD HHMMSS with semicolons (histdata.com)": lambda b: (
         b.assign(time=_fmt(b.time, "%Y%m%d %H%M%S")).to_csv(
             index=False, header=False, sep=";").encode(), {}),
+    "no header, date and clock columns (Kibot), --date-format": lambda b: (
+        b.assign(time=_fmt(b.time, "%m/%d/%Y"), clock="00:00")[
+            ["time", "clock", "open", "high", "low", "close", "volume"]].to_csv(
+            index=False, header=False).encode(), {"date_format": "%m/%d/%Y"}),
+    "yfinance three-line header, columns reordered": lambda b: (
+        b"Price,Close,High,Low,Open,Volume\nTicker,X,X,X,X,X\nDate,,,,,\n"
+        + b[["close", "high", "low", "open", "volume"]].set_index(_fmt(b.time, "%Y-%m-%d")).to_csv(
+            header=False).encode(), {}),
+    "polygon flat file, window_start in ns": lambda b: (to_csv(
+        b.assign(ticker="X", window_start=_epoch(b.time, 10**9), transactions=3)[
+            ["ticker", "volume", "open", "close", "high", "low", "window_start",
+             "transactions"]]), {}),
     "local dates, --tz keeps the date": lambda b: (plain_day(b)[0], {"tz": "Asia/Tokyo"}),
     "local midnights with offsets, --tz": lambda b: (to_csv(_renamed(
         b, ["datetime", "open", "high", "low", "close", "volume"],

@@ -15,10 +15,12 @@ What the file may look like
 * ``open``, ``high``, ``low``, ``close`` (required) and ``volume`` (optional: when missing, volume
   is stored as 0 and the summary says so). Other columns are ignored.
 * Separator ``,``, ``;`` or tab (detected from the header line). Rows in any order.
-* Design Decision: no header row (Binance klines, Kraken, histdata.com and NinjaTrader exports)
-  is recognised when the first line holds no known column name and four numbers after its first
-  cell; the columns are then read as ``time, open, high, low, close[, volume]`` and the rest
-  ignored, the order every one of those vendors uses.
+* Design Decision: no header row (Binance klines, Kraken, histdata.com, NinjaTrader, FirstRate
+  and Kibot exports) is recognised when the first line holds no known column name and four
+  numbers after its time; the columns are then read as ``time, open, high, low, close[, volume]``
+  (``date, time, ...`` when the second cell is a ``HH:MM`` clock) and the rest ignored, the
+  order every one of those vendors uses.
+* yfinance's three-line header (``Price``/``Ticker``/``Date`` rows) is recognised and collapsed.
 
 Times
 -----
@@ -96,10 +98,12 @@ ALIASES = {
     "volume": ("volume", "v", "vol", "volume_traded", "tick_volume", "tickvol"),
 }
 TIME_COLUMN_NAMES = ("ts_event", "timestamp", "datetime", "date_time", "time_stamp", "ts", "dt",
-                     "gmt_time", "utc_time", "open_time", "bar_time")
+                     "gmt_time", "utc_time", "open_time", "bar_time", "window_start")
 SEPARATORS = (",", ";", "\t")
 # A file without a header is read in the dominant vendor order (Design Decision in the docstring).
 HEADERLESS_NAMES = ("time", "open", "high", "low", "close", "volume")
+HEADERLESS_SPLIT_NAMES = ("date", "time", "open", "high", "low", "close", "volume")
+CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 KNOWN_NAMES = frozenset({*TIME_COLUMN_NAMES, "date", "time",
                          *(alias for aliases in ALIASES.values() for alias in aliases)})
 
@@ -220,6 +224,7 @@ def parse_bars(
     """Turn a freshly read CSV frame into sorted int64 ns times and float arrays, or raise a
     :class:`SecmasterError` listing what is wrong."""
     options = options or TimeOptions()
+    frame = _without_yfinance_header_rows(frame)
     if frame.empty:
         raise SecmasterError(f"cannot import {what}: the file has no data rows")
     names = _column_lookup(frame, what)
@@ -262,6 +267,24 @@ def parse_bars(
         ts = ts[order]
         values = {column: array[order] for column, array in values.items()}
     return ts, values, notes
+
+
+def _without_yfinance_header_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """yfinance's ``to_csv`` writes three header lines (``Price,Close,...``, ``Ticker,AAPL,...``,
+    ``Date,,,...``): keep the first as names, drop the other two, and name the first column by
+    the third line's label so it is found as the time column."""
+    if len(frame) < 2 or normalise_column_name(frame.columns[0]) != "price":
+        return frame
+    first = frame.iloc[:, 0].astype("str").str.strip().str.lower()
+    if first.iloc[0] != "ticker" or first.iloc[1] not in ("date", "datetime"):
+        return frame
+    label = str(frame.iloc[1, 0]).strip()
+    trimmed = frame.iloc[2:].reset_index(drop=True).rename(columns={frame.columns[0]: label})
+    for column in trimmed.columns[1:]:  # the label rows made every column text
+        numbers = pd.to_numeric(trimmed[column], errors="coerce")
+        if numbers.notna().sum() == trimmed[column].notna().sum():
+            trimmed[column] = numbers
+    return trimmed
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,15 +632,14 @@ def _read_csv(source: CsvSource, what: str, report: Progress) -> pd.DataFrame:
     separator = _sniff_separator(data)
     total_lines = max(data.count(b"\n"), 1)
     layout: dict = {}
-    if _is_headerless(data, separator):
-        layout = {"header": None}
+    headerless = _headerless_names(data, separator)
+    if headerless:
+        width = len(data.split(b"\n", 1)[0].split(separator.encode()))
+        names = [*headerless, *(f"extra_{k}" for k in range(width))][:width]
+        layout = {"header": None, "names": names}
     try:
         chunks = []
         rows = 0
-        if layout:
-            width = len(data.split(b"\n", 1)[0].split(separator.encode()))
-            names = [*HEADERLESS_NAMES, *(f"extra_{k}" for k in range(width))][:width]
-            layout = {"header": None, "names": names}
         with pd.read_csv(io.BytesIO(data), sep=separator, skipinitialspace=True,
                          low_memory=False, chunksize=READ_CHUNK_ROWS, **layout) as reader:
             for chunk in reader:
@@ -637,18 +659,24 @@ def _read_csv(source: CsvSource, what: str, report: Progress) -> pd.DataFrame:
         raise SecmasterError(f"cannot import {what}: not a readable CSV file ({exc})") from None
 
 
-def _is_headerless(data: bytes, separator: str) -> bool:
-    """True when the first line is data, not names: no cell is a column name we know, and
-    the cells after the first are at least four numbers (Binance, Kraken, histdata.com and
-    NinjaTrader exports have no header)."""
+def _headerless_names(data: bytes, separator: str) -> tuple[str, ...]:
+    """The column names to use when the first line is data, not names (empty otherwise): no
+    cell is a column name we know, and after the time (one cell, or a date and a ``HH:MM``
+    clock as Kibot writes) come at least four numbers. Binance, Kraken, histdata.com,
+    NinjaTrader, FirstRate and Kibot exports have no header."""
     cells = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().split(separator)
+    cells = [cell.strip() for cell in cells]
     if len(cells) < 5 or any(normalise_column_name(cell) in KNOWN_NAMES for cell in cells):
-        return False
+        return ()
+    names = HEADERLESS_SPLIT_NAMES if CLOCK.match(cells[1]) else HEADERLESS_NAMES
+    prices = cells[names.index("open"):names.index("open") + 4]
     try:
-        [float(cell) for cell in cells[1:5]]
+        if len(prices) < 4:
+            return ()
+        [float(cell) for cell in prices]
     except ValueError:
-        return False
-    return True
+        return ()
+    return names
 
 
 def _reinfer(frame: pd.DataFrame) -> pd.DataFrame:
