@@ -1,6 +1,7 @@
 """Data: what the secmaster holds, a price preview, and importing CSV, Databento or symbology
 files (the same as ``python -m tradecore data`` and ``import csv|dbn|symbology``)."""
 
+import io
 from pathlib import Path
 
 import streamlit as st
@@ -16,6 +17,14 @@ from tradecore.secmaster import (
     preview_bars,
 )
 from tradecore.ui import common
+
+
+def _named(upload) -> io.BytesIO:
+    """The upload's bytes under its file name, so messages say which file was refused."""
+    buffer = io.BytesIO(upload.getvalue())
+    buffer.name = upload.name
+    return buffer
+
 
 TIME_UNITS = {"auto": None, "seconds": "s", "milliseconds": "ms", "microseconds": "us",
               "nanoseconds": "ns"}
@@ -115,7 +124,7 @@ with csv_tab:
         bar = st.progress(0.0, text="Reading...")
         try:
             summary = import_csv(
-                secmaster, upload.getvalue(), csv_symbol or default_symbol, csv_period,
+                secmaster, _named(upload), csv_symbol or default_symbol, csv_period,
                 publisher=csv_publisher.strip() or "local", dataset=csv_dataset.strip() or "csv",
                 date_format=date_format.strip() or None, tz=time_zone.strip() or None,
                 time_unit=TIME_UNITS[time_unit], replace=replace,
@@ -164,7 +173,7 @@ with symbology_tab:
     if st.button("Import symbology", type="primary", key="data.symbology_import",
                  disabled=mapping_upload is None):
         try:
-            mapped = import_symbology(secmaster, mapping_upload.getvalue(),
+            mapped = import_symbology(secmaster, _named(mapping_upload),
                                       publisher=mapping_publisher.strip() or "local",
                                       dataset=mapping_dataset.strip() or "csv")
         except ValueError as error:

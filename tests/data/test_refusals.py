@@ -207,3 +207,18 @@ def test_dbn_errors_do_not_show_python_object_reprs(held) -> None:
         import_dbn(held, b"not a dbn file at all")
     assert "object at 0x" not in str(error.value) and "<_io." not in str(error.value)
     assert "the file" in str(error.value)
+
+
+def test_big_imports_report_progress_to_the_end(isolated_databases) -> None:
+    times = pd.date_range("2024-01-01", periods=120_000, freq="min")
+    frame = pd.DataFrame({"timestamp": times.strftime("%Y-%m-%dT%H:%M:%SZ"), "open": 1.0,
+                          "high": 2.0, "low": 0.5, "close": 1.5, "volume": 1})
+    seen: list[tuple[float, str]] = []
+    summary = import_csv(None, to_csv(frame), "BIG", "MINUTE",
+                         on_progress=lambda done, stage: seen.append((done, stage)))
+    assert summary.added == len(times)
+    fractions = [done for done, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    stages = [stage for _, stage in seen]
+    assert stages.index("reading") < stages.index("writing") < stages.index("done")
+    assert stages.count("writing") >= 3  # 50,000-row chunks move the bar while writing

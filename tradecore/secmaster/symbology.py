@@ -76,7 +76,8 @@ def import_symbology(
     symbol_type: str = "raw_symbol",
 ) -> SymbologySummary:
     """Store the date-bounded symbol -> instrument mappings of a CSV file (see the module doc)."""
-    what = _source_name(source).replace("CSV data", "symbology data")
+    what = _source_name(source)
+    what = "symbology data" if what == "CSV data" else what
     frame = _read(source, what)
     names = {normalise_column_name(column): str(column) for column in frame.columns}
     found = {key: next((names[a] for a in aliases if a in names), None)
