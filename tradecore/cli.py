@@ -394,8 +394,10 @@ def _import_progress():
     started = time.monotonic()
 
     def show(fraction: float, stage: str) -> None:
-        _draw(fraction, started, 30)
-        print(f" {stage:8s}", end="", file=sys.stderr, flush=True)
+        filled = int(fraction * 30)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%} "
+              f"{time.monotonic() - started:6.1f}s {stage:8s}", end="", file=sys.stderr,
+              flush=True)
 
     return show
 
