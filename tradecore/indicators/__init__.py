@@ -11,7 +11,7 @@ from tradecore.indicators.bollinger import (
     BollingerUpper,
 )
 from tradecore.indicators.macd import MACD, MACDHistogram, MACDSignal
-from tradecore.indicators.moving_averages import EMA, SMA
+from tradecore.indicators.moving_averages import DEMA, EMA, HMA, KAMA, SMA, TEMA, VWAP, WMA
 from tradecore.indicators.roc import ROC
 from tradecore.indicators.rsi import RSI
 

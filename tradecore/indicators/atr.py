@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class ATR(IndicatorBase):
     """Wilder's average true range: ``ATR(period=14)`` (reads high, low and close)."""
 
-    plot_in_price_panel = False
+    overlay = False
 
     def __init__(self, period: int = 14) -> None:
         self.period = check_period("ATR", "period", period)

@@ -88,7 +88,7 @@ class BollingerUpper(_Bollinger):
     """Upper band ``SMA + k * std``: ``BollingerUpper(period=20, k=2.0, source="close")``."""
 
     label = "BB_UPPER"
-    plot_in_price_panel = True
+    overlay = True
 
     def _combine(self, mean: float, std: float) -> float:
         return mean + self.k * std
@@ -98,7 +98,7 @@ class BollingerLower(_Bollinger):
     """Lower band ``SMA - k * std``: ``BollingerLower(period=20, k=2.0, source="close")``."""
 
     label = "BB_LOWER"
-    plot_in_price_panel = True
+    overlay = True
 
     def _combine(self, mean: float, std: float) -> float:
         return mean - self.k * std
@@ -108,7 +108,7 @@ class BollingerBandwidth(_Bollinger):
     """``(upper - lower) / SMA``: ``BollingerBandwidth(period=20, k=2.0, source="close")``."""
 
     label = "BB_BANDWIDTH"
-    plot_in_price_panel = False
+    overlay = False
 
     def _combine(self, mean: float, std: float) -> float:
         return 2.0 * self.k * std / mean if mean != 0 else NAN

@@ -35,7 +35,7 @@ class _MACDFamily(IndicatorBase):
     """Shared computation; subclasses choose the output with ``_combine``."""
 
     label: ClassVar[str] = ""
-    plot_in_price_panel = False
+    overlay = False
 
     def __init__(
         self, fast: int = 12, slow: int = 26, signal: int = 9, source: str = "close"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 class ROC(IndicatorBase):
     """Rate of change in percent: ``ROC(period=10, source="close")``."""
 
-    plot_in_price_panel = False
+    overlay = False
 
     def __init__(self, period: int = 10, source: str = "close") -> None:
         self.period = check_period("ROC", "period", period)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class RSI(IndicatorBase):
     """Wilder's RSI: ``RSI(period=14, source="close")``."""
 
-    plot_in_price_panel = False
+    overlay = False
 
     def __init__(self, period: int = 14, source: str = "close") -> None:
         self.period = check_period("RSI", "period", period)
