@@ -9,7 +9,7 @@ ATR(period=14)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from tradecore.indicators.base import NAN, IndicatorBase, check_period, format_name
 
@@ -21,6 +21,7 @@ class ATR(IndicatorBase):
     """Wilder's average true range: ``ATR(period=14)`` (reads high, low and close)."""
 
     overlay = False
+    label: ClassVar[str] = "ATR"
 
     def __init__(self, period: int = 14) -> None:
         self.period = check_period("ATR", "period", period)

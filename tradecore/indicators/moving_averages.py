@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 class SMA(IndicatorBase):
     """Simple moving average: ``SMA(period, source="close")``, named ``SMA(10)``/``SMA(10,high)``."""
 
+    label: ClassVar[str] = "SMA"
     overlay = True
 
     def __init__(self, period: int, source: str = "close") -> None:
@@ -108,6 +109,7 @@ _SeededEma = SeededEma
 class EMA(IndicatorBase):
     """Exponential moving average: ``EMA(period, source="close")``, named ``EMA(10)``."""
 
+    label: ClassVar[str] = "EMA"
     overlay = True
 
     def __init__(self, period: int, source: str = "close") -> None:

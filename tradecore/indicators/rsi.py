@@ -12,7 +12,7 @@ RSI(period=14, source="close")
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from tradecore.indicators.base import (
     NAN,
@@ -30,6 +30,8 @@ class RSI(IndicatorBase):
     """Wilder's RSI: ``RSI(period=14, source="close")``."""
 
     overlay = False
+    levels = (30.0, 70.0)
+    label: ClassVar[str] = "RSI"
 
     def __init__(self, period: int = 14, source: str = "close") -> None:
         self.period = check_period("RSI", "period", period)
