@@ -5,7 +5,6 @@ where a definition differs).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from backtesting.test import GOOG

@@ -103,8 +103,8 @@ class Field(IndicatorBase):
         if self.source == "volume":
             self.overlay = False
 
-    def new_state(self) -> Any:
-        return None
+    def new_state(self) -> tuple[()]:
+        return ()  # stateless; not None, which the base reads as "symbol not seen yet"
 
     def compute(self, state: Any, bar: BarReceived) -> float:
         return getattr(bar, self.source)

@@ -11,6 +11,10 @@ MFI(period=14)
     ``period`` flows ``100 * positive / (positive + negative)``; 50 when both are 0 (TA-Lib
     gives 0 when the total is below 1; a bar-less-volume window is neutral, not oversold).
     Warm-up ``period`` (the first bar has no previous tp). Levels 20/80.
+    Design Decision: typical prices within 1e-12 (relative) of each other count as unchanged.
+    Bars on a tick grid often have equal ``high + low + close`` in decimal whose floating sums
+    differ in the last bit (EURUSD 2017-05-24 has one); counting that as a rise would move a
+    whole bar's money flow on rounding noise, and TA-Lib's result treats them as equal too.
 
 ChaikinMoneyFlow(period=20)
     ``sum(MFV) / sum(volume)`` over ``period`` bars, with the money-flow volume
@@ -54,6 +58,10 @@ class OBV(IndicatorBase):
         return state[1]
 
 
+#: Relative change below which two typical prices count as equal (see the module docstring).
+_TIE = 1e-12
+
+
 class _MoneyFlow:
     __slots__ = ("flows", "negative", "positive", "previous")
 
@@ -68,8 +76,11 @@ class _MoneyFlow:
         if previous != previous:  # noqa: PLR0124 - first bar: no direction yet
             return NAN
         flow = typical * bar.volume
-        positive = flow if typical > previous else 0.0
-        negative = flow if typical < previous else 0.0
+        change = typical - previous
+        if abs(change) <= _TIE * abs(previous):  # equal prices, up to the rounding of "/ 3"
+            change = 0.0
+        positive = flow if change > 0 else 0.0
+        negative = flow if change < 0 else 0.0
         flows = self.flows
         if len(flows) == flows.maxlen:
             old_positive, old_negative = flows[0]
