@@ -54,3 +54,20 @@ def test_registered_with_docstring_and_parameter_specs() -> None:
     assert values["adx_threshold"] == 25.0 and not math.isnan(values["adx_threshold"])
     with pytest.raises(ParameterError):
         configured(ADXDonchianBreakout, ["CCC"], adx_threshold=150.0).parameter_values()
+
+
+def test_the_backtest_page_shows_and_runs_it(sample_secmaster, runs_db) -> None:
+    from tests.ui.test_backtest_page import backtest_page, choose_strategy, finish, recorded
+
+    at = choose_strategy(backtest_page(), "ADXDonchianBreakout")
+    assert "ADX Donchian Breakout" in at.selectbox(key="backtest.strategy").options
+    assert "highest high of the" in " ".join(m.value for m in at.markdown)
+    key = "backtest.param.ADXDonchianBreakout.{}".format
+    channel = at.slider(key=key("channel_period"))
+    assert (channel.min, channel.max, channel.value) == (1, 250, 20)
+    assert at.slider(key=key("adx_threshold")).value == 25.0
+    at.button(key="backtest.run").click().run()
+    job = finish(at, timeout=120)
+    status, config, error = recorded(runs_db, job.run_id)
+    assert (status, error) == ("completed", None)
+    assert config["strategies"][0]["class"] == "ADXDonchianBreakout"
