@@ -3,7 +3,10 @@
 The engine bench's SMA 10/30 crossover calls ``SMA.update`` twice a bar and reads
 ``sma[symbol, -1]``/``[symbol, -2]`` four times a bar; this prints those unit costs (best of 5
 repeats of timeit, so a busy machine blurs them less) and talipp 2.7.0's per-update cost and
-memory for comparison. Run: ``python3 bench/indicators.py``.
+memory for comparison. The reads are also timed with the read path tradecore had before
+issue 13 (``_BeforeReads``, copied from commit d888dfc), interleaved in the same process, so the
+before/after ratio holds even when the machine's load moves the absolute figures.
+Run: ``python3 bench/indicators.py``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,29 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tradecore.events.market import BarReceived  # noqa: E402
 from tradecore.indicators import SMA  # noqa: E402
+from tradecore.indicators.base import NAN  # noqa: E402
 from tradecore.models import BarPeriod  # noqa: E402
 
 N = 200_000
 REPEAT = 5
+
+
+class _BeforeReads(SMA):
+    """SMA with the read path of commit d888dfc (validate the key, then index)."""
+
+    def __getitem__(self, key):
+        if type(key) is tuple and len(key) == 2:
+            symbol, offset = key
+            if type(offset) is int and offset < 0:
+                history = self._history.get(symbol)
+                if history is not None and -offset <= len(history):
+                    return history[offset]
+                return NAN
+        return self._getitem_checked(key)
+
+    def latest(self, symbol):
+        history = self._history.get(symbol)
+        return history[-1] if history else NAN
 
 
 def best_us(stmt, number: int) -> float:
@@ -46,19 +68,25 @@ def main() -> None:
             pass
 
     update_us = (best_us(sma_updates, 1) - best_us(loop_only, 1)) / (2 * N) * 1e6 / 1e6
-    sma = SMA(10)
-    for bar in bars[:100]:
-        sma.update(bar)
-    read_1 = best_us(lambda: sma["ACME", -1], 200_000)
-    read_2 = best_us(lambda: sma["ACME", -2], 200_000)
-    latest = best_us(lambda: sma.latest("ACME"), 200_000)
+    reads: dict[str, list[float]] = {}
     empty = best_us(lambda: None, 200_000)
-    print(f"SMA.update                 {update_us:6.3f} µs per update")
-    print(f"sma[symbol, -1]            {read_1 - empty:6.3f} µs per read (call overhead removed)")
-    print(f"sma[symbol, -2]            {read_2 - empty:6.3f} µs per read")
-    print(f"sma.latest(symbol)         {latest - empty:6.3f} µs per read")
-    crossover_bar = 2 * update_us + 2 * (read_1 - empty) + 2 * (read_2 - empty)
-    print(f"crossover per bar (2 updates + 4 reads) {crossover_bar:6.3f} µs")
+    for label, cls in (("before", _BeforeReads), ("after", SMA)) * 3:  # interleaved
+        sma = cls(10)
+        for bar in bars[:100]:
+            sma.update(bar)
+        figures = [best_us(lambda sma=sma: sma["ACME", -1], 200_000) - empty,
+                   best_us(lambda sma=sma: sma["ACME", -2], 200_000) - empty,
+                   best_us(lambda sma=sma: sma.latest("ACME"), 200_000) - empty]
+        reads[label] = [min(a, b) for a, b in zip(reads.get(label, figures), figures)]
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"SMA.update                 {update_us:6.3f} µs per update (unchanged code)")
+    for i, what in enumerate(("sma[symbol, -1]", "sma[symbol, -2]", "sma.latest(symbol)")):
+        before, after = reads["before"][i], reads["after"][i]
+        print(f"{what:26s} {after:6.3f} µs per read, before {before:6.3f} µs"
+              f" ({before / after:.2f}x faster)")
+    per_bar = {label: 2 * update_us + 2 * r[0] + 2 * r[1] for label, r in reads.items()}
+    print(f"crossover per bar (2 updates + 4 reads) {per_bar['after']:6.3f} µs,"
+          f" before {per_bar['before']:6.3f} µs")
 
     try:
         from talipp.indicators import SMA as TalippSMA
