@@ -48,6 +48,7 @@ NAN = math.nan
 SOURCES: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
 _REGISTRY: dict[str, type[IndicatorBase]] = {}
+_UNSEEN = object()
 
 
 def get_registered_indicators() -> dict[str, type[IndicatorBase]]:
@@ -130,8 +131,8 @@ class IndicatorBase:
     def update(self, bar: BarReceived) -> float:
         """Compute the value for ``bar.symbol`` from ``bar``, append it to the history, return it."""
         symbol = bar.symbol
-        state = self._state.get(symbol)
-        if state is None:
+        state = self._state.get(symbol, _UNSEEN)
+        if state is _UNSEEN:  # a sentinel, so new_state() may return anything, even None
             self._new_history(symbol)
             state = self._state[symbol] = self.new_state()
         value = float(self.compute(state, bar))

@@ -103,8 +103,8 @@ class Field(IndicatorBase):
         if self.source == "volume":
             self.overlay = False
 
-    def new_state(self) -> tuple[()]:
-        return ()  # stateless; not None, which the base reads as "symbol not seen yet"
+    def new_state(self) -> None:
+        return None  # stateless: the value is the bar's field
 
     def compute(self, state: Any, bar: BarReceived) -> float:
         return getattr(bar, self.source)
