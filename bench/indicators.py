@@ -51,6 +51,33 @@ def best_us(stmt, number: int) -> float:
     return min(timeit.repeat(stmt, number=number, repeat=REPEAT)) / number * 1e6
 
 
+def print_every_builtin(bars: list[BarReceived], loop_us: float) -> None:
+    """µs per update of one instance of every built-in class with its default arguments."""
+    from tradecore import indicators
+
+    row = []
+    for name in sorted(indicators.__all__):
+        cls = getattr(indicators, name)
+        if not (isinstance(cls, type) and issubclass(cls, indicators.IndicatorBase)) or \
+                cls is indicators.IndicatorBase:
+            continue
+        if cls in (indicators.SMA, indicators.EMA, indicators.WMA, indicators.DEMA,
+                   indicators.TEMA, indicators.HMA):
+            make = lambda cls=cls: cls(20)  # noqa: E731 - a period is required
+        elif cls in (indicators.RollingMax, indicators.RollingMin):
+            make = lambda cls=cls: cls("high", 20)  # noqa: E731
+        else:
+            make = cls
+
+        def feed(make=make) -> None:
+            update = make().update
+            for bar in bars:
+                update(bar)
+
+        row.append(f"{name} {(best_us(feed, 1) - loop_us) / len(bars):.2f}")
+    print("µs per update, default arguments:", ", ".join(row))
+
+
 def main() -> None:
     rng = np.random.default_rng(0)
     closes = (100 * np.exp(np.cumsum(rng.normal(0, 0.01, N)))).tolist()
@@ -87,6 +114,8 @@ def main() -> None:
     per_bar = {label: 2 * update_us + 2 * r[0] + 2 * r[1] for label, r in reads.items()}
     print(f"crossover per bar (2 updates + 4 reads) {per_bar['after']:6.3f} µs,"
           f" before {per_bar['before']:6.3f} µs")
+
+    print_every_builtin(bars[:20_000], best_us(lambda: [None for _ in bars[:20_000]], 1))
 
     try:
         from talipp.indicators import SMA as TalippSMA
