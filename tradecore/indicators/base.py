@@ -11,8 +11,10 @@ is NaN, so strategies can compare without guarding. ``ind.latest(symbol)`` is ``
 
 Writing your own: subclass ``IndicatorBase``, call ``super().__init__(name=...)`` with a name
 that encodes the configuration, and implement ``new_state()`` (fresh per-symbol state) and
-``compute(state, bar) -> float``; the default ``update`` does the bookkeeping. Built-ins
-override ``update`` itself with a fused hot path because it runs once per bar per indicator.
+``compute(state, bar) -> float``; the default ``update`` does the bookkeeping. The first
+built-ins (SMA, EMA, RSI, ATR, Bollinger, MACD, ROC) override ``update`` itself with a fused hot
+path, since the common strategies run them on every bar; the later ones use ``new_state`` /
+``compute`` with state objects from ``windows``.
 
 Registry: every subclass whose class name does not start with ``_`` is registered under its
 class name; ``get_registered_indicators()`` returns a copy of ``{class name: class}``.
@@ -28,8 +30,8 @@ name unless a family shares one, e.g. the three MACD lines). Instances may overr
 Design Decision: reads are a ``try`` around ``self._history[symbol][offset]``. ``ind[symbol, -1]``
 runs several times per bar in ``on_bar``; the happy path is then one dict lookup and one deque
 index (about half the cost of validating the key first), and the rare cases (unknown symbol,
-offset beyond the history, a bad key) fall to the ``except`` branches, where exceptions are cheap
-enough because they happen at most during the first bars.
+offset beyond the history, a bad key) fall to the ``except`` branches. Raising costs more than
+checking, but it happens only in a symbol's first bars (or for a symbol with no bars at all).
 """
 
 from __future__ import annotations
