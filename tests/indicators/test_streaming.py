@@ -7,6 +7,7 @@ GOOG's) interleaved in a seeded random order with a seeded geometric random walk
 
 from __future__ import annotations
 
+import json
 import math
 from collections import deque
 
@@ -156,6 +157,8 @@ def test_plot_info_of_every_builtin() -> None:
             assert info["panel"] == "price" and info["levels"] == []
         else:
             assert info["panel"] != "price"
+        # The run records it as JSON: it must round-trip unchanged.
+        assert json.loads(json.dumps(info)) == info
         # The older spelling agrees with the new one on every built-in class.
         assert type(indicator).plot_in_price_panel == type(indicator).overlay
 
