@@ -3,9 +3,9 @@
 Every function takes ``(run_id, db_path=None)``; ``db_path`` defaults to the runs database in
 use. Everything is read from runs.db through DuckDB's SQLite extension (``connection``):
 
-- a finished run's statistics, round trips and its equity and price overviews (the
-  ``OVERVIEW_POINTS`` view a chart opens with) come from what ``finalize`` stored at its end;
-- fills and the order log are read from their (indexed) tables on every call;
+- a finished run's statistics, round trips, fills, order log and its equity and price
+  overviews (the ``OVERVIEW_POINTS`` view a chart opens with) come from what ``finalize``
+  stored at its end;
 - anything else -- a zoomed window, another resolution, a running run, a run nobody
   finalized -- is computed from the run's raw rows, read inside SQLite by rowid segment. A
   finished run's missing results are stored then, so that happens once.
@@ -108,7 +108,9 @@ def fills(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
     associated_order_id, strategy, symbol, side, quantity_filled, fill_price, commission``)
     and ``time``."""
     run = _Run(run_id, db_path)
-    table = finalize.sorted_fills(run.read("fills"))
+    table = run.stored("fills")
+    if table is None:
+        table = finalize.sorted_fills(run.read("fills"))
     return query_df("SELECT *, make_timestamp_ns(ts_event_ns) AS time FROM fills"
                     " ORDER BY ts_event_ns, fill_id", tables={"fills": table})
 
@@ -116,7 +118,9 @@ def fills(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
 def order_log(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
     """One row per submitted order with its outcome (see ``tradecore.analytics.orders``)."""
     run = _Run(run_id, db_path)
-    table = orders.assemble({t: run.read(t) for t in orders.TABLES})
+    table = run.stored("order_log")
+    if table is None:
+        table = orders.assemble({t: run.read(t) for t in orders.TABLES})
     return query_df("SELECT * FROM log ORDER BY submitted_ts_ns, order_id",
                     tables={"log": table})
 
