@@ -1,1 +1,0 @@
-"""Streamlit and Altair helpers shared by the dashboard pages."""
