@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tradecore.configure import RunRequest, bar_period_of, find_strategy, to_ns
-from tradecore.secmaster import coverage, schema, stream_bars, time_range
+from tradecore.secmaster import coverage, resolve_symbols, schema, stream_bars, time_range
 from tradecore.secmaster.errors import SecmasterError
 from tradecore.secmaster.writer import write_bars
 
@@ -41,10 +41,12 @@ def request_range(request: RunRequest) -> tuple[int, int, dict[str, int]]:
     strategy = find_strategy(request.strategy)
     period = bar_period_of(strategy, request.parameters)
     source = request.secmaster_path
-    instruments = {}
-    for symbol in request.symbols:
-        found = coverage(source, symbol, period, request.publisher_name, request.dataset)
-        instruments[symbol] = found.instrument_id
+    instruments = resolve_symbols(source, request.symbols, period, request.publisher_name,
+                                  request.dataset)
+    rolling = sorted(s for s, found in instruments.items() if not isinstance(found, int))
+    if rolling:
+        raise SecmasterError(f"{', '.join(rolling)} map to several instruments over time; a "
+                             f"sweep replays symbols that name one instrument")
     start_ns = to_ns(request.start) if request.start is not None else None
     end_ns = to_ns(request.end, end_of_day=True) if request.end is not None else None
     first, last = time_range(source, instruments, period, start_ns, end_ns)
