@@ -149,17 +149,38 @@ def test_each_fold_runs_its_in_sample_winner_out_of_sample(client, sample_secmas
         best_records(result.in_sample(oos[0].fold), "total_return_pct")[0].point == oos[0].point
 
 
-def test_local_workers_do_not_import_the_callers_main_script(tmp_path):
-    """Under ``streamlit run`` the main script imports streamlit; workers must not."""
+def test_local_workers_do_not_run_the_callers_main_script(tmp_path):
+    """Under ``streamlit run`` each page script becomes ``__main__`` while it runs (again and
+    again while a sweep starts); the workers must run none of them."""
+    page = tmp_path / "page.py"
+    page.write_text("import streamlit  # noqa: F401\n")
     script = tmp_path / "main_with_streamlit.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(textwrap.dedent(f"""
         import sys
+        import threading
+        import types
+
         import streamlit  # noqa: F401
         from tradecore.sweep import open_client
 
+        def like_streamlit_reruns(stop):
+            while not stop.wait(0.005):
+                page = types.ModuleType("__main__")
+                page.__file__ = {str(page)!r}
+                sys.modules["__main__"] = page
+
         if __name__ == "__main__":
-            with open_client(workers=1) as client:
-                seen = client.run(lambda: "streamlit" in sys.modules)
+            main = sys.modules["__main__"]
+            stop = threading.Event()
+            swapper = threading.Thread(target=like_streamlit_reruns, args=(stop,))
+            swapper.start()
+            try:
+                with open_client(workers=1) as client:
+                    seen = client.run(lambda: "streamlit" in sys.modules)
+            finally:
+                stop.set()
+                swapper.join()
+                sys.modules["__main__"] = main
             print(list(seen.values()))
     """))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,

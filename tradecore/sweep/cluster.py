@@ -12,18 +12,21 @@ Design Decision: local workers ignore Ctrl-C
     stays ignored in a spawned Python), so only the coordinator hears it and cancels cleanly.
 
 Design Decision: spawned workers do not re-import the caller's ``__main__``
-    multiprocessing's spawn re-imports the parent's main script in every child. Under
-    ``streamlit run`` or a test runner that script is not ours and drags Streamlit (and its
-    "missing ScriptRunContext" warnings) into every worker's log. While the local cluster
-    starts its workers, ``__main__`` is presented as a module without a file, which spawn skips.
+    multiprocessing's spawn re-runs the parent's ``__main__`` in every child. Under
+    ``streamlit run``, Streamlit makes each page script ``__main__`` while it runs, so every
+    worker would run the sweep page itself (with "missing ScriptRunContext" and "Session state
+    does not function" warnings in the server log). Hiding ``__main__``'s file is not enough:
+    the page reruns every second while the cluster starts and installs a new ``__main__``.
+    So while the local cluster starts its workers, the spawn preparation data is built without
+    the main-module entries (``multiprocessing.spawn.get_preparation_data``, restored after).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing.spawn as mp_spawn
 import os
 import signal
-import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -31,6 +34,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from tradecore.strategies import ParameterError
+
+_PATCH_LOCK = threading.Lock()  # two sweeps starting clusters at once restore in order
 
 # A remote scheduler that does not answer within this time is reported, not waited for.
 CONNECT_TIMEOUT_S = 10
@@ -95,13 +100,17 @@ def _sigint_ignored() -> Iterator[None]:
 
 @contextmanager
 def _main_without_file() -> Iterator[None]:
-    main = sys.modules.get("__main__")
-    saved = {name: getattr(main, name) for name in ("__file__", "__spec__")
-             if main is not None and hasattr(main, name)}
-    try:
-        for name in saved:
-            delattr(main, name) if name == "__file__" else setattr(main, name, None)
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(main, name, value)
+    original = mp_spawn.get_preparation_data
+
+    def without_main(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _PATCH_LOCK:
+        mp_spawn.get_preparation_data = without_main
+        try:
+            yield
+        finally:
+            mp_spawn.get_preparation_data = original
