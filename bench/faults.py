@@ -496,12 +496,16 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
     """SIGKILL the engine, the writer or both once rows are visible; then only look."""
     check = Check()
     tag = ws.tag()
+    baseline = bars_recorded(ws.runs)
     engine = ws.start(*ws.run_args(tag))
     writer = None
     try:
-        seen = wait_until(lambda: (bars_recorded(ws.runs) >= ws.profile.kill_after_bars
-                                   or engine.poll() is not None) and bars_recorded(ws.runs) + 1,
-                          300, f"{ws.profile.kill_after_bars} bars in runs.db") - 1
+        def recorded() -> int:
+            return bars_recorded(ws.runs) - baseline
+
+        wait_until(lambda: recorded() >= ws.profile.kill_after_bars or engine.poll() is not None,
+                   300, f"{ws.profile.kill_after_bars} bars in runs.db")
+        seen = recorded()
         writer = writer_of(engine.pid)
         if engine.poll() is not None:
             check.that(False, f"the run ended (rc {engine.returncode}) before the kill: "
@@ -637,7 +641,8 @@ def delete_during_run(ws: Workspace) -> Outcome:
     tag = ws.tag()
     running = ws.start(*ws.run_args(tag))
     try:
-        wait_until(lambda: bars_recorded(ws.runs) >= row_total_bars(ws, other_id) + 200
+        baseline = bars_recorded(ws.runs)
+        wait_until(lambda: bars_recorded(ws.runs) >= baseline + 200
                    or running.poll() is not None, 300, "the second run's rows")
     except TimeoutError as error:
         check.that(False, str(error))
@@ -667,10 +672,6 @@ def delete_during_run(ws: Workspace) -> Outcome:
             nothing_lost(check, ws, run_id, tag, expected)
     check.that(integrity(ws.runs) == "ok", f"integrity_check: {integrity(ws.runs)}")
     return _outcome("a delete during a run", check)
-
-
-def row_total_bars(ws: Workspace, run_id: str) -> int:
-    return row_counts(ws.runs, run_id)["bars"] if run_id else 0
 
 
 # -- scenarios: disk and files ---------------------------------------------------------------
