@@ -331,6 +331,16 @@ def row_counts(path: Path, run_id: str) -> dict[str, int]:
                                     (run_id,)).fetchone()[0] for table in EVENT_TABLES}
 
 
+def orphan_rows(path: Path) -> int:
+    """Event rows whose run is not in ``runs`` (a delete that raced a recording run)."""
+    with closing_db(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(bars)")}
+        key = "run_key" if "run_key" in columns else "run_id"
+        return sum(conn.execute(f"SELECT count(*) FROM {t} WHERE {key} NOT IN "
+                                f"(SELECT {key} FROM runs)").fetchone()[0]
+                   for t in EVENT_TABLES)
+
+
 def total_rows(path: Path) -> int:
     try:
         with closing_db(path) as conn:
@@ -639,14 +649,20 @@ def delete_during_run(ws: Workspace) -> Outcome:
     other_id = other.stdout.strip().splitlines()[-1] if other.returncode == 0 else ""
     check.that(other.returncode == 0, f"the run to delete later failed: {other.brief()}")
     tag = ws.tag()
-    running = ws.start(*ws.run_args(tag))
+    baseline = bars_recorded(ws.runs)
+    # Slow enough that the delete surely lands while it records.
+    running = ws.start(*ws.run_args(tag, pause_ms=ws.profile.pause_ms * 8))
     try:
-        baseline = bars_recorded(ws.runs)
         wait_until(lambda: bars_recorded(ws.runs) >= baseline + 200
                    or running.poll() is not None, 300, "the second run's rows")
     except TimeoutError as error:
         check.that(False, str(error))
-    run_id = next((r for r, row in run_rows(ws.runs).items() if tag_of(row) == tag), "")
+    run_id, row = next(((r, row) for r, row in run_rows(ws.runs).items()
+                        if tag_of(row) == tag), ("", {}))
+    if not check.that(row.get("status") == "running" and running.poll() is None,
+                      f"the run was not recording at the delete: {row.get('status')}"):
+        _finish(running)
+        return _outcome("a delete during a run", check)
     refused = ws.cli("runs", "delete", run_id, "--yes")
     check.saw(f"delete running: {refused.brief()}")
     check.that("locked" not in refused.stderr, "delete of the running run: 'database is locked'")
@@ -661,9 +677,13 @@ def delete_during_run(ws: Workspace) -> Outcome:
     check.that("locked" not in result.stderr, "the running run hit 'database is locked'")
     rows = run_rows(ws.runs)
     if cancelled:
-        check.saw("the delete cancelled the run first")
+        check.saw(f"the delete went through; the run's process: {result.brief()}")
         check.that(run_id not in rows or rows[run_id]["status"] == "cancelled",
                    f"after a delete the run is {rows.get(run_id)}")
+        check.that(not (result.returncode == 0 and run_id in result.stdout),
+                   "the deleted run went on recording to its end")
+        check.that(orphan_rows(ws.runs) == 0,
+                   f"{orphan_rows(ws.runs)} event rows belong to no run")
     else:
         check.that(result.returncode == 0, f"the running run: {result.brief()}")
         check.that(rows.get(run_id, {}).get("status") == "completed",
