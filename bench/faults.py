@@ -292,7 +292,14 @@ class Workspace:
 @contextlib.contextmanager
 def closing_db(path: Path, *, read_only: bool = True) -> Iterator[sqlite3.Connection]:
     uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
-    conn = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=30)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+    except sqlite3.OperationalError:
+        if not read_only:
+            raise
+        # A WAL database in a read-only folder cannot make its -shm: read it as immutable.
+        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True, timeout=30)
     try:
         conn.execute("PRAGMA busy_timeout=30000")
         yield conn
@@ -463,14 +470,15 @@ def statuses_everywhere(ws: Workspace, run_id: str, *, pages: bool = True) -> di
     return seen
 
 
-def one_line_advice(check: Check, result: CliResult, what: str) -> None:
-    """Failed, with exactly one ``error:`` line that says what to do, and no traceback."""
+def one_line_advice(check: Check, result: CliResult, what: str, *, advice: bool = True) -> None:
+    """Failed, with exactly one ``error:`` line (that says what to do, with ``advice``), and
+    no traceback."""
     check.saw(f"{what}: {result.brief()}")
     check.that(result.returncode != 0, f"{what}: exit code 0 (expected a failure)")
     check.that("Traceback" not in result.stderr, f"{what}: traceback on stderr")
     check.that(len(result.error_lines) == 1,
                f"{what}: {len(result.error_lines)} error lines: {result.stderr.strip()[-300:]!r}")
-    if result.error_lines:
+    if advice and result.error_lines:
         check.that(bool(ADVICE.search(result.error_lines[0].partition(":")[2])),
                    f"{what}: the message does not say what to do: {result.error_lines[0]!r}")
     check.that("database is locked" not in result.stderr, f"{what}: 'database is locked'")
@@ -668,7 +676,7 @@ def delete_during_run(ws: Workspace) -> Outcome:
     check.that("locked" not in refused.stderr, "delete of the running run: 'database is locked'")
     cancelled = refused.returncode == 0
     if not cancelled:
-        one_line_advice(check, refused, "delete of the running run")
+        one_line_advice(check, refused, "delete of the running run", advice=False)
     deleted = ws.cli("runs", "delete", other_id, "--yes")
     check.saw(f"delete other: {deleted.brief()}")
     check.that(deleted.returncode == 0, f"deleting a finished run during a run: {deleted.brief()}")
@@ -696,53 +704,54 @@ def delete_during_run(ws: Workspace) -> Outcome:
 
 # -- scenarios: disk and files ---------------------------------------------------------------
 
-def _as_unprivileged() -> Callable[[], None] | None:
-    """Root ignores file modes: run the CLI as ``nobody`` so a read-only file is read-only."""
-    if os.geteuid() != 0:
-        return None
-
-    def drop() -> None:
-        os.setgid(65534)
-        os.setuid(65534)
-
-    return drop
-
-
 def _make_read_only(path: Path) -> None:
-    for item in (path.parent, *path.parent.iterdir()):
-        if item.is_dir():
-            item.chmod(0o555)
-        else:
-            item.chmod(0o444)
-
-
-def _copy_folder(ws: Workspace, name: str) -> Path:
-    """A private, world-readable copy of the workspace's databases in ``name/``."""
-    folder = ws.root / name
-    folder.mkdir(mode=0o755)
-    for source in (ws.secmaster, ws.runs):
-        if source.exists():
-            with closing_db(source) as conn, sqlite3.connect(folder / source.name) as target:
-                conn.backup(target)
+    """The database's folder becomes read-only: a read-only bind mount when we are root (root
+    ignores file modes), file modes otherwise."""
+    folder = path.parent
+    if os.geteuid() == 0:
+        for command in (["mount", "--bind", str(folder), str(folder)],
+                        ["mount", "-o", "remount,bind,ro", str(folder)]):
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"cannot simulate a read-only folder: {done.stderr.strip()}")
+        return
     for item in folder.iterdir():
-        item.chmod(0o644)
-    return folder
+        item.chmod(0o444)
+    folder.chmod(0o555)
+
+
+def _read_only_mounted(folder: Path) -> bool:
+    return any(line.split()[1] == str(folder)
+               for line in Path("/proc/mounts").read_text().splitlines())
+
+
+def _copy_databases(ws: Workspace, name: str) -> tuple[Path, Path]:
+    """Private copies of the workspace's databases, each in its own folder under ``name/``
+    (so one can be made read-only without the other)."""
+    copies = []
+    for source in (ws.secmaster, ws.runs):
+        folder = ws.root / name / source.stem
+        folder.mkdir(parents=True)
+        target = folder / source.name
+        if source.exists():
+            with closing_db(source) as conn, contextlib.closing(sqlite3.connect(target)) as out:
+                conn.backup(out)
+        copies.append(target)
+    return copies[0], copies[1]
 
 
 def _file_fault(ws: Workspace, name: str, database: str, damage: Callable[[Path], None],
                 commands: list[list[str]]) -> Outcome:
     """Damage one database, run commands, expect one-line advice and an unchanged file."""
     check = Check()
-    folder = _copy_folder(ws, name.replace(" ", "_"))
-    target = folder / database
+    secmaster, runs = _copy_databases(ws, name.replace(" ", "_"))
+    target = secmaster if database == "secmaster.db" else runs
     damage(target)
     digest = file_digest(target)
-    env = ws.env(TRADECORE_SECMASTER=str(folder / "secmaster.db"),
-                 TRADECORE_RUNS_DB=str(folder / "runs.db"))
-    runs_before = snapshot(folder / "runs.db") if database == "secmaster.db" else None
-    preexec = _as_unprivileged() if "read-only" in name else None
+    env = ws.env(TRADECORE_SECMASTER=str(secmaster), TRADECORE_RUNS_DB=str(runs))
+    runs_before = snapshot(runs) if database == "secmaster.db" else None
     for command in commands:
-        result = ws.cli(*command, env=env, preexec=preexec)
+        result = ws.cli(*command, env=env)
         if command[0] == "run" and database == "secmaster.db" and "read-only" in name:
             # Reading a read-only secmaster is fine; failing must still be one clear line.
             check.saw(f"{command[0]}: {result.brief()}")
@@ -751,16 +760,15 @@ def _file_fault(ws: Workspace, name: str, database: str, damage: Callable[[Path]
             continue
         one_line_advice(check, result, " ".join(command[:2]))
     check.that(file_digest(target) == digest, f"{database} was changed")
-    if database == "secmaster.db" and (folder / "runs.db").exists():
-        for run_id, row in run_rows(folder / "runs.db").items():
+    if database == "secmaster.db" and runs.exists():
+        for run_id, row in run_rows(runs).items():
             check.that(row["status"] != "running", f"{run_id} left running")
             if runs_before and run_id not in dict(runs_before[0]):
                 check.saw(f"new run {row['status']}: {str(row['error'])[:100]!r}")
                 check.that(row["status"] == "failed" and bool(row["error"]),
                            f"a run on a broken secmaster ended {row['status']} "
                            f"without a reason")
-    if target.exists() and "not a database" not in name and "missing" not in name \
-            and "truncated" not in name:
+    if "read-only" in name:
         check.that(integrity(target) == "ok", f"integrity_check: {integrity(target)}")
     return _outcome(name, check)
 
@@ -790,21 +798,31 @@ def file_faults(ws: Workspace) -> list[Outcome]:
     (ws.root / "one.csv").write_text("date,open,high,low,close,volume\n"
                                      "2024-01-02,1,2,0.5,1.5,10\n")
     (ws.root / "one.csv").chmod(0o644)
-    outcomes = [
-        _file_fault(ws, "runs.db read-only", "runs.db", _make_read_only, [_small_run(ws)]),
-        _file_fault(ws, "runs.db truncated", "runs.db", _truncate,
+    cases = [
+        ("runs.db read-only", "runs.db", _make_read_only, [_small_run(ws)]),
+        ("runs.db truncated", "runs.db", _truncate,
                     [_small_run(ws), ["runs", "list"], show]),
-        _file_fault(ws, "runs.db not a database", "runs.db", _not_a_database,
+        ("runs.db not a database", "runs.db", _not_a_database,
                     [_small_run(ws), ["runs", "list"], show]),
-        _file_fault(ws, "runs.db missing", "runs.db", _missing, [show]),
-        _file_fault(ws, "secmaster.db read-only", "secmaster.db", _make_read_only,
+        ("runs.db missing", "runs.db", _missing, [show]),
+        ("secmaster.db read-only", "secmaster.db", _make_read_only,
                     [_small_run(ws), import_csv]),
-        _file_fault(ws, "secmaster.db truncated", "secmaster.db", _truncate,
+        ("secmaster.db truncated", "secmaster.db", _truncate,
                     [_small_run(ws), import_csv]),
-        _file_fault(ws, "secmaster.db not a database", "secmaster.db", _not_a_database,
+        ("secmaster.db not a database", "secmaster.db", _not_a_database,
                     [_small_run(ws), import_csv]),
-        _file_fault(ws, "secmaster.db missing", "secmaster.db", _missing, [_small_run(ws)]),
+        ("secmaster.db missing", "secmaster.db", _missing, [_small_run(ws)]),
     ]
+    outcomes = []
+    for name, database, damage, commands in cases:
+        try:
+            outcomes.append(_file_fault(ws, name, database, damage, commands))
+        except Exception as error:  # noqa: BLE001 - one broken case must not hide the others
+            import traceback
+
+            outcomes.append(Outcome(name, False, "", [
+                f"{type(error).__name__}: {error} at "
+                f"{traceback.extract_tb(error.__traceback__)[-1].lineno}"]))
     return outcomes
 
 
@@ -812,8 +830,7 @@ def disk_full(ws: Workspace) -> Outcome:
     """runs.db may not grow past a few MB (RLIMIT_FSIZE on the engine: the file-size limit a
     full disk imposes, without needing root for a loop-mounted filesystem)."""
     check = Check()
-    folder = _copy_folder(ws, "disk_full")
-    runs = folder / "runs.db"
+    secmaster, runs = _copy_databases(ws, "disk_full")
     limit = (runs.stat().st_size if runs.exists() else 0) + 2 * 1024 * 1024
 
     def limited() -> None:
@@ -824,14 +841,14 @@ def disk_full(ws: Workspace) -> Outcome:
 
     before = set(run_rows(runs))
     tag = ws.tag()
-    env = ws.env(TRADECORE_SECMASTER=str(folder / "secmaster.db"), TRADECORE_RUNS_DB=str(runs))
+    env = ws.env(TRADECORE_SECMASTER=str(secmaster), TRADECORE_RUNS_DB=str(runs))
     result = ws.cli(*ws.run_args(tag, pause_ms=0), env=env, preexec=limited)
     one_line_advice(check, result, "run on a full disk")
     check.that(integrity(runs) == "ok", f"integrity_check: {integrity(runs)}")
     new = {r: row for r, row in run_rows(runs).items() if r not in before}
     for run_id, row in new.items():
         check.saw(f"status {row['status']}, error {str(row['error'])[:100]!r}")
-        seen = statuses_everywhere(ws_at(ws, folder), run_id, pages=False)
+        seen = statuses_everywhere(ws_at(ws, secmaster, runs), run_id, pages=False)
         check.saw(", ".join(f"{k}: {v}" for k, v in seen.items()))
         check.that(row["status"] == "failed" and bool(row["error"]) or
                    all(v in ("failed", "interrupted") for v in seen.values()),
@@ -839,11 +856,11 @@ def disk_full(ws: Workspace) -> Outcome:
     return _outcome("full disk (RLIMIT_FSIZE)", check)
 
 
-def ws_at(ws: Workspace, folder: Path) -> Workspace:
-    """The same workspace pointed at copies of its databases in ``folder``."""
+def ws_at(ws: Workspace, secmaster: Path, runs: Path) -> Workspace:
+    """The same workspace pointed at other copies of its databases."""
     other = Workspace.__new__(Workspace)
     other.__dict__.update(ws.__dict__)
-    other.secmaster, other.runs = folder / "secmaster.db", folder / "runs.db"
+    other.secmaster, other.runs = secmaster, runs
     return other
 
 
@@ -893,7 +910,7 @@ def bad_input(ws: Workspace) -> Outcome:
     for case in cases:
         result = ws.cli(*case)
         shown = " ".join(repr(a) if (" " in a or not a) else a for a in case)[:70]
-        one_line_advice(check, result, shown)
+        one_line_advice(check, result, shown, advice=False)
     check.that(snapshot(ws.runs) == runs_before, "runs.db changed")
     check.that(sorted(run_rows(ws.runs)) == known, "the set of runs changed")
     check.that(file_digest(ws.secmaster) == sec_before, "secmaster.db changed")
@@ -920,7 +937,7 @@ def hostile_import_names(ws: Workspace) -> Outcome:
         check.that(stored == 1 and bars_after == bars_before + 1,
                    f"stored {stored} instruments, bars {bars_before} -> {bars_after}")
     else:
-        one_line_advice(check, result, "hostile import")
+        one_line_advice(check, result, "hostile import", advice=False)
         check.that(bars_after == bars_before, "bars changed by a refused import")
     check.that(integrity(ws.secmaster) == "ok", "secmaster integrity")
     return _outcome("hostile file name and symbol (import)", check)
@@ -990,6 +1007,9 @@ def run_scenario(name: str, profile: Profile, root: Path | None = None) -> list[
 
 
 def _writable_again(folder: Path) -> None:
+    for mounted in sorted(folder.rglob("*"), reverse=True):
+        if mounted.is_dir() and _read_only_mounted(mounted):
+            subprocess.run(["umount", str(mounted)], capture_output=True)
     for item in [folder, *folder.rglob("*")]:
         with contextlib.suppress(OSError):
             item.chmod(0o755 if item.is_dir() else 0o644)
