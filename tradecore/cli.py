@@ -26,6 +26,9 @@ class CliError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # A secmaster the user named (flag or env) is never replaced by the sample behind their back.
+    named_secmaster = bool(getattr(args, "secmaster", None)
+                           or os.environ.get("TRADECORE_SECMASTER"))
     if getattr(args, "secmaster", None):
         os.environ["TRADECORE_SECMASTER"] = str(Path(args.secmaster).resolve())
     if getattr(args, "runs_db", None):
@@ -34,16 +37,74 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        _check_files(args, named_secmaster)
         return args.handler(args) or 0
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except (CliError, ValueError, LookupError, OSError, TypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (CliError, ValueError, LookupError, TypeError) as error:
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return 1
     except Exception as error:  # noqa: BLE001 - a strategy's own exception: one line, exit 1
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"error: {_one_line(_explain(error))}", file=sys.stderr)
         return 1
+
+
+def _check_files(args: argparse.Namespace, named_secmaster: bool) -> None:
+    """Refuse a damaged, foreign or unwritable database before a command starts on it."""
+    command = args.command
+    writes_runs = command in ("run", "sweep") or getattr(args, "runs_command", "") == "delete"
+    if command in ("run", "sweep", "runs"):
+        runs = paths.runs_db_path()
+        problem = paths.file_problem(runs)
+        if problem:
+            raise CliError(f"the runs database {runs} {problem}; move it aside (or restore a "
+                           f"backup) and run again, or pass --runs-db with another file")
+        if command == "runs" and args.runs_command != "list" and not runs.exists():
+            raise CliError(f"no runs database at {runs} yet; start a run with `python -m "
+                           f"tradecore run STRATEGY --symbols S`, or pass --runs-db with the "
+                           f"file that holds your runs")
+        problem = paths.writable_problem(runs) if writes_runs else None
+        if problem:
+            raise CliError(f"cannot write the runs database {runs}: {problem}; make it "
+                           f"writable, or pass --runs-db with a writable path")
+    if command in ("run", "sweep") and named_secmaster:
+        secmaster = paths.secmaster_path()
+        if not secmaster.exists():
+            raise CliError(f"no secmaster database at {secmaster}; build the sample there with "
+                           f"`python -m tradecore sample --secmaster {secmaster}` or import data "
+                           f"with `python -m tradecore import csv FILE --symbol S --period P`")
+
+
+def _explain(error: BaseException) -> str:
+    """An error from deep inside (SQLite, DuckDB, the OS, a strategy) as what to do about it."""
+    detail = str(error).strip() or type(error).__name__
+    text = detail.lower()
+    module = type(error).__module__ or ""
+    database = (isinstance(error, OSError) or module.startswith(("sqlite3", "duckdb", "_duckdb"))
+                or "sqlite" in text or "database" in text or "disk" in text)
+    if not database or "secmaster" in text:
+        return f"{type(error).__name__}: {detail}"
+    runs = paths.runs_db_path()
+    if any(word in text for word in ("disk is full", "no space", "file too large", "disk i/o",
+                                     "quota")):
+        return (f"the disk holding {runs} is full ({detail}); free some space (or pass "
+                f"--runs-db on another disk) and run again")
+    if any(word in text for word in ("readonly", "read-only", "permission denied",
+                                     "unable to open")):
+        return (f"cannot write the runs database {runs} ({detail}); make the file and its folder "
+                f"writable, or pass --runs-db with a writable path")
+    if any(word in text for word in ("not a database", "malformed", "encrypted", "corrupt")):
+        return (f"the runs database {runs} is damaged ({detail}); move it aside (or restore a "
+                f"backup) and run again, or pass --runs-db with another file")
+    if "locked" in text or "busy" in text:
+        return (f"the runs database {runs} stayed locked by another process ({detail}); wait "
+                f"for it to finish and try again")
+    return f"{type(error).__name__}: {detail}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _parser() -> argparse.ArgumentParser:
