@@ -61,7 +61,9 @@ def _check_files(args: argparse.Namespace, named_secmaster: bool) -> None:
             raise CliError(f"the runs database {runs} {problem}; move it aside (or restore a "
                            f"backup) and run again, or pass --runs-db with another file")
         if command == "runs" and args.runs_command != "list" and not runs.exists():
-            raise CliError(f"no runs database at {runs} yet; start a run with `python -m "
+            wanted = getattr(args, "run_id", None) or ", ".join(getattr(args, "run_ids", []))
+            raise CliError(f"no run {wanted!r}: no runs database at {runs} yet; start a run "
+                           f"with `python -m "
                            f"tradecore run STRATEGY --symbols S`, or pass --runs-db with the "
                            f"file that holds your runs")
         problem = paths.writable_problem(runs) if writes_runs else None
