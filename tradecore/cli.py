@@ -15,12 +15,21 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from tradecore import paths
 
 
 class CliError(Exception):
     """A problem the user can fix; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one ``error:`` line (the usage block is one
+    ``--help`` away), like every other error of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {_one_line(message)} (see `{self.prog} --help`)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="secmaster.db (default: $TRADECORE_SECMASTER or data/secmaster.db)")
     common.add_argument("--runs-db", metavar="PATH", default=argparse.SUPPRESS,
                         help="runs.db (default: $TRADECORE_RUNS_DB or data/runs.db)")
-    parser = argparse.ArgumentParser(prog="python -m tradecore", parents=[common],
+    parser = _Parser(prog="python -m tradecore", parents=[common],
                                      description="tradecore backtesting engine")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
