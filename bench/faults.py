@@ -816,43 +816,36 @@ def _missing(path: Path) -> None:
     path.unlink()
 
 
-def _small_run(ws: Workspace) -> list[str]:
-    return ["run", "SMACrossover", "--symbols", "ACME", "--quiet"]
+_SHOW = ["runs", "show", "no-such-run"]
+_IMPORT = ["import", "csv", "one.csv", "--symbol", "ONE", "--period", "DAY"]
+_RUN = ["run", "SMACrossover", "--symbols", "ACME", "--quiet"]
+# name -> (damaged database, damage, commands); "?" first: the command may also just work.
+FILE_CASES: dict[str, tuple[str, Callable[[Path], None], list[list[str]]]] = {
+    "runs.db read-only": ("runs.db", _make_read_only,
+                          [_RUN, ["?", "runs", "list"], ["runs", "delete", "no-such", "--yes"]]),
+    "runs.db truncated": ("runs.db", _truncate, [_RUN, ["runs", "list"], _SHOW]),
+    "runs.db not a database": ("runs.db", _not_a_database, [_RUN, ["runs", "list"], _SHOW]),
+    "runs.db missing": ("runs.db", _missing, [_SHOW, ["runs", "delete", "x", "--yes"]]),
+    "secmaster.db read-only": ("secmaster.db", _make_read_only, [["?", *_RUN], _IMPORT]),
+    "secmaster.db truncated": ("secmaster.db", _truncate, [_RUN, _IMPORT]),
+    "secmaster.db not a database": ("secmaster.db", _not_a_database, [_RUN, _IMPORT]),
+    "secmaster.db missing": ("secmaster.db", _missing, [_RUN]),
+}
+
+
+def file_fault(ws: Workspace, name: str) -> Outcome:
+    write_input_files(ws)
+    database, damage, commands = FILE_CASES[name]
+    return _file_fault(ws, name, database, damage, commands)
 
 
 def file_faults(ws: Workspace) -> list[Outcome]:
-    show = ["runs", "show", "no-such-run"]
-    import_csv = ["import", "csv", str(ws.root / "one.csv"), "--symbol", "ONE", "--period",
-                  "DAY"]
-    (ws.root / "one.csv").write_text("date,open,high,low,close,volume\n"
-                                     "2024-01-02,1,2,0.5,1.5,10\n")
-    (ws.root / "one.csv").chmod(0o644)
-    cases = [
-        ("runs.db read-only", "runs.db", _make_read_only,
-         [_small_run(ws), ["?", "runs", "list"], ["runs", "delete", "no-such-run", "--yes"]]),
-        ("runs.db truncated", "runs.db", _truncate,
-                    [_small_run(ws), ["runs", "list"], show]),
-        ("runs.db not a database", "runs.db", _not_a_database,
-                    [_small_run(ws), ["runs", "list"], show]),
-        ("runs.db missing", "runs.db", _missing, [show]),
-        ("secmaster.db read-only", "secmaster.db", _make_read_only,
-                    [["?", *_small_run(ws)], import_csv]),
-        ("secmaster.db truncated", "secmaster.db", _truncate,
-                    [_small_run(ws), import_csv]),
-        ("secmaster.db not a database", "secmaster.db", _not_a_database,
-                    [_small_run(ws), import_csv]),
-        ("secmaster.db missing", "secmaster.db", _missing, [_small_run(ws)]),
-    ]
     outcomes = []
-    for name, database, damage, commands in cases:
+    for name in FILE_CASES:
         try:
-            outcomes.append(_file_fault(ws, name, database, damage, commands))
+            outcomes.append(file_fault(ws, name))
         except Exception as error:  # noqa: BLE001 - one broken case must not hide the others
-            import traceback
-
-            outcomes.append(Outcome(name, False, "", [
-                f"{type(error).__name__}: {error} at "
-                f"{traceback.extract_tb(error.__traceback__)[-1].lineno}"]))
+            outcomes.append(Outcome(name, False, "", [f"{type(error).__name__}: {error}"]))
     return outcomes
 
 
