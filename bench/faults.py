@@ -14,13 +14,14 @@ Design Decision: a strategy that counts what it publishes
     user strategy (``strategies/faultbench.py`` in its working folder, found by the registry's
     normal discovery) that counts its own bars, orders and fills and writes them to a JSON file
     named by its ``tag`` parameter when it shuts down; the bar count is also checked against
-    ``count(*)`` of the secmaster's bars in the run's range. The same strategy can throttle
-    itself (``pause_ms`` every ``pause_every`` bars) so a kill lands mid-run on a busy machine,
-    and can force the recorder's writer process for a small run (env ``FAULTBENCH_WRITER``).
+    ``count(*)`` of the secmaster's bars in the run's range. The same strategy can hold
+    the run at bar ``hold_at`` (it writes ``held-<tag>`` and waits for ``release-<tag>``), so a
+    kill or a delete lands mid-run however fast or busy the machine is; and it can force the
+    recorder's writer process for a small run (env ``FAULTBENCH_WRITER``).
 
 Design Decision: wait on conditions, never on the clock
-    A kill happens once the run's rows are visible in runs.db; statuses are read after the
-    killed processes are gone (polled in ``/proc``). Every wait has a deadline and fails the
+    A kill happens once the run is held and its rows are visible in runs.db; statuses are
+    read after the killed processes are gone (polled in ``/proc``). Every wait has a deadline and fails the
     scenario with what it saw, instead of sleeping a fixed time and hoping.
 
 Design Decision: sqlite3 here, DuckDB only in children
@@ -90,8 +91,8 @@ class FaultBench(SMACrossover):
     parameters = {
         **SMACrossover.parameters,
         "tag": ParamSpec(0, min=0, max=1_000_000_000, step=1, help="names the counts file"),
-        "pause_ms": ParamSpec(0, min=0, max=1000, step=1, help="throttle: pause this long"),
-        "pause_every": ParamSpec(500, min=1, max=1_000_000, step=1, help="... every N bars"),
+        "hold_at": ParamSpec(0, min=0, max=1_000_000_000, step=1,
+                             help="bar at which to wait for the bench's release file"),
     }
 
     def setup(self):
@@ -100,9 +101,18 @@ class FaultBench(SMACrossover):
 
     def on_bar(self, bar):
         self.counted["bars"] += 1
-        if self.pause_ms and self.counted["bars"] % self.pause_every == 0:
-            time.sleep(self.pause_ms / 1000)  # a throttle so a kill lands mid-run
+        if self.counted["bars"] == self.hold_at:
+            self._hold()
         super().on_bar(bar)
+
+    def _hold(self):
+        """Tell the bench the run is mid-way, then wait (with a deadline) until it says go."""
+        folder = os.environ["FAULTBENCH_COUNTS"]
+        open(os.path.join(folder, f"held-{self.tag}"), "w").close()
+        release = os.path.join(folder, f"release-{self.tag}")
+        deadline = time.monotonic() + 600
+        while not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def submit_order(self, *args, **kwargs):
         self.counted["orders"] += 1
@@ -184,15 +194,15 @@ class Profile:
     symbols: str = "ACME,GLOBX,INITECH"
     start: str | None = None
     end: str | None = None
-    pause_ms: int = 20          # with pause_every 500: a 77k-bar run lasts >= 3 s
-    kill_after_bars: int = 5000  # rows visible in runs.db before a kill
+    hold_at: int = 40_000        # the bar a held run waits at (of 77k)
+    kill_after_bars: int = 20_000  # rows visible in runs.db before a kill
     writer: str = ""            # "" leaves the recorder's own choice (process for 100k+ events)
     sweep_points: int = 4
 
     @classmethod
     def small(cls) -> Profile:
-        return cls(symbols="ACME,GLOBX", start="2024-12-02", end="2024-12-31", pause_ms=30,
-                   kill_after_bars=1500, writer="process", sweep_points=2)
+        return cls(symbols="ACME,GLOBX", start="2024-12-02", end="2024-12-31", hold_at=8000,
+                   kill_after_bars=2000, writer="process", sweep_points=2)
 
     def range_args(self) -> list[str]:
         return [*(["--start", self.start] if self.start else []),
@@ -262,11 +272,17 @@ class Workspace:
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
-    def run_args(self, tag: int, *, pause_ms: int | None = None, quiet: bool = True) -> list[str]:
-        pause = self.profile.pause_ms if pause_ms is None else pause_ms
+    def run_args(self, tag: int, *, hold: bool = False, quiet: bool = True) -> list[str]:
+        hold_at = self.profile.hold_at if hold else 0
         return ["run", "FaultBench", "--symbols", self.profile.symbols, "--period", "MINUTE",
                 *self.profile.range_args(), "--param", f"tag={tag}",
-                "--param", f"pause_ms={pause}", *(["--quiet"] if quiet else [])]
+                "--param", f"hold_at={hold_at}", *(["--quiet"] if quiet else [])]
+
+    def held(self, tag: int) -> bool:
+        return (self.counts / f"held-{tag}").exists()
+
+    def release(self, tag: int) -> None:
+        (self.counts / f"release-{tag}").touch()
 
     def counted(self, tag: int) -> dict[str, int] | None:
         path = self.counts / f"{tag}.json"
@@ -545,14 +561,15 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
     check = Check()
     tag = ws.tag()
     baseline = bars_recorded(ws.runs)
-    engine = ws.start(*ws.run_args(tag))
+    engine = ws.start(*ws.run_args(tag, hold=True))
     writer = None
     try:
         def recorded() -> int:
             return bars_recorded(ws.runs) - baseline
 
-        wait_until(lambda: recorded() >= ws.profile.kill_after_bars or engine.poll() is not None,
-                   300, f"{ws.profile.kill_after_bars} bars in runs.db")
+        wait_until(lambda: (ws.held(tag) and recorded() >= ws.profile.kill_after_bars)
+                   or engine.poll() is not None,
+                   300, f"the run held with {ws.profile.kill_after_bars} bars in runs.db")
         seen = recorded()
         writer = writer_of(engine.pid)
         if engine.poll() is not None:
@@ -568,6 +585,7 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
         else:
             os.killpg(engine.pid, signal.SIGKILL)  # engine and writer at once: a power cut
         check.saw(f"killed with {seen} bars visible; writer pid {writer}")
+        ws.release(tag)  # a surviving engine goes on (and finds its writer gone)
         engine.wait(300)
         if writer is not None:
             wait_until(lambda: not alive(writer), 60, "the writer process to end")
@@ -632,7 +650,7 @@ def two_runs_at_once(ws: Workspace) -> Outcome:
     check = Check()
     expected = ws.expected_bars()
     tags = [ws.tag(), ws.tag()]
-    processes = [ws.start(*ws.run_args(tag, pause_ms=0)) for tag in tags]
+    processes = [ws.start(*ws.run_args(tag)) for tag in tags]
     results = [_finish(p) for p in processes]
     for tag, result in zip(tags, results, strict=True):
         check.that(result.returncode == 0, f"run tag {tag}: {result.brief()}")
@@ -653,14 +671,14 @@ def run_during_sweep(ws: Workspace) -> Outcome:
     last = first + ws.profile.sweep_points - 1
     sweep = ws.start("sweep", "FaultBench", "--symbols", ws.profile.symbols, "--period",
                      "MINUTE", *ws.profile.range_args(), "--grid", f"tag={first}:{last}:1",
-                     "--param", "pause_ms=0", "--workers", "2")
+                     "--workers", "2")
     try:
         wait_until(lambda: any(row["sweep_id"] for row in run_rows(ws.runs).values())
                    or sweep.poll() is not None, 300, "the sweep's first run")
     except TimeoutError as error:
         check.that(False, str(error))
     tag = ws.tag()
-    single = ws.start(*ws.run_args(tag, pause_ms=0))
+    single = ws.start(*ws.run_args(tag))
     sweep_result, single_result = _finish(sweep), _finish(single)
     for name, result in (("sweep", sweep_result), ("run", single_result)):
         check.saw(f"{name}: {result.brief()}")
@@ -683,22 +701,22 @@ def delete_during_run(ws: Workspace) -> Outcome:
     check = Check()
     expected = ws.expected_bars()
     other_tag = ws.tag()
-    other = ws.cli(*ws.run_args(other_tag, pause_ms=0))
+    other = ws.cli(*ws.run_args(other_tag))
     other_id = other.stdout.strip().splitlines()[-1] if other.returncode == 0 else ""
     check.that(other.returncode == 0, f"the run to delete later failed: {other.brief()}")
     tag = ws.tag()
     baseline = bars_recorded(ws.runs)
-    # Slow enough that the delete surely lands while it records.
-    running = ws.start(*ws.run_args(tag, pause_ms=ws.profile.pause_ms * 8))
+    running = ws.start(*ws.run_args(tag, hold=True))  # held mid-run until the deletes are done
     try:
-        wait_until(lambda: bars_recorded(ws.runs) >= baseline + 200
-                   or running.poll() is not None, 300, "the second run's rows")
+        wait_until(lambda: (ws.held(tag) and bars_recorded(ws.runs) >= baseline + 200)
+                   or running.poll() is not None, 300, "the second run held with rows")
     except TimeoutError as error:
         check.that(False, str(error))
     run_id, row = next(((r, row) for r, row in run_rows(ws.runs).items()
                         if tag_of(row) == tag), ("", {}))
     if not check.that(row.get("status") == "running" and running.poll() is None,
                       f"the run was not recording at the delete: {row.get('status')}"):
+        ws.release(tag)
         _finish(running)
         return _outcome("a delete during a run", check)
     refused = ws.cli("runs", "delete", run_id, "--yes")
@@ -711,6 +729,7 @@ def delete_during_run(ws: Workspace) -> Outcome:
     check.saw(f"delete other: {deleted.brief()}")
     check.that(deleted.returncode == 0, f"deleting a finished run during a run: {deleted.brief()}")
     check.that(other_id not in run_rows(ws.runs), "the finished run is still listed")
+    ws.release(tag)
     result = _finish(running)
     check.that("locked" not in result.stderr, "the running run hit 'database is locked'")
     rows = run_rows(ws.runs)
@@ -865,7 +884,7 @@ def disk_full(ws: Workspace) -> Outcome:
     before = set(run_rows(runs))
     tag = ws.tag()
     env = ws.env(TRADECORE_SECMASTER=str(secmaster), TRADECORE_RUNS_DB=str(runs))
-    result = ws.cli(*ws.run_args(tag, pause_ms=0), env=env, preexec=limited)
+    result = ws.cli(*ws.run_args(tag), env=env, preexec=limited)
     one_line_advice(check, result, "run on a full disk")
     check.that(integrity(runs) == "ok", f"integrity_check: {integrity(runs)}")
     new = {r: row for r, row in run_rows(runs).items() if r not in before}
