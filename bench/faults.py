@@ -559,6 +559,7 @@ def nothing_lost(check: Check, ws: Workspace, run_id: str, tag: int, expected_ba
 def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
     """SIGKILL the engine, the writer or both once rows are visible; then only look."""
     check = Check()
+    name = victim if victim.startswith("SIG") else f"SIGKILL {victim}"
     tag = ws.tag()
     baseline = bars_recorded(ws.runs)
     engine = ws.start(*ws.run_args(tag, hold=True))
@@ -575,11 +576,13 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
         if engine.poll() is not None:
             check.that(False, f"the run ended (rc {engine.returncode}) before the kill: "
                               f"{engine.stderr.read()[-300:]!r}")
-            return _outcome(f"SIGKILL {victim}", check)
+            return _outcome(name, check)
         check.that(writer is not None or victim == "engine",
                    "no writer process (tradecore.recorder_process) found under the engine")
         if victim == "engine":
             os.kill(engine.pid, signal.SIGKILL)
+        elif victim in ("SIGTERM", "SIGINT"):
+            os.kill(engine.pid, getattr(signal, victim))
         elif victim == "writer" and writer is not None:
             os.kill(writer, signal.SIGKILL)
         else:
@@ -591,7 +594,7 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
             wait_until(lambda: not alive(writer), 60, "the writer process to end")
     except TimeoutError as error:
         check.that(False, str(error))
-        return _outcome(f"SIGKILL {victim}", check)
+        return _outcome(name, check)
     finally:
         if engine.poll() is None:
             os.killpg(engine.pid, signal.SIGKILL)
@@ -600,7 +603,7 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
     rows = run_rows(ws.runs)
     run_id = next((r for r, row in rows.items() if tag_of(row) == tag), None)
     if not check.that(run_id is not None, "no runs row for the killed run"):
-        return _outcome(f"SIGKILL {victim}", check)
+        return _outcome(name, check)
     result = integrity(ws.runs)
     check.saw(f"integrity {result}")
     check.that(result == "ok", f"integrity_check: {result}")
@@ -609,7 +612,11 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
     check.that(kept >= seen, f"committed rows lost: {kept} < {seen}")
     seen_status = statuses_everywhere(ws, run_id)
     check.saw(", ".join(f"{k}: {v}" for k, v in seen_status.items()))
-    if victim == "writer":
+    if victim == "SIGINT":
+        wanted = {"cancelled"}  # Ctrl-C: the orchestrator stops the run as cancelled
+        check.that(engine.returncode != 0 and "Traceback" not in stderr,
+                   f"Ctrl-C: rc {engine.returncode}, stderr {stderr[-200:]!r}")
+    elif victim == "writer":
         # The engine survives and ends the run itself: failed (or interrupted), with a reason.
         row = run_rows(ws.runs)[run_id]
         check.saw(f"engine rc {engine.returncode}, error {str(row['error'])[:120]!r}")
@@ -618,13 +625,15 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
         check.that(row["status"] in ("failed", "interrupted") and bool(row["error"]),
                    f"status {row['status']!r} with error {row['error']!r}")
         wanted = {row["status"]}
+    elif victim == "SIGTERM":
+        wanted = {"interrupted", "cancelled"}  # ended by the system, whether or not it cleans up
     else:
         wanted = {"interrupted"}
     for where, status in seen_status.items():
         if where != "page exception":
             check.that(status in wanted, f"{where} shows {status!r}, not {'/'.join(wanted)}")
     check.that("page exception" not in seen_status, "a page raised an exception")
-    return _outcome(f"SIGKILL {victim}", check)
+    return _outcome(name, check)
 
 
 def kill_engine(ws: Workspace) -> Outcome:
@@ -637,6 +646,67 @@ def kill_writer(ws: Workspace) -> Outcome:
 
 def kill_both(ws: Workspace) -> Outcome:
     return _kill_mid_run(ws, "engine+writer")
+
+
+def sigterm_engine(ws: Workspace) -> Outcome:
+    return _kill_mid_run(ws, "SIGTERM")
+
+
+def sigint_engine(ws: Workspace) -> Outcome:
+    return _kill_mid_run(ws, "SIGINT")
+
+
+def kill_sweep(ws: Workspace) -> Outcome:
+    """SIGKILL a sweep (its process, its workers and their writers) while its runs record:
+    none of its runs may stay ``running`` for anyone who looks."""
+    check = Check()
+    first = ws.tag() * 100
+    last = first + ws.profile.sweep_points - 1
+    sweep = ws.start("sweep", "FaultBench", "--symbols", ws.profile.symbols, "--period",
+                     "MINUTE", *ws.profile.range_args(), "--grid", f"tag={first}:{last}:1",
+                     "--param", f"hold_at={ws.profile.hold_at}", "--workers", "2")
+    try:
+        wait_until(lambda: any(ws.held(t) for t in range(first, last + 1))
+                   or sweep.poll() is not None, 300, "a run of the sweep held mid-way")
+        check.that(sweep.poll() is None, f"the sweep ended before the kill: rc {sweep.poll()}")
+    except TimeoutError as error:
+        check.that(False, str(error))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(sweep.pid, signal.SIGKILL)
+        sweep.wait(60)
+        for t in range(first, last + 1):
+            ws.release(t)
+    wait_until(lambda: not any(alive(pid) for pid in _session_pids(sweep.pid)), 60,
+               "every process of the sweep to end")
+    check.that(integrity(ws.runs) == "ok", f"integrity_check: {integrity(ws.runs)}")
+    rows = {r: row for r, row in run_rows(ws.runs).items() if row["sweep_id"]}
+    check.that(bool(rows), "the sweep left no runs")
+    listed = ws.cli("runs", "list", "--json")
+    records = {rec["run_id"]: rec["status"] for rec in
+               json.loads((listed.stdout.strip().splitlines() or ["[]"])[-1])}
+    for run_id in rows:
+        check.that(records.get(run_id) in ("interrupted", "failed"),
+                   f"runs list shows {run_id} as {records.get(run_id)}")
+        shown = status_in_show(ws, run_id)
+        check.that(shown in ("interrupted", "failed"), f"runs show: {run_id} is {shown}")
+    check.saw(f"{len(rows)} runs of the killed sweep listed as "
+              f"{sorted(set(records.get(r) for r in rows))}")
+    return _outcome("SIGKILL a sweep", check)
+
+
+def _session_pids(session: int) -> list[int]:
+    """Processes of a session (the sweep, its pool workers, their writers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[3]) == session:  # field 6 of stat: the session id
+                found.append(int(entry.name))
+    return found
 
 
 # -- scenarios: concurrent writers -----------------------------------------------------------
@@ -1052,6 +1122,9 @@ SCENARIOS: dict[str, Callable[[Workspace], Outcome | list[Outcome]]] = {
     "kill_engine": kill_engine,
     "kill_writer": kill_writer,
     "kill_both": kill_both,
+    "sigterm_engine": sigterm_engine,
+    "sigint_engine": sigint_engine,
+    "kill_sweep": kill_sweep,
     "two_runs": two_runs_at_once,
     "run_during_sweep": run_during_sweep,
     "delete_during_run": delete_during_run,
