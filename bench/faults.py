@@ -626,7 +626,7 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
                    f"status {row['status']!r} with error {row['error']!r}")
         wanted = {row["status"]}
     elif victim == "SIGTERM":
-        wanted = {"interrupted", "cancelled"}  # ended by the system, whether or not it cleans up
+        wanted = {"cancelled"}  # the CLI stops on SIGTERM as on Ctrl-C
     else:
         wanted = {"interrupted"}
     for where, status in seen_status.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
+    previous = _stop_on_sigterm()
     try:
         _check_files(args, named_secmaster)
         return args.handler(args) or 0
@@ -57,6 +59,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - a strategy's own exception: one line, exit 1
         print(f"error: {_one_line(_explain(error))}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm():
+    """SIGTERM (``kill``, ``timeout``, a service manager) stops a command as Ctrl-C does, so a
+    run ends ``cancelled`` with its rows flushed instead of vanishing mid-write. Returns the
+    previous handler (None when not on the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt("terminated")
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def _check_files(args: argparse.Namespace, named_secmaster: bool) -> None:
