@@ -462,7 +462,7 @@ def alive(pid: int) -> bool:
 
 
 def writer_of(engine_pid: int) -> int | None:
-    """The engine's ``tradecore.recorder_process`` child, found in /proc."""
+    """The engine's recorder writer process (``tradecore.runs_db.writer_process``)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -471,7 +471,7 @@ def writer_of(engine_pid: int) -> int | None:
             cmdline = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if parent == engine_pid and b"recorder_process" in cmdline:
+        if parent == engine_pid and b"writer_process" in cmdline:
             return int(entry.name)
     return None
 
@@ -578,7 +578,7 @@ def _kill_mid_run(ws: Workspace, victim: str) -> Outcome:
                               f"{engine.stderr.read()[-300:]!r}")
             return _outcome(name, check)
         check.that(writer is not None or victim == "engine",
-                   "no writer process (tradecore.recorder_process) found under the engine")
+                   "no writer process (tradecore.runs_db.writer_process) under the engine")
         if victim == "engine":
             os.kill(engine.pid, signal.SIGKILL)
         elif victim in ("SIGTERM", "SIGINT"):
