@@ -7,8 +7,8 @@ Design Decision: look at the file before SQLite does
     SQLite reports a damaged or foreign file as "file is not a database" or "database disk image
     is malformed" at the first query, often deep inside a run, and never says which file. Its
     first 100 bytes say enough to tell up front: the magic string, the page size and the page
-    count. A file shorter than its header's page count was cut off (a copy that stopped, a full
-    disk). This costs one 100-byte read and catches the common cases before anything is
+    count. A file shorter than its header's page count, with no write-ahead log to hold the
+    rest, was cut off (a copy that stopped, a truncation). This costs one 100-byte read and catches the common cases before anything is
     written; damage inside the pages is still found by SQLite itself.
 """
 
@@ -60,7 +60,12 @@ def file_problem(path: str | os.PathLike[str]) -> str | None:
     # The header's page count is only valid when its "version valid for" matches the change
     # counter (SQLite >= 3.7.0 writes both); otherwise it is not checked.
     valid = header[92:96] == header[24:28]
-    if valid and pages and page_size and size < pages * page_size:
+    # With a write-ahead log beside it the file may legitimately be shorter: a checkpoint
+    # that could not grow it (a full disk) leaves the newest pages in the -wal, and SQLite
+    # reads them from there.
+    wal = Path(f"{path}-wal")
+    has_wal = wal.exists() and wal.stat().st_size > 0
+    if valid and pages and page_size and size < pages * page_size and not has_wal:
         return f"is cut off ({size:,} of {pages * page_size:,} bytes)"
     return None
 
