@@ -218,7 +218,8 @@ class CliResult:
 
     @property
     def error_lines(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if line.startswith("error")]
+        return [line for line in self.stderr.splitlines()
+                if re.match(r"(error|run (failed|cancelled|interrupted)):", line)]
 
     def brief(self) -> str:
         text = (self.error_lines or self.stderr.strip().splitlines() or

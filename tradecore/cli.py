@@ -112,17 +112,25 @@ def _check_files(args: argparse.Namespace, named_secmaster: bool) -> None:
 def _explain(error: BaseException) -> str:
     """An error from deep inside (SQLite, DuckDB, the OS, a strategy) as what to do about it."""
     detail = str(error).strip() or type(error).__name__
-    text = detail.lower()
     module = type(error).__module__ or ""
-    database = (isinstance(error, OSError) or module.startswith(("sqlite3", "duckdb", "_duckdb"))
-                or "sqlite" in text or "database" in text or "disk" in text)
-    if not database or "secmaster" in text:
-        return f"{type(error).__name__}: {detail}"
+    database = isinstance(error, OSError) or module.startswith(("sqlite3", "duckdb", "_duckdb"))
+    return _database_advice(detail, database) or f"{type(error).__name__}: {detail}"
+
+
+def _database_advice(detail: str, database: bool = False) -> str | None:
+    """What to do about a disk or database problem in ``detail`` (None: not one of those)."""
+    text = detail.lower()
+    if not (database or "sqlite" in text or "database" in text or "disk" in text):
+        return None
+    if "secmaster" in text:
+        return None  # the secmaster's own errors already say what to do
     runs = paths.runs_db_path()
-    if any(word in text for word in ("disk is full", "no space", "file too large", "disk i/o",
-                                     "quota")):
+    if any(word in text for word in ("disk is full", "no space", "file too large", "quota")):
         return (f"the disk holding {runs} is full ({detail}); free some space (or pass "
                 f"--runs-db on another disk) and run again")
+    if "disk i/o" in text:  # SQLite's word for a failed write: usually no space left
+        return (f"writing {runs} failed ({detail}); check that its disk has free space and "
+                f"works (or pass --runs-db on another disk), then run again")
     if any(word in text for word in ("readonly", "read-only", "permission denied",
                                      "unable to open")):
         return (f"cannot write the runs database {runs} ({detail}); make the file and its folder "
@@ -133,7 +141,7 @@ def _explain(error: BaseException) -> str:
     if "locked" in text or "busy" in text:
         return (f"the runs database {runs} stayed locked by another process ({detail}); wait "
                 f"for it to finish and try again")
-    return f"{type(error).__name__}: {detail}"
+    return None
 
 
 def _one_line(text: str) -> str:
@@ -310,8 +318,9 @@ def _print_headline(stats: dict) -> None:
 
 def _print_failure(status, error: str | None, error_traceback: str | None) -> None:
     """Why a run did not complete: its status and error, and the whole traceback if any."""
-    print(f"run {status}: {error or 'no error recorded'}", file=sys.stderr)
-    if error_traceback:
+    advice = _database_advice(error or "")
+    print(f"run {status}: {_one_line(advice or error or 'no error recorded')}", file=sys.stderr)
+    if error_traceback and not advice:  # a disk or database problem needs no traceback
         print(error_traceback.rstrip(), file=sys.stderr)
 
 
