@@ -61,7 +61,6 @@ EVENT_TABLES = (
     "cancellations_rejected", "modifications_accepted", "modifications_rejected", "fills",
     "expirations",
 )
-TERMINAL = {"completed", "failed", "cancelled", "interrupted"}
 # A message "says what to do" when it names a command, a flag or an action on the file.
 ADVICE = re.compile(
     r"python -m tradecore|--[a-z][a-z-]+|\b(move it|rebuild|restore|free (up )?some space|"
@@ -371,15 +370,6 @@ def orphan_rows(path: Path) -> int:
         return sum(conn.execute(f"SELECT count(*) FROM {t} WHERE {key} NOT IN "
                                 f"(SELECT {key} FROM runs)").fetchone()[0]
                    for t in EVENT_TABLES)
-
-
-def total_rows(path: Path) -> int:
-    try:
-        with closing_db(path) as conn:
-            return sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                       for t in EVENT_TABLES)
-    except sqlite3.Error:
-        return -1
 
 
 def snapshot(path: Path) -> tuple:
@@ -1165,11 +1155,12 @@ def run_scenario(name: str, profile: Profile, root: Path | None = None) -> list[
         except Exception as error:  # noqa: BLE001 - a scenario that crashes is "not held"
             outcome = Outcome(name, False, "", [f"{type(error).__name__}: {error}"])
         finally:
-            _writable_again(root / name)
+            undo_read_only(root / name)
         return outcome if isinstance(outcome, list) else [outcome]
 
 
-def _writable_again(folder: Path) -> None:
+def undo_read_only(folder: Path) -> None:
+    """Unmount the read-only bind mounts under ``folder`` and make everything writable."""
     for mounted in sorted(folder.rglob("*"), reverse=True):
         if mounted.is_dir() and _read_only_mounted(mounted):
             # Lazy: detaches even if something still has the folder open.
@@ -1213,7 +1204,7 @@ def main() -> int:
         if args.keep:
             print(f"work folder: {root}", file=sys.stderr)
         else:
-            _writable_again(root)
+            undo_read_only(root)
             shutil.rmtree(root, ignore_errors=True)
     print_table(outcomes)
     return 0 if all(o.held for o in outcomes) else 1

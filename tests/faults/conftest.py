@@ -27,7 +27,7 @@ def workspace(_workspace_template, tmp_path):
     shutil.copytree(_workspace_template, root)
     ws = faults.Workspace(root, faults.Profile.small())
     yield ws
-    faults._writable_again(root)  # undo read-only mounts even when the test failed
+    faults.undo_read_only(root)  # undo read-only mounts even when the test failed
 
 
 def assert_held(outcome: faults.Outcome) -> None:
