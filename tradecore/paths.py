@@ -1,15 +1,25 @@
-"""Where the two databases live, and whether a file there can be used as one.
+"""Where the two databases live: env overrides, else one ``data/`` folder that does not depend on
+the working directory.
 
-``data/`` under the working directory unless env overrides. Read at call time (never at import)
-so tests and the dashboard can switch databases.
+Read at call time (never at import) so tests and the dashboard can switch databases.
+
+Design Decision: the default folder is found from the package, not the CWD
+    ``TRADECORE_SECMASTER`` / ``TRADECORE_RUNS_DB`` win. Otherwise, when ``tradecore`` is imported
+    from a source checkout (the repository, or an editable ``pip install -e .``), the checkout's
+    ``data/`` folder is used, so ``python -m tradecore``, the dashboard and the Python API all see
+    the same databases from any folder. An installed wheel has no checkout: it uses
+    ``$TRADECORE_HOME``, else ``$XDG_DATA_HOME/tradecore`` (``~/.local/share/tradecore``). The
+    old default, ``data/`` under the working directory, made a script started elsewhere silently
+    create a second, empty secmaster.
 
 Design Decision: look at the file before SQLite does
     SQLite reports a damaged or foreign file as "file is not a database" or "database disk image
     is malformed" at the first query, often deep inside a run, and never says which file. Its
     first 100 bytes say enough to tell up front: the magic string, the page size and the page
     count. A file shorter than its header's page count, with no write-ahead log to hold the
-    rest, was cut off (a copy that stopped, a truncation). This costs one 100-byte read and catches the common cases before anything is
-    written; damage inside the pages is still found by SQLite itself.
+    rest, was cut off (a copy that stopped, a truncation). This costs one 100-byte read and
+    catches the common cases before anything is written; damage inside the pages is still
+    found by SQLite itself.
 """
 
 from __future__ import annotations
@@ -19,17 +29,35 @@ from pathlib import Path
 
 _MAGIC = b"SQLite format 3\x00"
 
+# The folder holding the ``tradecore`` package; a checkout also has these files beside it.
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+_CHECKOUT_MARKERS = ("pyproject.toml", "dashboard.py")
 
-class DatabaseFileError(ValueError):
-    """A database file that cannot be used, with a message that says what to do."""
+
+def checkout_root() -> Path | None:
+    """The source checkout ``tradecore`` is imported from, or None for an installed wheel."""
+    if all((_PACKAGE_PARENT / marker).is_file() for marker in _CHECKOUT_MARKERS):
+        return _PACKAGE_PARENT
+    return None
+
+
+def data_dir() -> Path:
+    """The default folder of secmaster.db and runs.db (see the module docstring)."""
+    root = checkout_root()
+    if root is not None:
+        return root / "data"
+    if os.environ.get("TRADECORE_HOME"):
+        return Path(os.environ["TRADECORE_HOME"])
+    xdg = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(xdg) / "tradecore"
 
 
 def runs_db_path() -> Path:
-    return Path(os.environ.get("TRADECORE_RUNS_DB") or Path("data") / "runs.db")
+    return Path(os.environ.get("TRADECORE_RUNS_DB") or data_dir() / "runs.db")
 
 
 def secmaster_path() -> Path:
-    return Path(os.environ.get("TRADECORE_SECMASTER") or Path("data") / "secmaster.db")
+    return Path(os.environ.get("TRADECORE_SECMASTER") or data_dir() / "secmaster.db")
 
 
 def file_problem(path: str | os.PathLike[str]) -> str | None:
