@@ -109,7 +109,7 @@ all_ids = runs["run_id"].astype(str).tolist() if not runs.empty else []
 requested = requested_runs()
 missing = [r for r in requested if r not in all_ids]
 if missing:
-    st.warning("Not in this runs database (deleted?): " + ", ".join(f"`{r}`" for r in missing),
+    st.warning("Not in this runs database (deleted?): " + ", ".join(fmt.code_span(r) for r in missing),
                icon=":material/search_off:")
 selected = pick_runs(all_ids, requested)
 

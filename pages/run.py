@@ -188,7 +188,8 @@ run_id = requested
 row = run_data.run_row(run_id, db)
 if row is None:
     st.title("Run not found")
-    st.error(f"There is no run `{run_id}` in `{db}`. It may have been deleted, or the link "
+    st.error(f"There is no run {fmt.code_span(run_id)} in {fmt.code_span(db)}. It may have "
+             "been deleted, or the link "
              "points at another runs database.", icon=":material/search_off:")
     common.page_link(common.RUNS_PAGE, "Go to the Runs page", icon=":material/table_rows:")
     st.stop()
@@ -212,7 +213,7 @@ if equity_all is not None and not equity_all.empty:
                                     equity_all["ts_event_ns"].iloc[-1])
 details = " · ".join(part for part in (
     f"{bar_period} bars" if bar_period else "", period_text,
-    fmt.parameters_text(parameters), f"`{run_id}`") if part)
+    fmt.parameters_text(parameters), fmt.code_span(run_id)) if part)
 st.markdown(f":{fmt.STATUS_COLORS.get(status, 'gray')}-badge[{status}] &nbsp; :gray[{details}]")
 
 running = status == run_data.RUNNING

@@ -118,6 +118,8 @@ def run_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int |
     as it lands in runs.db. ``cancel`` (or Ctrl-C) stops the sweep; the result then has
     ``cancelled`` set. A failing point is a failed run; the sweep goes on.
     """
+    if workers is not None and workers < 1:
+        raise ParameterError(f"workers must be at least 1, not {workers}")
     started = time.perf_counter()
     request, grid, folds, (first, last) = prepare(request, grid, metric=metric,
                                                   validation=validation)
