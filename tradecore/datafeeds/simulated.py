@@ -53,8 +53,8 @@ class SimulatedDatafeed(DatafeedBase):
     def _replay(self) -> None:
         cls = type(self)
         bus = self._event_bus
-        publish = bus.publish
-        wait_until_idle = bus.wait_until_system_idle
+        publish = bus.fast_publisher(BarReceived)
+        barrier = bus.replay_barrier()
         cancelled = self._cancelled.is_set
         period = self._bar_period
         first_ts, last_ts = time_range(cls.resolved_db_path(), self._instrument_ids, period,
@@ -69,7 +69,7 @@ class SimulatedDatafeed(DatafeedBase):
             for ts, symbol, open_, high, low, close, volume in rows:
                 if ts != previous_ts:
                     if previous_ts is not None:
-                        wait_until_idle(False)
+                        barrier()
                         if cancelled():
                             break
                         if count & 1023 == 0:
@@ -81,7 +81,7 @@ class SimulatedDatafeed(DatafeedBase):
                                               volume, now())))
                 count += 1
             else:
-                wait_until_idle(False)
+                bus.wait_until_system_idle(False)
         finally:
             self.bars_published = count
             rows.close()
