@@ -23,10 +23,10 @@ Design Decision: the order of nested events
 
 Design Decision: fast paths for the replay loop, taken only with the plain ``publish``
     Two things run once a bar and cost more through the general ``publish`` than the work
-    they deliver: the datafeed's bar and the per-timestamp barrier. ``fast_publisher(type)``
-    returns a publish specialised for one event type and one calling thread (no thread check,
-    no type lookup), and ``replay_barrier()`` a barrier that only calls
-    ``wait_until_system_idle`` when something can be pending: a worker thread holds work, a
+    they deliver: the datafeed's bar and the per-timestamp barrier. ``replay_publisher(type)``
+    returns both in one call, specialised for one event type and one calling thread (no
+    thread check, no type lookup); its barrier only calls ``wait_until_system_idle`` when
+    something can be pending: a worker thread holds work, a
     worker failed, a sink's batch is full, a sink's last hand-over is older than
     ``HAND_OVER_INTERVAL_S`` (the clock is read every ``BARRIER_CLOCK_EVERY`` timestamps, so a
     slow strategy still hands its fills over live) or a sink fell far behind. Inline handlers publish nested events with
@@ -133,6 +133,9 @@ class EventBus:
         for handler, inline in self._routes.get(type(event), ()):
             handler(event)
             if inline and pending:
+                if len(pending) == 1:
+                    self._dispatch(pending.pop())
+                    continue
                 nested = pending[:]
                 pending.clear()
                 for item in nested:
@@ -143,16 +146,39 @@ class EventBus:
     def _publish_is_plain(self) -> bool:
         return type(self).publish is _PLAIN_PUBLISH
 
-    def fast_publisher(self, event_type: type[Event]) -> Callable[[Event], None]:
-        """``publish`` for events of exactly ``event_type`` sent from the calling thread, from
-        outside any handler (the datafeed's loop). Same delivery as ``publish``."""
+    def replay_publisher(self, event_type: type[Event]) -> Callable[[Event, bool], None]:
+        """``publish(event, new_timestamp)`` for events of exactly ``event_type`` sent from the
+        calling thread, from outside any handler (the datafeed's loop). With
+        ``new_timestamp`` it first runs the per-timestamp barrier,
+        ``wait_until_system_idle(False)``, whenever that could do anything."""
         if not self._publish_is_plain():
-            return self.publish
+            def publish_plain(event: Event, new_timestamp: bool) -> None:
+                if new_timestamp:
+                    self.wait_until_system_idle(False)
+                self.publish(event)
+
+            return publish_plain
         routes, lock, pending, dispatch = (self._routes, self._dispatch_lock, self._pending,
                                            self._dispatch)
-        errors, me = self._errors, get_ident()
+        errors, me, wait = self._errors, get_ident(), self.wait_until_system_idle
+        sinks = [(sink, sink._batch, sink.batch_size) for sink in self._batched_sinks]
+        ticks = 0
 
-        def publish_fast(event: Event) -> None:
+        def publish_fast(event: Event, new_timestamp: bool) -> None:
+            nonlocal ticks
+            if new_timestamp:
+                # The barrier, when something can be pending (see the module docstring).
+                ticks += 1
+                clock = not ticks % BARRIER_CLOCK_EVERY
+                if (self._unfinished_non_sink or errors or clock and
+                        self._unfinished - self._unfinished_non_sink > MAX_SINK_BACKLOG):
+                    wait(False)
+                else:
+                    for sink, batch, size in sinks:
+                        if len(batch) >= size or (
+                                clock and monotonic() - sink._handed_at > HAND_OVER_INTERVAL_S):
+                            wait(False)
+                            break
             if errors:
                 self._raise_worker_error()
             with lock:
@@ -161,6 +187,9 @@ class EventBus:
                     for handler, inline in routes.get(event_type, ()):
                         handler(event)
                         if inline and pending:
+                            if len(pending) == 1:  # usually a strategy's BarProcessed
+                                dispatch(pending.pop())
+                                continue
                             nested = pending[:]
                             pending.clear()
                             for item in nested:
@@ -179,32 +208,6 @@ class EventBus:
         if not self._publish_is_plain():
             return self.publish
         return self._pending.append
-
-    def replay_barrier(self) -> Callable[[], None]:
-        """The datafeed's per-timestamp barrier: ``wait_until_system_idle(False)`` whenever it
-        could do anything, a few attribute reads otherwise."""
-        if not self._publish_is_plain():
-            return lambda: self.wait_until_system_idle(False)
-        errors, wait = self._errors, self.wait_until_system_idle
-        sinks = [(sink, sink._batch, sink.batch_size) for sink in self._batched_sinks]
-        ticks = 0
-
-        def barrier() -> None:
-            nonlocal ticks
-            ticks += 1
-            if self._unfinished_non_sink or errors:
-                wait(False)
-                return
-            clock = not ticks % BARRIER_CLOCK_EVERY
-            for sink, batch, size in sinks:
-                if len(batch) >= size or (
-                        clock and monotonic() - sink._handed_at > HAND_OVER_INTERVAL_S):
-                    wait(False)
-                    return
-            if clock and self._unfinished - self._unfinished_non_sink > MAX_SINK_BACKLOG:
-                wait(False)
-
-        return barrier
 
     # -- waiting ------------------------------------------------------------------------------
 
