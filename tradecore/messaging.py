@@ -162,6 +162,7 @@ class EventBus:
                                            self._dispatch)
         errors, me, wait = self._errors, get_ident(), self.wait_until_system_idle
         sinks = [(sink, sink._batch, sink.batch_size) for sink in self._batched_sinks]
+        batches = [(batch, size) for _, batch, size in sinks]
         ticks = 0
 
         def publish_fast(event: Event, new_timestamp: bool) -> None:
@@ -169,14 +170,17 @@ class EventBus:
             if new_timestamp:
                 # The barrier, when something can be pending (see the module docstring).
                 ticks += 1
-                clock = not ticks % BARRIER_CLOCK_EVERY
-                if (self._unfinished_non_sink or errors or clock and
-                        self._unfinished - self._unfinished_non_sink > MAX_SINK_BACKLOG):
-                    wait(False)
+                if self._unfinished_non_sink or errors or ticks >= BARRIER_CLOCK_EVERY:
+                    ticks = 0
+                    if (self._unfinished_non_sink or errors or self._unfinished
+                            - self._unfinished_non_sink > MAX_SINK_BACKLOG or any(
+                                len(batch) >= size
+                                or monotonic() - sink._handed_at > HAND_OVER_INTERVAL_S
+                                for sink, batch, size in sinks)):
+                        wait(False)
                 else:
-                    for sink, batch, size in sinks:
-                        if len(batch) >= size or (
-                                clock and monotonic() - sink._handed_at > HAND_OVER_INTERVAL_S):
+                    for batch, size in batches:
+                        if len(batch) >= size:
                             wait(False)
                             break
             if errors:
