@@ -3,6 +3,7 @@
     python bench/engine.py [--bars 1000000] [--data CSV] [--repeat 3] [--scale-bars N]
                            [--backtrader-bars 100000] [--skip-peers] [--skip-scaling]
                            [--memory] [--profile FILE]
+    python bench/engine.py --write-csv sessions.csv [--bars 500000]   # another data set
 
 Same data, same logic: fast/slow SMA of close; buy 100 at the next open on a cross above while
 flat, sell all at the next open on a cross below while long. The data is a seeded random walk
@@ -61,6 +62,27 @@ def make_bars(count: int, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame({"Open": open_.round(4), "High": high.round(4), "Low": low.round(4),
                          "Close": close.round(4),
                          "Volume": rng.integers(100, 10_000, count).astype(float)}, index=index)
+
+
+def make_session_bars(count: int, seed: int = 11) -> pd.DataFrame:
+    """Another kind of data for ``--data``: US-equity-like sessions (09:30-16:00 New York on
+    weekdays, so overnight and weekend gaps), volatility that switches between calm and busy
+    regimes, and opening gaps; prices to the cent."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2015-01-02", periods=count // 390 + 2)
+    minutes = pd.timedelta_range(start="14:30:00", periods=390, freq="min")  # 09:30 EST in UTC
+    index = (days.values[:, None] + minutes.values[None, :]).ravel()[:count]
+    regime = np.repeat(rng.choice([0.0004, 0.0012], size=count // 500 + 1), 500)[:count]
+    steps = rng.normal(0, 1, count) * regime
+    steps[::390] += rng.normal(0, 0.01, len(steps[::390]))  # the opening gap of each session
+    close = 50 * np.exp(np.cumsum(steps))
+    open_ = np.concatenate([[50.0], close[:-1]]) * (1 + rng.normal(0, 0.0001, count))
+    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.0005, count)))
+    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.0005, count)))
+    return pd.DataFrame({"open": open_.round(2), "high": high.round(2), "low": low.round(2),
+                         "close": close.round(2),
+                         "volume": rng.integers(1, 50_000, count).astype(float)},
+                        index=pd.DatetimeIndex(index, name="timestamp"))
 
 
 def import_frame(secmaster: Path, frame: pd.DataFrame, symbol: str) -> None:
@@ -313,10 +335,17 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true",
                         help="also the engine's peak RSS at a tenth of the bars")
     parser.add_argument("--profile", help="cProfile one engine run into this file")
+    parser.add_argument("--write-csv", metavar="PATH",
+                        help="write --bars (default 500,000) bars of session-shaped minute data "
+                             "(gaps, volatility regimes) to PATH for --data, and stop")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child_run(json.loads(args.child))))
+        return
+    if args.write_csv:
+        make_session_bars(args.bars or 500_000).to_csv(args.write_csv)
+        print(f"wrote {args.write_csv}")
         return
     if args.bars is None and not args.data:
         args.bars = 1_000_000
