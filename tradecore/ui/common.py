@@ -25,7 +25,6 @@ from streamlit.errors import StreamlitPageNotFoundError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from tradecore import paths
-from tradecore.recorder import connect_runs_db, mark_interrupted_runs
 from tradecore.secmaster import SecmasterError, ensure_secmaster, list_instruments
 from tradecore.strategies import get_registered_strategies, strategy_discovery_errors
 
@@ -115,7 +114,6 @@ def _prepare() -> None:
             st.write(f"Writing synthetic daily and minute bars to `{secmaster}`")
             ensure_secmaster(secmaster)
             status.update(label="Sample data ready", state="complete", expanded=False)
-    _mark_interrupted(str(paths.runs_db_path().resolve()))
     get_registered_strategies()  # discovers user strategies, collecting import errors
     for error in strategy_discovery_errors():
         st.error(str(error), icon=":material/error:")
@@ -130,16 +128,6 @@ def _needs_sample(secmaster: Path) -> bool:
         return list_instruments(secmaster).empty
     except SecmasterError:
         return True
-
-
-@st.cache_resource(show_spinner=False)
-def _mark_interrupted(runs_db: str) -> int:
-    """Once per process and runs database: runs left ``running`` by a dead process."""
-    conn = connect_runs_db(runs_db)
-    try:
-        return mark_interrupted_runs(conn)
-    finally:
-        conn.close()
 
 
 # -- links -----------------------------------------------------------------------------------

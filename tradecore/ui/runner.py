@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from tradecore import analytics, paths
+from tradecore import paths
 from tradecore.configure import RunRequest, bar_period_of, build_orchestrator, find_strategy
 from tradecore.models import RunStatus
 from tradecore.orchestrator import Orchestrator
@@ -48,10 +48,7 @@ class BackgroundRun:
 
     def _replay(self) -> None:
         try:
-            run_id = self.orchestrator.run()
-            # Statistics (and the per-run cache behind them) are built here, off the page's
-            # thread, so the run page opens warm.
-            analytics.statistics(run_id, self.request.runs_db_path)
+            self.orchestrator.run()  # stores the run's statistics and overviews as it ends
         except Exception as error:  # noqa: BLE001 - kept for the page; the run is marked failed
             self.error = error
         finally:
