@@ -172,6 +172,10 @@ class EventBus:
                 ticks += 1
                 if self._unfinished_non_sink or errors or ticks >= BARRIER_CLOCK_EVERY:
                     ticks = 0
+                    if len(self._batched_sinks) != len(sinks):  # a sink joined meanwhile
+                        sinks[:] = [(sink, sink._batch, sink.batch_size)
+                                    for sink in self._batched_sinks]
+                        batches[:] = [(batch, size) for _, batch, size in sinks]
                     if (self._unfinished_non_sink or errors or self._unfinished
                             - self._unfinished_non_sink > MAX_SINK_BACKLOG or any(
                                 len(batch) >= size
