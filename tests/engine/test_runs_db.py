@@ -177,3 +177,15 @@ def test_delete_run_removes_its_rows_and_no_one_elses(tmp_path):
     finally:
         conn.close()
     assert len(_rows(db, "b")) == 1500
+
+
+def test_a_field_added_to_an_event_gets_its_column_in_an_older_file(tmp_path):
+    db = tmp_path / "runs.db"
+    connect(db).close()
+    with sqlite3.connect(db) as conn:  # as a file from before BarReceived.instrument_id
+        conn.execute("ALTER TABLE bars DROP COLUMN instrument_id")
+    conn.close()
+    builder = RunBuilder(db, "old-file", config(["AAA"]))
+    builder.bar(day(0), "AAA", 10, 11, 9, 10)
+    builder.finish()
+    assert len(_rows(db, "old-file")) == 1

@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
@@ -55,6 +57,8 @@ class _Run:
     def read(self, table: str, *, start_ns: int | None = None,
              end_ns: int | None = None) -> pa.Table:
         slots = self.slots() if table == "bars_processed" else 0
+        if not self.info.finished and start_ns is None and end_ns is None:
+            return _live_rows(self, table, slots)
         return raw.read_duckdb(self.alias, self.info.run_key, table, slots,
                                start_ns=start_ns, end_ns=end_ns)
 
@@ -81,6 +85,34 @@ class _Run:
             stats = computed.statistics()
             _store(self.db, self.info, stats, tables)
         return tables
+
+
+#: A running run's rows read so far, per (runs.db, run_key, ts_start) and table: each look at
+#: it reads only the rows written since the last (SQLite appends a run's rows at growing
+#: rowids), so a live page refreshing every few seconds never re-reads a million bars.
+_live: OrderedDict[tuple, dict[str, tuple[int, pa.Table]]] = OrderedDict()
+_live_lock = threading.Lock()
+_LIVE_RUNS_KEPT = 4
+
+
+def _live_rows(run: _Run, table: str, slots: int) -> pa.Table:
+    key = (str(run.db), run.info.run_key, run.info.ts_start)
+    with _live_lock:
+        tables = _live.setdefault(key, {})
+        _live.move_to_end(key)
+        while len(_live) > _LIVE_RUNS_KEPT:
+            _live.popitem(last=False)
+        last, rows = tables.get(table, (0, None))
+        if rows is not None and rows.num_columns != len(raw.schema(table, slots)):
+            last, rows = 0, None  # a new indicator column appeared: read afresh
+        new = raw.read_duckdb(run.alias, run.info.run_key, table, slots, after_rowid=last)
+        if new.num_rows:
+            rows = new if rows is None else pa.concat_tables([rows, new]).combine_chunks()
+            last = int(pa.compute.max(new["rowid"]).as_py())
+        elif rows is None:
+            rows = new
+        tables[table] = (last, rows)
+        return rows
 
 
 def _store(db, info: source.RunInfo, stats: dict[str, Any], tables: dict[str, pa.Table]) -> None:
