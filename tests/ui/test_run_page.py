@@ -264,3 +264,50 @@ def test_running_run_shows_a_note(sma_run):
     at = open_page(run=sma_run)
     assert any("still recording" in i.value for i in at.info)
     assert len(charts_of(at)) == 2
+
+
+class _SetupFails(StrategyBase):
+    """Raises in setup(), before any bar (underscore: kept out of the registry)."""
+
+    name = "SetupFails"
+    symbols = ["ACME"]
+
+    def setup(self) -> None:
+        raise ValueError("bad setup on purpose")
+
+    def on_bar(self, bar) -> None:  # pragma: no cover - never reached
+        pass
+
+
+def _failed_in_setup() -> str:
+    with pytest.raises(ValueError, match="bad setup on purpose"):
+        Orchestrator(strategies=[_SetupFails], broker=SimulatedBroker,
+                     datafeed=SimulatedDatafeed).run()
+    runs = analytics.list_runs()
+    return runs[runs["status"] == "failed"]["run_id"].iloc[0]
+
+
+def test_run_that_failed_in_setup_shows_status_error_and_traceback(sample_secmaster):
+    """Defects 1 and 3: no equity must not crash the page (it did: 'Selections are
+    activated, but the provided chart spec does not have any selections defined'), and the
+    traceback runs.db holds is shown."""
+    run_id = _failed_in_setup()
+    at = open_page(run=run_id)
+    assert any("bad setup on purpose" in e.value for e in at.error)
+    assert any(m.value.startswith(":red-badge[") and "failed" in m.value for m in at.markdown)
+    tracebacks = [c.value for c in at.code if "Traceback (most recent call last)" in c.value]
+    assert tracebacks and "bad setup on purpose" in tracebacks[0]
+    assert "in setup" in tracebacks[0]
+
+
+def test_failed_run_traceback_is_shown(sample_secmaster):
+    """Defect 3: a run failing mid-way shows the traceback stored with it."""
+    with pytest.raises(RuntimeError, match="boom on bar 40"):
+        Orchestrator(strategies=[_ExplodingStrategy], broker=SimulatedBroker,
+                     datafeed=SimulatedDatafeed).run()
+    runs = analytics.list_runs()
+    failed = runs[runs["status"] == "failed"]["run_id"].iloc[0]
+    at = open_page(run=failed)
+    tracebacks = [c.value for c in at.code if "Traceback (most recent call last)" in c.value]
+    assert tracebacks and "boom on bar 40" in tracebacks[0] and "on_bar" in tracebacks[0]
+

@@ -18,7 +18,7 @@ HEADLINE = ("total_return_pct", "cagr_pct", "sharpe", "max_drawdown_pct", "trade
             "win_rate_pct", "profit_factor", "equity_final")
 
 LIST_COLUMNS = ("run_id", "name", "status", "strategy", "symbols", "bar_period", "parameters",
-                "ts_start", "ts_end", "started", "duration_s", "error", "sweep_id",
+                "ts_start", "ts_end", "started", "duration_s", "error", "error_traceback", "sweep_id",
                 "initial_cash", "commission_per_unit", "slippage_bps", *HEADLINE)
 
 
@@ -57,6 +57,7 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         "started": pd.Timestamp(int(ts_start), unit="ns") if pd.notna(ts_start) else pd.NaT,
         "duration_s": (ts_end - ts_start) / 1e9 if pd.notna(ts_end) else float("nan"),
         "error": record["error"],
+        "error_traceback": record.get("error_traceback"),
         "sweep_id": record["sweep_id"],
         "initial_cash": broker.get("initial_cash"),
         "commission_per_unit": broker.get("commission_per_unit"),
@@ -82,7 +83,7 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
     try:
         cursor = conn.execute(
             f"SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
-            f" r.sweep_id{stats_columns} FROM runs AS r{stats_join}"
+            f" r.error_traceback, r.sweep_id{stats_columns} FROM runs AS r{stats_join}"
             f" ORDER BY r.ts_start DESC, r.run_id"
         )
         names = [d[0] for d in cursor.description]
