@@ -1,8 +1,6 @@
 """Home: what tradecore is, where to start, the latest runs, the data held, and how to add a
 strategy."""
 
-import textwrap
-
 import streamlit as st
 
 from tradecore import paths
@@ -19,29 +17,6 @@ from tradecore.ui.common import (
     utc_date,
 )
 from tradecore.ui.run_view import run_choice_label
-
-STRATEGY_EXAMPLE = textwrap.dedent('''\
-    from tradecore import ParamSpec, StrategyBase
-    from tradecore.indicators import RSI
-    from tradecore.models import OrderType, TradeSide
-
-    class RSIDip(StrategyBase):
-        """Buy when RSI drops below `entry`, sell when it climbs above 50."""
-        name = "RSI Dip"
-        symbols = ["ACME"]
-        parameters = {"period": ParamSpec(14, min=2, max=50, step=1, help="RSI bars"),
-                      "entry": ParamSpec(30.0, min=5.0, max=45.0, step=1.0)}
-
-        def setup(self):
-            self.rsi = self.add_indicator(RSI(self.period))
-
-        def on_bar(self, bar):
-            rsi = self.rsi[bar.symbol, -1]
-            if self.position == 0 and rsi < self.entry:
-                self.submit_order(OrderType.MARKET, TradeSide.BUY, 100)
-            elif self.position > 0 and rsi > 50:
-                self.submit_order(OrderType.MARKET, TradeSide.SELL, self.position)
-    ''')
 
 common.page_setup()
 st.title("tradecore")
@@ -90,5 +65,5 @@ st.markdown(
     "Backtest dropdown on the next rerun, with a widget per `ParamSpec`; an import error "
     "shows at the top of every page."
 )
-st.code(STRATEGY_EXAMPLE, language="python")
+st.code(common.STRATEGY_EXAMPLE, language="python")
 

@@ -123,6 +123,7 @@ elif price_bars is not None:
     trips_view = view.in_view(trips_all, symbol, start_ns, end_ns, "entry_ts_ns", "exit_ts_ns")
     axis = charts.bars_axis(price_bars, trading=trading, window_ms=window)
     figure = charts.price_chart(price_bars, fills_view, trips_view, axis=axis,
+                                plot_info=run_data.plot_info(run_id, db, token),
                                 max_markers=MAX_MARKERS)
     key = view.chart_key("price")
     if trading:

@@ -259,3 +259,25 @@ def test_choices_survive_a_visit_to_another_page(sample_secmaster, runs_db):
     at.switch_page("pages/backtest.py").run()
     assert at.selectbox(key="backtest.strategy").value == "BollingerBreakout"
     assert at.slider(key="backtest.param.BollingerBreakout.period").value == 33
+
+
+def test_dates_follow_the_coverage_and_keep_a_range_that_fits(sample_secmaster, runs_db):
+    """Defect 6: switching to data with other coverage collapsed the range to one day."""
+    import datetime as dt
+
+    at = backtest_page()
+    set_dates(at, "2015-03-02", "2016-06-30")
+    at.selectbox(key="backtest.data.bar_period").set_value(BarPeriod.MINUTE).run()
+    start, end = at.date_input(key="backtest.data.start"), at.date_input(key="backtest.data.end")
+    assert (start.value, end.value) == (dt.date(2024, 10, 1), dt.date(2024, 12, 31))
+    # a range chosen inside the minute coverage survives a symbol change that still covers it
+    set_dates(at, "2024-11-04", "2024-11-29")
+    at.multiselect(key="backtest.data.symbols.MINUTE").set_value(["GLOBX"]).run()
+    assert (at.date_input(key="backtest.data.start").value,
+            at.date_input(key="backtest.data.end").value) == (dt.date(2024, 11, 4),
+                                                               dt.date(2024, 11, 29))
+    # and back on daily bars it still fits, so it stays; never a single day
+    at.selectbox(key="backtest.data.bar_period").set_value(BarPeriod.DAY).run()
+    start, end = at.date_input(key="backtest.data.start"), at.date_input(key="backtest.data.end")
+    assert (start.value, end.value) == (dt.date(2024, 11, 4), dt.date(2024, 11, 29))
+    assert not at.exception and not at.warning

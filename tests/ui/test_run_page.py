@@ -311,3 +311,73 @@ def test_failed_run_traceback_is_shown(sample_secmaster):
     tracebacks = [c.value for c in at.code if "Traceback (most recent call last)" in c.value]
     assert tracebacks and "boom on bar 40" in tracebacks[0] and "on_bar" in tracebacks[0]
 
+
+
+def test_picker_without_a_run_selects_nothing_and_choosing_opens_the_run(sma_run, multi_run):
+    """Defect 7: the picker showed the newest run as chosen, and choosing it did nothing."""
+    at = open_page()
+    picker = at.selectbox(key="run.picker")
+    assert picker.value is None
+    assert set(picker.options) >= {sma_run, multi_run}
+    # the labels tell runs apart: strategy, parameters and return beside the id
+    stats = analytics.statistics(sma_run)
+    label = picker.format_func(sma_run)
+    assert "SMA Crossover" in label and "fast_period=10" in label
+    assert f"{stats['total_return_pct']:+.2f}%" in label
+    newest = picker.options[0]
+    picker.select(newest).run()
+    assert not at.exception
+    assert at.query_params["run"] in (newest, [newest])
+    assert at.title[0].value != "Run"
+    assert not any("No run selected" in i.value for i in at.info)
+
+
+def test_header_period_starts_at_the_first_bar_of_a_downsampled_run(sma_run):
+    """Defect 8: the start shown was a down-sampling bucket's time, not the first bar's."""
+    overview = analytics.equity_curve(sma_run, max_points=2000)
+    full = analytics.equity_curve(sma_run)
+    assert len(full) > 2000  # down-sampled, so a bucket's time differs from the first bar
+    first, last = full["ts_event_ns"].iloc[0], full["ts_event_ns"].iloc[-1]
+    assert overview["ts_event_ns"].iloc[0] != first
+    at = open_page(run=sma_run)
+    header = next(m.value for m in at.markdown if "-badge[" in m.value)
+    assert fmt.format_period(first, last) in header
+
+
+@pytest.fixture
+def minute_run(sample_secmaster):
+    return build_orchestrator(RunRequest(strategy="SMACrossover", symbols=["ACME"],
+                                         parameters={"bar_period": "MINUTE"},
+                                         start="2024-10-01", end="2024-10-08")).run()
+
+
+def test_trading_time_axis_for_intraday_runs(minute_run, sma_run):
+    """Issue 9: intraday charts can collapse nights and weekends."""
+    at = open_page(run=minute_run)
+    toggle = at.toggle(key="run.trading_time")
+    assert toggle.value is False
+    spec, _ = price_chart(at)
+    assert layers(spec["vconcat"][0])[0]["encoding"]["x"]["type"] == "temporal"
+    toggle.set_value(True).run()
+    assert not at.exception
+    spec, datasets = price_chart(at)
+    wick = layers(spec["vconcat"][0])[0]
+    assert wick["encoding"]["x"]["field"] == "pos"
+    candles = data_of(wick, datasets)
+    assert candles["pos"].tolist() == list(range(len(candles)))
+    eq_spec, _ = spec_and_data(charts_of(at)[1])
+    assert layers(eq_spec["vconcat"][0])[0]["encoding"]["x"]["field"] == "pos"
+    # daily runs have no such option
+    daily = open_page(run=sma_run)
+    assert not [t for t in daily.toggle if t.key == "run.trading_time"]
+
+
+def test_all_statistics_are_a_full_table_and_charts_fill_the_page(sma_run):
+    """Issue 9: the statistics tab was a 10-row scroll box; charts had a width slider."""
+    at = open_page(run=sma_run)
+    table = at.table[0].value
+    expected = fmt.stats_table(analytics.statistics(sma_run))
+    assert len(table) == len(expected) > 10  # every row, no scroll box
+    assert list(table.index) == expected["Statistic"].tolist()
+    assert not [s for s in at.select_slider if "width" in s.label.lower()]
+    assert len(charts_of(at)) == 2  # their width is the page's: checked in tests/e2e

@@ -11,9 +11,10 @@ Design Decision: the first request of a fresh server, detected from ``sys.argv``
     Until some session calls ``st.navigation``, Streamlit routes a folder named ``pages/`` the
     legacy way: ``/backtest`` as the first request runs ``pages/backtest.py`` without
     ``dashboard.py``. :func:`page_setup` then registers the navigation and reruns through the
-    frame. "Served by dashboard.py" is read from ``sys.argv[0]``, which ``streamlit run``
-    documents as the script's path, not from Streamlit's internal script-run context (which
-    also names ``dashboard.py`` when a page is re-entered for other reasons).
+    frame. "Served by dashboard.py" is read from ``sys.argv[0]`` (``streamlit run`` sets it to
+    the script's path), not from Streamlit's internal script-run context. That detection was
+    suspected for the blank run page after a backtest; the cause was a timed fragment (see
+    :func:`live_refresh`).
 
 Design Decision: runs.db is never opened with sqlite3 in this process
     Two SQLite copies (Python's and DuckDB's) on one WAL file in one process can crash it with
@@ -26,6 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import sys
+import textwrap
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +55,33 @@ DATA_PAGE = "pages/data.py"
 _FRAME_FLAG = "_tradecore_navigation_frame"
 _REFRESH = "_tradecore_refresh_wanted"  # seconds, asked for by the page's last run
 _REFRESH_ACTIVE = "_tradecore_refresh_active"  # seconds of the timer drawn this run
+_RENDERED_AT = "_tradecore_rendered_at"  # monotonic time of the last full run
+_DRAWN = "_tradecore_refresh_drawn"  # the frame drew the timer in the current run
+
+#: The strategy the Home page shows as an example (tests run it).
+STRATEGY_EXAMPLE = textwrap.dedent('''\
+    from tradecore import ParamSpec, StrategyBase
+    from tradecore.indicators import RSI
+    from tradecore.models import OrderType, TradeSide
+
+    class RSIDip(StrategyBase):
+        """Buy when RSI drops below `entry`, sell when it climbs above 50."""
+        name = "RSI Dip"
+        symbols = ["ACME"]
+        parameters = {"period": ParamSpec(14, min=2, max=50, step=1, help="RSI bars"),
+                      "entry": ParamSpec(30.0, min=5.0, max=45.0, step=1.0)}
+
+        def setup(self):
+            self.rsi = self.add_indicator(RSI(self.period))
+
+        def on_bar(self, bar):
+            rsi = self.rsi[bar.symbol, -1]
+            if self.position == 0 and rsi < self.entry:
+                self.submit_order(OrderType.MARKET, TradeSide.BUY, 100)
+            elif self.position > 0 and rsi > 50:
+                self.submit_order(OrderType.MARKET, TradeSide.SELL, self.position)
+    ''')
+
 
 # -- start-up --------------------------------------------------------------------------------
 
@@ -82,10 +112,14 @@ def live_refresh() -> None:
     """
     interval = st.session_state.pop(_REFRESH, None)
     st.session_state[_REFRESH_ACTIVE] = interval
+    st.session_state[_RENDERED_AT] = time.monotonic()
+    st.session_state[_DRAWN] = True  # the page's request_refresh() of this run may rerun
 
     @st.fragment(run_every=interval)
     def tick() -> None:
-        if st.session_state.get(_REFRESH_ACTIVE):
+        # Drawn with the full run too: only a tick (the whole app not rendered since) reruns.
+        seconds = st.session_state.get(_REFRESH_ACTIVE)
+        if seconds and time.monotonic() - st.session_state.get(_RENDERED_AT, 0.0) >= seconds:
             st.rerun(scope="app")
 
     with st.sidebar:
@@ -97,7 +131,8 @@ def request_refresh(seconds: float) -> None:
     page that stops asking stops being refreshed. The first request reruns at once, so the
     frame's timer starts now."""
     st.session_state[_REFRESH] = seconds
-    if st.session_state.get(_FRAME_FLAG) and st.session_state.get(_REFRESH_ACTIVE) != seconds:
+    drawn = st.session_state.pop(_DRAWN, False)  # False: the frame did not run (AppTest)
+    if drawn and st.session_state.get(_REFRESH_ACTIVE) != seconds:
         st.rerun()
 
 

@@ -23,6 +23,7 @@ import streamlit as st
 
 from tradecore import analytics, paths
 from tradecore.ui import charts
+from tradecore.ui.charts.indicators import plot_info_of
 
 RUNNING = "running"
 LIVE_SLOT_SECONDS = 2.0
@@ -100,6 +101,17 @@ def run_config(run_id: str, db: str, token: Hashable) -> dict[str, Any]:
 
 
 @st.cache_data(max_entries=_SMALL, show_spinner=False)
+def plot_info(run_id: str, db: str, token: Hashable) -> dict[str, dict[str, Any]]:
+    """Where the run's indicators are drawn, as recorded with the run
+    (``analytics.indicator_info``); empty for runs recorded before it existed, whose charts
+    then ask the indicator registry (``charts.indicators.declared_plot_info``)."""
+    reader = getattr(analytics, "indicator_info", None)
+    if reader is None:  # analytics without the record yet
+        return {}
+    return plot_info_of(reader(run_id, db_path=db))
+
+
+@st.cache_data(max_entries=_SMALL, show_spinner=False)
 def round_trips(run_id: str, db: str, token: Hashable) -> pd.DataFrame:
     return analytics.round_trips(run_id, db_path=db)
 
@@ -173,6 +185,6 @@ def compare(run_ids: Sequence[str], db: str, tokens: Sequence[Hashable]) -> pd.D
 
 def clear() -> None:
     """Forget everything cached here (tests switching databases)."""
-    for function in (run_list, statistics, run_config, round_trips, order_log, fills, bars,
+    for function in (run_list, statistics, run_config, plot_info, round_trips, order_log, fills, bars,
                      _equity_full, equity, compare):
         function.clear()

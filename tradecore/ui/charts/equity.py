@@ -90,8 +90,9 @@ def compare_chart(normalised: pd.DataFrame, colors: Mapping[str, str], *,
     """Overlaid normalised equity (start = 100) above overlaid drawdowns; one colour a run."""
     axis = TimeAxis()
     labels = list(colors)
+    # The legend names each run by its letter; the table above the chart spells it out.
     color = alt.Color("run:N", scale=alt.Scale(domain=labels, range=[colors[k] for k in labels]),
-                      legend=alt.Legend(title=None))
+                      legend=alt.Legend(title=None, labelExpr="split(datum.label, ' · ')[0]"))
     base = alt.Chart(normalised).encode(color=color)
     tooltip = [alt.Tooltip("run:N", title="Run"), alt.Tooltip("time:N", title="Time"),
                alt.Tooltip("value:Q", title="Equity (start = 100)", format=",.2f"),
