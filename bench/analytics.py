@@ -1,48 +1,39 @@
-"""Run-page latency of ``tradecore.analytics``: one 1M-bar run, alone and beside 50+ others.
+"""Run-page and compare latency of ``tradecore.analytics``, cold, with 1 and with 50+ runs stored.
 
-Builds a temporary runs.db with the recorder's schema (rows written straight with sqlite3
-``executemany``: a synthetic one-minute random walk, two SMA indicators per bar, an SMA-style
-fill every few hundred bars), then times what a run page loads -- ``statistics``,
-``equity_curve``, ``bars(max_points=2000)``, ``round_trips``, ``order_log`` -- cold (first
-access of the run: the per-run cache is built) and warm, median of several repetitions.
+Builds a temporary runs.db through the recorder's own writer (``tradecore.runs_db``: the
+schema has one owner): synthetic one-minute random walks, two SMA indicators per bar, an
+SMA-crossover fill at every cross, then ``finalize_run`` as the orchestrator does when a run
+ends. Then, each in a FRESH process (cold: nothing prepared beyond what the run wrote at its
+end), times what a run page loads -- ``statistics``, ``equity_curve(max_points=2000)``,
+``bars(max_points=2000)``, ``round_trips``, ``order_log``, ``fills`` -- and a compare of five
+1M-bar runs (statistics and equity overviews), plus ``list_runs`` with 500 runs. Prints the
+median of ``--reps`` fresh processes, with CPU time beside wall time and the load average.
 
-    python bench/analytics.py [--big-bars 1000000] [--others 50] [--other-bars 200000] [--reps 5]
+    python bench/analytics.py [--big-bars 1000000] [--compare 5] [--others 50]
+                              [--other-bars 200000] [--reps 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics as stats_mod
 import subprocess
 import sys
 import tempfile
 import time
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tradecore import analytics  # noqa: E402
-from tradecore.analytics.connection import attach, query_df  # noqa: E402
-from tradecore.recorder import connect_runs_db  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 MINUTE_NS = 60 * 1_000_000_000
 START_NS = 1_704_067_200 * 1_000_000_000  # 2024-01-01T00:00:00Z
-#: What a run page loads: (label, call); the full equity curve is timed apart (the page
-#: reads it only to zoom).
-PAGE = (
-    ("statistics", lambda run, db: analytics.statistics(run, db)),
-    ("equity(2000)", lambda run, db: analytics.equity_curve(run, db, max_points=2000)),
-    ("bars(2000)", lambda run, db: analytics.bars(run, db, max_points=2000)),
-    ("round_trips", lambda run, db: analytics.round_trips(run, db)),
-    ("order_log", lambda run, db: analytics.order_log(run, db)),
-    ("fills", lambda run, db: analytics.fills(run, db)),
-)
-EXTRA = (("equity (full)", lambda run, db: analytics.equity_curve(run, db)),)
+CHUNK = 100_000
 
 
 def _sma(values: np.ndarray, n: int) -> np.ndarray:
@@ -52,9 +43,13 @@ def _sma(values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def write_run(conn, run_id: str, n_bars: int, *, seed: int, symbol: str = "ACME",
-              status: str = "completed", chunk: int = 200_000) -> None:
-    """One synthetic SMA-crossover run of ``n_bars`` one-minute bars, written with executemany."""
+def write_run(db: Path, run_id: str, n_bars: int, *, seed: int, symbol: str = "ACME") -> str:
+    """One synthetic SMA-crossover run recorded through the recorder's writer, finalized."""
+    from tradecore.analytics.finalize import finalize_run
+    from tradecore.models import BarPeriod, OrderType, TradeSide
+    from tradecore.runs_db import RunConfig, connect, create_run
+    from tradecore.runs_db.recorder import SQLiteWriter
+
     rng = np.random.default_rng(seed)
     close = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.001, n_bars)))
     open_ = np.r_[100.0, close[:-1]]
@@ -63,46 +58,31 @@ def write_run(conn, run_id: str, n_bars: int, *, seed: int, symbol: str = "ACME"
     volume = rng.integers(100, 10_000, n_bars).astype(float)
     ts = START_NS + np.arange(n_bars, dtype=np.int64) * MINUTE_NS
     fast, slow = _sma(close, 10), _sma(close, 30)
-    config = {
+    config = RunConfig.from_dict({
         "strategies": [{"class": "SMACrossover", "module": "bench", "name": "SMA Crossover",
                         "symbols": [symbol],
                         "parameters": {"bar_period": "MINUTE", "fast_period": 10,
                                        "slow_period": 30, "quantity": 100}}],
         "symbols": [symbol], "bar_period": "MINUTE",
         "broker": {"class": "SimulatedBroker", "commission_per_unit": 0.01,
-                   "minimum_commission_per_order": 0.0, "slippage_bps": 0.0,
                    "initial_cash": 100_000.0},
-        "datafeed": {"class": "SimulatedDatafeed"}, "tradecore_version": "bench",
-    }
-    with conn:
-        conn.execute(
-            "INSERT INTO runs (run_id, name, status, ts_start, ts_end, config, pid, host)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, "SMA Crossover", status, time.time_ns(), time.time_ns(),
-             json.dumps(config), 0, "bench"),
-        )
-    bars_sql = ("INSERT INTO bars (run_id, ts_event_ns, symbol, bar_period, open, high, low,"
-                " close, volume, ts_created_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-    processed_sql = ("INSERT INTO bars_processed (run_id, ts_event_ns, symbol, strategy,"
-                     " bar_period, indicators, ts_created_ns) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    fast_json = [("null" if np.isnan(v) else repr(v)) for v in fast.tolist()]
-    slow_json = [("null" if np.isnan(v) else repr(v)) for v in slow.tolist()]
-    now = time.time_ns()
-    for lo in range(0, n_bars, chunk):
-        hi = min(n_bars, lo + chunk)
+        "datafeed": {"class": "SimulatedDatafeed"}, "tradecore_version": "bench"})
+    conn = connect(db)
+    key, run_id = create_run(conn, run_id, "SMA Crossover", config)
+    conn.close()
+    writer = SQLiteWriter(db, key)
+    now, minute = time.time_ns(), BarPeriod.MINUTE
+    for lo in range(0, n_bars, CHUNK):
+        hi = min(n_bars, lo + CHUNK)
         stamps = ts[lo:hi].tolist()
-        count = hi - lo
-        bars = zip(repeat(run_id, count), stamps, repeat(symbol), repeat("MINUTE"),
-                   open_[lo:hi].tolist(), high[lo:hi].tolist(), low[lo:hi].tolist(),
-                   close[lo:hi].tolist(), volume[lo:hi].tolist(), repeat(now), strict=False)
-        indicators = [f'{{"SMA(10)": {f}, "SMA(30)": {s}}}'
-                      for f, s in zip(fast_json[lo:hi], slow_json[lo:hi], strict=True)]
-        processed = zip(repeat(run_id, count), stamps, repeat(symbol), repeat("SMA Crossover"),
-                        repeat("MINUTE"), indicators, repeat(now), strict=False)
-        with conn:
-            conn.executemany(bars_sql, bars)
-            conn.executemany(processed_sql, processed)
-    # Crosses of fast over slow: order on bar i, filled at the open of bar i + 1.
+        writer.add("bars", list(zip(stamps, [symbol] * (hi - lo), [minute] * (hi - lo),
+                                    open_[lo:hi].tolist(), high[lo:hi].tolist(),
+                                    low[lo:hi].tolist(), close[lo:hi].tolist(),
+                                    volume[lo:hi].tolist(), [now] * (hi - lo), strict=True)))
+        writer.add("bars_processed", [
+            (t, symbol, "SMA Crossover", minute, (("SMA(10)", f), ("SMA(30)", s)), now)
+            for t, f, s in zip(stamps, fast[lo:hi].tolist(), slow[lo:hi].tolist(),
+                               strict=True)])
     diff = fast - slow
     above = diff > 0
     crosses = np.nonzero((above[1:] != above[:-1]) & ~np.isnan(diff[:-1]))[0] + 1
@@ -111,146 +91,141 @@ def write_run(conn, run_id: str, n_bars: int, *, seed: int, symbol: str = "ACME"
     for i in crosses:
         if i + 1 >= n_bars:
             break
-        side = "BUY" if above[i] else "SELL"
-        if (side == "BUY") != (position == 0):
+        side = TradeSide.BUY if above[i] else TradeSide.SELL
+        if (side is TradeSide.BUY) != (position == 0):
             continue
         order_id += 1
-        submissions.append((run_id, int(ts[i]), order_id, "SMA Crossover", symbol, "MARKET",
-                            side, 100.0, None, None, None,
-                            "ENTRY" if side == "BUY" else "EXIT", "cross", now))
-        accepted.append((run_id, int(ts[i]), order_id, now))
-        fills.append((run_id, int(ts[i + 1]), order_id, order_id, "SMA Crossover", symbol,
-                      side, 100.0, float(open_[i + 1]), 1.0, now))
-        position = 100 if side == "BUY" else 0
-    with conn:
-        conn.executemany(
-            "INSERT INTO order_submissions (run_id, ts_event_ns, order_id, strategy, symbol,"
-            " order_type, side, quantity, limit_price, stop_price, expiry_ns, action, signal,"
-            " ts_created_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", submissions)
-        conn.executemany("INSERT INTO orders_accepted (run_id, ts_event_ns, order_id,"
-                         " ts_created_ns) VALUES (?, ?, ?, ?)", accepted)
-        conn.executemany(
-            "INSERT INTO fills (run_id, ts_event_ns, fill_id, associated_order_id, strategy,"
-            " symbol, side, quantity_filled, fill_price, commission, ts_created_ns)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fills)
+        submissions.append((int(ts[i]), order_id, "SMA Crossover", symbol, OrderType.MARKET,
+                            side, 100.0, None, None, None, None, "cross", now))
+        accepted.append((int(ts[i]), order_id, now))
+        fills.append((int(ts[i + 1]), order_id, order_id, "SMA Crossover", symbol, side, 100.0,
+                      float(open_[i + 1]), 1.0, now))
+        position = 100 if side is TradeSide.BUY else 0
+    writer.add("order_submissions", submissions)
+    writer.add("orders_accepted", accepted)
+    writer.add("fills", fills)
+    writer.finish("completed", None, None)
+    finalize_run(run_id, db)
+    return run_id
 
 
-def _time_page(run_id: str, db: Path) -> dict[str, float]:
-    times = {}
-    for label, call in PAGE:
+def _build(db: Path, specs: list[tuple[str, int, int]]) -> None:
+    """Write runs in a child process: this process never opens runs.db with sqlite3."""
+    subprocess.run([sys.executable, __file__, "--write", str(db), json.dumps(specs)],
+                   check=True)
+
+
+# -- measurements, each in a fresh process ------------------------------------------------------
+
+def _child_page(db: Path, run_id: str) -> dict[str, float]:
+    from tradecore import analytics
+    from tradecore.analytics.connection import attach
+
+    started = time.perf_counter()
+    attach(db)  # DuckDB start, extension load and ATTACH: reported apart
+    times = {"attach": time.perf_counter() - started}
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for label, call in (
+            ("statistics", lambda: analytics.statistics(run_id, db)),
+            ("equity(2000)", lambda: analytics.equity_curve(run_id, db, max_points=2000)),
+            ("bars(2000)", lambda: analytics.bars(run_id, db, max_points=2000)),
+            ("round_trips", lambda: analytics.round_trips(run_id, db)),
+            ("order_log", lambda: analytics.order_log(run_id, db)),
+            ("fills", lambda: analytics.fills(run_id, db))):
         started = time.perf_counter()
-        call(run_id, db)
+        call()
         times[label] = time.perf_counter() - started
-    times["page total"] = sum(times.values())
-    for label, call in EXTRA:
-        started = time.perf_counter()
-        call(run_id, db)
-        times[label] = time.perf_counter() - started
+    times["page total"] = time.perf_counter() - wall0
+    times["page CPU"] = time.process_time() - cpu0
     return times
 
 
-def measure(db: Path, run_id: str, reps: int) -> tuple[dict[str, float], dict[str, float]]:
-    """(cold, warm) medians: cold = the run's cache deleted before each repetition."""
-    cold, warm = [], []
-    for _ in range(reps):
-        analytics.drop_cache(run_id, db)
-        cold.append(_time_page(run_id, db))
-        warm.append(_time_page(run_id, db))
-    med = lambda rows: {k: stats_mod.median(r[k] for r in rows) for k in rows[0]}  # noqa: E731
-    return med(cold), med(warm)
+def _child_compare(db: Path, run_ids: list[str]) -> dict[str, float]:
+    from tradecore import analytics
+    from tradecore.analytics.connection import attach
+
+    attach(db)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    analytics.compare(run_ids, db)
+    for run_id in run_ids:
+        analytics.equity_curve(run_id, db, max_points=2000)
+    return {"compare total": time.perf_counter() - wall0,
+            "compare CPU": time.process_time() - cpu0}
 
 
-def _print(title: str, cold: dict[str, float], warm: dict[str, float]) -> None:
-    print(f"\n{title}")
-    print(f"  {'':14s} {'cold [s]':>9s} {'warm [s]':>9s}")
-    for key in cold:
-        print(f"  {key:14s} {cold[key]:9.3f} {warm[key]:9.3f}")
+def _child_list(db: Path) -> dict[str, float]:
+    from tradecore import analytics
 
-
-def _time_naive_scan(db: Path, reps: int) -> float:
-    """For contrast: one DuckDB query on the attached runs.db, as every read would cost without
-    the per-run design (DuckDB's SQLite scanner reads all runs' rows whatever the WHERE).
-
-    Run in a child process: DuckDB's copy of SQLite must not open runs.db beside this
-    process's sqlite3 connections (see ``tradecore.analytics.connection``).
-    """
-    child = subprocess.run(
-        [sys.executable, __file__, "--naive-scan", str(db), "--reps", str(reps)],
-        capture_output=True, text=True, check=True)
-    return float(child.stdout.strip().splitlines()[-1])
-
-
-def _naive_scan_child(db: Path, reps: int) -> None:
-    alias = attach(db)
+    analytics.list_runs(db)  # attach and extension load outside the timing
     samples = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        query_df(f"SELECT count(*), max(high) FROM {alias}.bars WHERE run_id = 'big'")
-        samples.append(time.perf_counter() - started)
-    print(stats_mod.median(samples))
-
-
-def _time_list_runs(db: Path, reps: int) -> tuple[int, float]:
-    samples, count = [], 0
-    for _ in range(reps):
+    for _ in range(5):
         started = time.perf_counter()
         count = len(analytics.list_runs(db))
         samples.append(time.perf_counter() - started)
-    return count, stats_mod.median(samples)
+    return {"runs": count, "list_runs": stats_mod.median(samples)}
+
+
+def _fresh(kind: str, db: Path, arg: object, reps: int) -> dict[str, float]:
+    rows = []
+    for _ in range(reps):
+        out = subprocess.run([sys.executable, __file__, "--child", kind, str(db),
+                              json.dumps(arg)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {k: stats_mod.median(r[k] for r in rows) for k in rows[0]}
+
+
+def _print(title: str, figures: dict[str, float]) -> None:
+    print(f"\n{title}")
+    for key, value in figures.items():
+        print(f"  {key:14s} {value:9.3f}" + ("" if key == "runs" else " s"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big-bars", type=int, default=1_000_000)
+    parser.add_argument("--compare", type=int, default=5, help="big runs for the compare")
     parser.add_argument("--others", type=int, default=50)
     parser.add_argument("--other-bars", type=int, default=200_000)
-    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="build the runs.db here and keep it")
-    parser.add_argument("--naive-scan", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--write", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.naive_scan:
-        _naive_scan_child(args.naive_scan, args.reps)
+    if args.write:
+        for run_id, bars, seed in json.loads(args.write[1]):
+            write_run(Path(args.write[0]), run_id, bars, seed=seed)
+        return
+    if args.child:
+        kind, db, arg = args.child[0], Path(args.child[1]), json.loads(args.child[2])
+        call = {"page": _child_page, "compare": _child_compare, "list": _child_list}[kind]
+        print(json.dumps(call(db, arg) if kind != "list" else call(db)))
         return
 
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the start")
     workdir = Path(tempfile.mkdtemp(prefix="tradecore-bench-"))
     db = args.keep or workdir / "runs.db"
     try:
-        conn = connect_runs_db(db)
         started = time.perf_counter()
-        write_run(conn, "big", args.big_bars, seed=1)
-        print(f"built the {args.big_bars:,}-bar run in {time.perf_counter() - started:.1f} s")
-        analytics.statistics("big", db)  # connection + extension load, outside the timings
-        one = measure(db, "big", args.reps)
-        naive_one = _time_naive_scan(db, args.reps)
-
-        started = time.perf_counter()
-        for k in range(args.others):
-            write_run(conn, f"other-{k:03d}", args.other_bars, seed=100 + k)
-        conn.close()
-        total = args.big_bars + args.others * args.other_bars
-        print(f"built {args.others} more runs of {args.other_bars:,} bars in "
-              f"{time.perf_counter() - started:.1f} s: {total:,} rows in bars and "
-              f"{total:,} in bars_processed, runs.db {db.stat().st_size / 1e9:.2f} GB")
-        many = measure(db, "big", args.reps)
-        naive_many = _time_naive_scan(db, args.reps)
-
-        list_times = _time_list_runs(db, args.reps)
-        conn = connect_runs_db(db)
-        for k in range(args.others + 1, 500):
-            write_run(conn, f"tiny-{k:03d}", 50, seed=k)
-        conn.close()
-        list_500 = _time_list_runs(db, args.reps)
-
-        print(f"\nmedian of {args.reps} repetitions; cold = first access (cache built),"
-              " warm = the next one")
-        _print("1 run stored", *one)
-        _print(f"{args.others + 1} runs stored", *many)
-        print(f"\nfor contrast, one DuckDB query on the attached bars table WHERE run_id:"
-              f" {naive_one:.3f} s with 1 run, {naive_many:.3f} s with {args.others + 1}")
-        print(f"list_runs: {list_times[1]:.3f} s with {list_times[0]} runs,"
-              f" {list_500[1]:.3f} s with {list_500[0]} runs")
+        big = [f"big-{i}" for i in range(args.compare)]
+        _build(db, [(big[0], args.big_bars, 1)])
+        size = db.stat().st_size
+        print(f"built one {args.big_bars:,}-bar run in {time.perf_counter() - started:.1f} s;"
+              f" runs.db {size / 1e6:.0f} MB for it")
+        one = _fresh("page", db, big[0], args.reps)
+        _build(db, [(run_id, args.big_bars, i + 1) for i, run_id in enumerate(big[1:], 1)])
+        _build(db, [(f"other-{k:03d}", args.other_bars, 100 + k) for k in range(args.others)])
+        stored = 1 + len(big[1:]) + args.others
+        many = _fresh("page", db, big[0], args.reps)
+        compare = _fresh("compare", db, big, args.reps)
+        _build(db, [(f"tiny-{k:03d}", 50, k) for k in range(500 - stored)])
+        listing = _fresh("list", db, None, 1)
+        print(f"\nmedian of {args.reps} fresh processes (cold); load average now "
+              f"{os.getloadavg()[0]:.1f}")
+        _print(f"run page of a {args.big_bars:,}-bar run, 1 run stored", one)
+        _print(f"the same, {stored} runs stored ({db.stat().st_size / 1e9:.2f} GB)", many)
+        _print(f"compare of {len(big)} runs of {args.big_bars:,} bars", compare)
+        _print("runs list", listing)
     finally:
-        analytics.close_connections()
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
 

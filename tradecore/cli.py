@@ -8,15 +8,19 @@ run id is the last line printed by ``run``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import shlex
 import sys
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from tradecore import paths
+
+_DAY_NS = 86_400 * 10**9
 
 
 class CliError(Exception):
@@ -118,6 +122,47 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="")
 
 
+def reproduce_command(config: Mapping[str, Any]) -> str:
+    """The ``python -m tradecore run ...`` line that repeats a run from its recorded ``config``
+    (the options of ``_add_run_arguments``; ``tests/engine/test_cli.py`` parses it back and
+    checks it gives the same configuration)."""
+    strategies = config.get("strategies") or [{}]
+    strategy = strategies[0] if isinstance(strategies[0], Mapping) else {}
+    parts = ["python -m tradecore run", shlex.quote(str(strategy.get("class", "?")))]
+    symbols = config.get("symbols") or strategy.get("symbols") or []
+    parts.append(f"--symbols {shlex.quote(','.join(map(str, symbols)))}")
+    for key, value in (strategy.get("parameters") or {}).items():
+        if key == "bar_period":
+            parts.append(f"--period {value}")
+        else:
+            parts.append(f"--param {shlex.quote(f'{key}={value}')}")
+    feed = config.get("datafeed") or {}
+    if feed.get("start_ns") is not None:
+        parts.append(f"--start {_time_option(int(feed['start_ns']), end=False)}")
+    if feed.get("end_ns") is not None:
+        parts.append(f"--end {_time_option(int(feed['end_ns']), end=True)}")
+    broker = config.get("broker") or {}
+    for option, key in (("--commission", "commission_per_unit"),
+                        ("--min-commission", "minimum_commission_per_order"),
+                        ("--slippage-bps", "slippage_bps"), ("--cash", "initial_cash")):
+        if broker.get(key) is not None:
+            parts.append(f"{option} {float(broker[key])!r}".removesuffix(".0"))
+    for option, key in (("--publisher", "publisher_name"), ("--dataset", "dataset")):
+        if feed.get(key):
+            parts.append(f"{option} {shlex.quote(str(feed[key]))}")
+    return " ".join(parts)
+
+
+def _time_option(ns: int, *, end: bool) -> str:
+    """A date when the bound is a whole day (an end date covers its whole day, as ``--end``
+    reads it), else an ISO time to the microsecond."""
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ns // 1000)
+    whole_day = (ns + 1) % _DAY_NS == 0 if end else ns % _DAY_NS == 0
+    if whole_day:
+        return moment.date().isoformat()
+    return moment.replace(tzinfo=None).isoformat()
+
+
 def _run_request(args: argparse.Namespace):
     from tradecore.configure import RunRequest
 
@@ -146,95 +191,139 @@ def _report_discovery_errors() -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from tradecore.configure import build_orchestrator
+    from tradecore import service
+    from tradecore.models import RunStatus
     from tradecore.secmaster import ensure_secmaster
 
     _report_discovery_errors()
     ensure_secmaster(paths.secmaster_path())
-    orchestrator = build_orchestrator(_run_request(args))
-    stop = threading.Event()
-    printer = None
-    if not args.quiet:
-        printer = threading.Thread(target=_print_progress, args=(orchestrator, stop), daemon=True)
-        printer.start()
-    try:
-        run_id = orchestrator.run()
-    finally:
-        stop.set()
-        if printer is not None:
-            printer.join()
-    _print_headline(run_id)
-    print(run_id)
-    return 0
+    printer = None if args.quiet else _RunProgress(sys.stderr)
+    result = service.run(_run_request(args), progress=printer)
+    if printer is not None:
+        printer.close(result.status is RunStatus.COMPLETED)
+    if result.statistics is not None:
+        _print_headline(result.statistics)
+    if result.status is not RunStatus.COMPLETED:
+        _print_failure(result.status, result.error, result.error_traceback)
+    if result.run_id is not None:
+        print(result.run_id)
+    return 0 if result.status is RunStatus.COMPLETED else 1
 
 
-def _print_headline(run_id: str) -> None:
-    """A one-line summary on stderr; also computes and keeps the run's statistics."""
-    from tradecore.analytics import statistics
+def _print_headline(stats: dict) -> None:
+    """The headline statistics on one line (stderr: stdout's last line is the run id)."""
+    from tradecore.analytics.catalogue import HEADLINE, format_value, label
 
-    stats = statistics(run_id)
-    print(f"return {stats['total_return_pct']:.2f}%  sharpe {stats['sharpe']:.2f}  "
-          f"max drawdown {stats['max_drawdown_pct']:.2f}%  trades {stats['trades']}",
+    print("  ".join(f"{label(key)} {format_value(key, stats.get(key))}" for key in HEADLINE),
           file=sys.stderr)
 
 
-def _print_progress(orchestrator, stop: threading.Event) -> None:
-    """Draw a bar on stderr while the run goes; end with it full, or erase it on failure."""
+def _print_failure(status, error: str | None, error_traceback: str | None) -> None:
+    """Why a run did not complete: its status and error, and the whole traceback if any."""
+    print(f"run {status}: {error or 'no error recorded'}", file=sys.stderr)
+    if error_traceback:
+        print(error_traceback.rstrip(), file=sys.stderr)
+
+
+class _RunProgress:
+    """``progress(fraction, run_id)`` for ``service.run``: a bar redrawn in place on a
+    terminal; elsewhere (a pipe, a CI log) one line per tenth, never run together."""
+
     width = 30
-    started = time.monotonic()
-    while not stop.wait(0.2):
-        _draw(orchestrator.progress, started, width)
-    if orchestrator.status is not None and orchestrator.status.value == "completed":
-        _draw(1.0, started, width)
-        print(file=sys.stderr)
-    else:
-        print("\r" + " " * (width + 20) + "\r", end="", file=sys.stderr, flush=True)
 
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.terminal = stream.isatty()
+        self.printed_tenths = -1
 
-def _draw(fraction: float, started: float, width: int) -> None:
-    filled = int(fraction * width)
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:6.1%} "
-          f"{time.monotonic() - started:6.1f}s", end="", file=sys.stderr, flush=True)
+    def __call__(self, fraction: float, run_id: str | None) -> None:
+        elapsed = time.monotonic() - self.started
+        if self.terminal:
+            filled = int(fraction * self.width)
+            print(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:6.1%} "
+                  f"{elapsed:6.1f}s", end="", file=self.stream, flush=True)
+            return
+        tenths = int(fraction * 10 + 1e-9)
+        if tenths > self.printed_tenths:
+            self.printed_tenths = tenths
+            print(f"{tenths * 10:3d}% {elapsed:6.1f}s", file=self.stream, flush=True)
+
+    def close(self, completed: bool) -> None:
+        """End the bar's line (left full on success, erased otherwise)."""
+        if not self.terminal:
+            return
+        if completed:
+            print(file=self.stream)
+        else:
+            print("\r" + " " * (self.width + 20) + "\r", end="", file=self.stream, flush=True)
 
 
 def _cmd_runs_list(args: argparse.Namespace) -> int:
     from tradecore.analytics import list_runs
+    from tradecore.analytics.catalogue import HEADLINE, format_value, label
 
     runs = list_runs()
     if args.status:
-        runs = runs[runs["status"] == args.status]
+        runs = runs[runs["status"] == _status(args.status)]
     if args.json:
         print(runs.to_json(orient="records", default_handler=str))
         return 0
     if runs.empty:
         print("no runs yet")
         return 0
-    columns = [c for c in ("run_id", "status", "strategy", "symbols", "bar_period",
-                           "total_return_pct", "sharpe", "max_drawdown_pct", "trades")
-               if c in runs.columns]
-    print(runs[columns].to_string(index=False))
+    columns = {"run_id": "Run", "status": "Status", "strategy": "Strategy",
+               "symbols": "Symbols", "bar_period": "Period"}
+    table = {title: runs[key].astype(str).tolist() for key, title in columns.items()
+             if key in runs.columns}
+    for key in HEADLINE:
+        if key in runs.columns:
+            table[label(key)] = [format_value(key, value) for value in runs[key]]
+    import pandas as pd
+
+    print(pd.DataFrame(table).to_string(index=False))
     return 0
 
 
+def _status(text: str):
+    from tradecore.models import RunStatus
+
+    try:
+        return RunStatus(text.strip().lower())
+    except ValueError:
+        choices = ", ".join(status.value for status in RunStatus)
+        raise CliError(f"unknown status {text!r}; choose one of {choices}") from None
+
+
 def _cmd_runs_show(args: argparse.Namespace) -> int:
-    from tradecore.analytics import list_runs, statistics
+    from tradecore.analytics import list_runs, run_config, statistics
+    from tradecore.analytics.catalogue import STATISTICS, format_value
+    from tradecore.models import RunStatus
 
     runs = list_runs()
     match = runs[runs["run_id"] == args.run_id]
     if match.empty:
         raise CliError(f"no run {args.run_id!r} in {paths.runs_db_path()}")
     row = match.iloc[0]
-    print(f"run:    {row['run_id']}\nstatus: {row['status']}")
-    if isinstance(row.get("error"), str) and row["error"]:
-        print(f"error:  {row['error']}")
-    from tradecore.analytics import run_config
-
+    status = RunStatus(row["status"])
+    print(f"run:       {row['run_id']}\nstatus:    {status}")
+    error = row.get("error")
+    error_traceback = row.get("error_traceback")
+    if isinstance(error, str) and error or isinstance(error_traceback, str) and error_traceback:
+        print(f"error:     {error}")
+        if isinstance(error_traceback, str) and error_traceback:
+            print(error_traceback.rstrip())
+    config = run_config(args.run_id)
+    print(f"reproduce: {reproduce_command(config)}")
     print("config:")
-    print(json.dumps(run_config(args.run_id), indent=2))
-    if row["status"] != "running":
+    print(json.dumps(config, indent=2))
+    if status.has_statistics:
         print("statistics:")
-        for key, value in statistics(args.run_id).items():
-            print(f"  {key:28s} {value}")
+        stats = statistics(args.run_id)
+        width = max(len(s.label) for s in STATISTICS.values())
+        for key, statistic in STATISTICS.items():
+            if key in stats:
+                print(f"  {statistic.label:{width}s}  {format_value(key, stats[key])}")
     return 0
 
 
@@ -298,4 +387,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep_progress(done: int, total: int) -> None:
-    print(f"\r{done}/{total} runs", end="", file=sys.stderr, flush=True)
+    # On a terminal the count is redrawn in place; in a pipe or log each count is its own line.
+    if sys.stderr.isatty():
+        print(f"\r{done}/{total} runs", end="", file=sys.stderr, flush=True)
+    else:
+        print(f"{done}/{total} runs", file=sys.stderr, flush=True)

@@ -72,6 +72,20 @@ class ActionType(StrEnum):
     REVERSE = "REVERSE"
 
 
+class Sizing(StrEnum):
+    """How a strategy sizes an entry (``StrategyBase.order_size``): its ``size`` parameter is a
+    number of units, a percentage of the account's equity, or an amount of cash."""
+
+    QUANTITY = "QUANTITY"
+    PERCENT_OF_EQUITY = "PERCENT_OF_EQUITY"
+    CASH = "CASH"
+
+    @property
+    def label(self) -> str:
+        return {"QUANTITY": "Fixed quantity", "PERCENT_OF_EQUITY": "% of equity",
+                "CASH": "Fixed cash amount"}[self.value]
+
+
 class RejectionReason(StrEnum):
     INVALID_QUANTITY = "INVALID_QUANTITY"
     MISSING_PRICE = "MISSING_PRICE"
@@ -82,10 +96,5 @@ class RejectionReason(StrEnum):
     INVALID_EXPIRY = "INVALID_EXPIRY"
     DUPLICATE_ORDER_ID = "DUPLICATE_ORDER_ID"
 
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
+# RunStatus lives with the runs database it describes; re-exported here for old imports.
+from tradecore.runs_db.status import RunStatus  # noqa: E402, F401

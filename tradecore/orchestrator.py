@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
+import re
 import threading
 import traceback
 from contextlib import contextmanager
@@ -21,14 +23,18 @@ from tradecore.brokers import BrokerBase, SimulatedBroker
 from tradecore.datafeeds import DatafeedBase, SimulatedDatafeed
 from tradecore.messaging import EventBus
 from tradecore.models import BarPeriod, RunStatus
-from tradecore.recorder import RunRecorder
+from tradecore.runs_db.recorder import RunRecorder
 from tradecore.strategies import ParameterError, StrategyBase
+
+log = logging.getLogger(__name__)
 
 
 class Orchestrator:
     """``Orchestrator(strategies=[Cls, ...], broker=Cls, datafeed=Cls).run() -> run_id``."""
 
     runs_db_path: ClassVar[str | None] = None  # None: env TRADECORE_RUNS_DB or data/runs.db
+    #: Store the finished run's statistics and overviews in runs.db as it ends (analytics).
+    finalize_results: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -37,6 +43,7 @@ class Orchestrator:
         datafeed: type[DatafeedBase] = SimulatedDatafeed,
         *,
         sweep_id: str | None = None,
+        role: str | None = None,
     ) -> None:
         strategies = list(strategies)
         if not strategies:
@@ -51,6 +58,7 @@ class Orchestrator:
         self._broker_class = broker
         self._datafeed_class = datafeed
         self._sweep_id = sweep_id
+        self._role = role
         self.run_id: str | None = None
         self.status: RunStatus | None = None
         self._cancel_requested = threading.Event()
@@ -87,15 +95,24 @@ class Orchestrator:
         bar_period = self._validate()
         config = self.configuration(bar_period)
         names = [cls.display_name() for cls in self._strategy_classes]
-        run_id = f"{dt.datetime.now(dt.UTC):%Y-%m-%d_%H-%M-%S}_{'_'.join(names)}"
+        # A slug of each name ("SMA Crossover" -> "SMA-Crossover"): ids go unquoted into shells
+        # and URLs, and "_" stays the separator between strategies.
+        slugs = [re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip("-") or cls.registered_name()
+                 for name, cls in zip(names, self._strategy_classes, strict=True)]
+        run_id = f"{dt.datetime.now(dt.UTC):%Y-%m-%d_%H-%M-%S}_{'_'.join(slugs)}"
         self._event_bus = EventBus()
         self._recorder = RunRecorder(self._event_bus, run_id, self.resolved_runs_db_path(),
-                                     config, name=" + ".join(names), sweep_id=self._sweep_id)
+                                     config, name=" + ".join(names), sweep_id=self._sweep_id,
+                                     role=self._role)
         self.run_id = self._recorder.run_id
         failed = False
         try:
             self._broker = self._broker_class(self._event_bus)
             self._strategies = [cls(self._event_bus) for cls in self._strategy_classes]
+            for strategy in self._strategies:
+                strategy.attach_account(self._broker)  # read access for sizing (equity, cash)
+                self._recorder.describe_indicators(strategy.strategy_name,
+                                                   strategy._indicators)
             self._datafeed = self._datafeed_class(self._event_bus)
             self._broker.connect()
             self._datafeed.connect()
@@ -122,7 +139,22 @@ class Orchestrator:
             raise
         finally:
             self._shutdown(expire_open_orders=not failed)
+        self._finalize()
         return self.run_id
+
+    def _finalize(self) -> None:
+        """Compute and keep the finished run's statistics and overviews in runs.db now, so
+        it opens fast wherever it was recorded (imported lazily: the engine itself never
+        needs analytics). A failure here is logged, never the run's: its page computes the
+        same on first read."""
+        if not self.finalize_results or not self.status.has_statistics:
+            return
+        try:
+            from tradecore.analytics.finalize import finalize_run
+
+            finalize_run(self.run_id, self.resolved_runs_db_path())
+        except Exception:  # noqa: BLE001 - the run is recorded; its results are a cache
+            log.exception("results of run %s not stored at its end", self.run_id)
 
     def configuration(self, bar_period: BarPeriod | None = None) -> dict[str, Any]:
         """Everything needed to reproduce the run, as JSON-ready values."""

@@ -6,7 +6,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pytest
 
@@ -43,10 +42,26 @@ def test_the_extension_comes_from_the_package_never_the_network(other_db):
     assert connection.attach(other_db) == alias  # once per file
 
 
-def test_the_attachment_is_read_only(other_db):
+def test_sqlite_query_runs_inside_sqlite_with_exact_reals(other_db):
     alias = connection.attach(other_db)
-    with pytest.raises(duckdb.Error, match="read-only"):
-        connection.execute(f"INSERT INTO {alias}.t VALUES (1, 1.0)")
+    sql = f"SELECT k, {connection.real_text('v')} AS v FROM t WHERE k BETWEEN ?1 AND ?2"
+    expression, params = connection.sqlite_query(alias, sql, [10, 12])
+    rows = connection.query_rows(f"SELECT k::BIGINT, v::DOUBLE FROM {expression}", params)
+    assert rows == [(10, 5.0), (11, 5.5), (12, 6.0)]
+    with sqlite3.connect(other_db) as conn:  # a value SQLite's own text form would round
+        conn.execute("UPDATE t SET v = 100.01257302210934 WHERE k = 11")
+    conn.close()
+    rows = connection.query_rows(f"SELECT v::DOUBLE FROM {expression}", params)
+    assert rows[1] == (100.01257302210934,)
+
+
+def test_writes_go_into_sqlite_through_the_attachment(other_db):
+    from tradecore.analytics import source
+
+    assert source.execute(other_db, "DELETE FROM t WHERE k < ?1", (10,)) == 10
+    with sqlite3.connect(other_db) as conn:
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 990
+    conn.close()
 
 
 def test_a_cursor_per_query_is_safe_from_many_threads():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tradecore.cli import main
+from tradecore.strategies import StrategyBase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +37,8 @@ def test_sample_run_list_show_delete_through_the_real_entry_point(tmp_path):
         status, config = conn.execute("SELECT status, config FROM runs WHERE run_id = ?",
                                       (run_id,)).fetchone()
         first, last = conn.execute("SELECT min(ts_event_ns), max(ts_event_ns) FROM bars"
-                                   " WHERE run_id = ?", (run_id,)).fetchone()
+                                   " JOIN runs USING (run_key) WHERE run_id = ?",
+                                   (run_id,)).fetchone()
     assert status == "completed"
     config = json.loads(config)
     assert config["strategies"][0]["parameters"]["fast_period"] == 7
@@ -46,7 +50,7 @@ def test_sample_run_list_show_delete_through_the_real_entry_point(tmp_path):
     assert listing.returncode == 0, listing.stderr
     assert [r["run_id"] for r in json.loads(listing.stdout)] == [run_id]
     shown = cli("runs", "show", run_id, *env_free, cwd=tmp_path)
-    assert shown.returncode == 0 and "total_return_pct" in shown.stdout
+    assert shown.returncode == 0 and "Sharpe ratio" in shown.stdout
 
     refused = cli("runs", "delete", run_id, *env_free, cwd=tmp_path)
     assert refused.returncode == 1 and "--yes" in refused.stderr
@@ -113,7 +117,7 @@ def test_a_killed_run_ends_interrupted(tmp_path):
     import signal
     import time
 
-    from tradecore.recorder import connect_runs_db, mark_interrupted_runs
+    from tradecore.runs_db import connect, get_run
 
     paths = ["--secmaster", "s.db", "--runs-db", "r.db"]
     assert cli("sample", *paths, cwd=tmp_path).returncode == 0
@@ -136,10 +140,143 @@ def test_a_killed_run_ends_interrupted(tmp_path):
     assert status == ("running",)
     engine.send_signal(signal.SIGKILL)
     engine.wait(30)
-    time.sleep(1)  # the writer process, if it started, sees the pipe close
-    conn = connect_runs_db(tmp_path / "r.db")
+    # Whoever looks marks it: no other run needs to start, and no waiting is needed.
+    conn = connect(tmp_path / "r.db")
     try:
-        mark_interrupted_runs(conn)
-        assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+        run_id = conn.execute("SELECT run_id FROM runs").fetchone()[0]
+        assert get_run(conn, run_id).status == "interrupted"
     finally:
         conn.close()
+    listed = cli("runs", "list", *paths, cwd=tmp_path)
+    assert listed.returncode == 0 and "interrupted" in listed.stdout
+
+
+# -- issue 9: output a person reads ------------------------------------------------------------
+
+RUN_ID = re.compile(r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_SMA-Crossover(_\w+)?$")
+
+
+class CliExploding(StrategyBase):
+    """Fails on the third bar, for the failed-run output."""
+
+    symbols = ["AAA"]
+
+    def setup(self) -> None:
+        self.seen = 0
+
+    def on_bar(self, bar) -> None:
+        self.seen += 1
+        if self.seen == 3:
+            raise RuntimeError("boom on bar three")
+
+
+def _last_line(text: str) -> str:
+    return text.strip().splitlines()[-1]
+
+
+def test_run_id_has_no_space_and_list_and_show_read_without_float_noise(hand_secmaster,
+                                                                        capsys):
+    assert main(["run", "SMACrossover", "--symbols", "AAA", "--param", "fast_period=2",
+                 "--param", "slow_period=3", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    run_id = _last_line(out)
+    assert RUN_ID.match(run_id) and " " not in run_id
+    assert "Sharpe ratio" in err and "Return" in err  # the headline, labelled as everywhere
+
+    assert main(["runs", "list"]) == 0
+    listing = capsys.readouterr().out
+    header, row = listing.splitlines()[:2]
+    assert "Return" in header and "Max drawdown" in header and "Trades" in header
+    assert run_id in row and "completed" in row
+    assert not re.search(r"\d\.\d{3,}", listing)  # no float noise (44518.81960000001)
+    assert re.search(r"\s0\s", row) and "0.0 " not in row  # trades: "0", not "0.0"
+
+    assert main(["runs", "show", run_id]) == 0
+    shown = capsys.readouterr().out
+    assert re.search(r"Final equity\s+\$100,000\.00", shown)
+    assert re.search(r"Trades\s+0\n", shown)
+    assert "reproduce: python -m tradecore run SMACrossover --symbols AAA" in shown
+
+
+def test_a_failed_run_prints_its_traceback_in_run_and_runs_show(hand_secmaster, capsys,
+                                                                monkeypatch):
+    assert main(["run", "CliExploding", "--symbols", "AAA", "--quiet"]) == 1
+    out, err = capsys.readouterr()
+    run_id = _last_line(out)
+    assert "run failed: RuntimeError: boom on bar three" in err
+    assert "Traceback (most recent call last)" in err and "in on_bar" in err
+
+    # runs show prints the traceback runs.db keeps with the run (list_runs' error_traceback).
+    from tradecore import analytics
+
+    original = analytics.list_runs
+
+    def with_traceback(*args, **kwargs):
+        runs = original(*args, **kwargs)
+        if "error_traceback" not in runs.columns:  # analytics before the runs_db rewrite
+            runs["error_traceback"] = err[err.index("Traceback"):]
+        return runs
+
+    monkeypatch.setattr(analytics, "list_runs", with_traceback)
+    assert main(["runs", "show", run_id]) == 0
+    shown = capsys.readouterr().out
+    assert "status:    failed" in shown and "boom on bar three" in shown
+    assert "Traceback (most recent call last)" in shown
+    assert "statistics:" not in shown  # a failed run's partial numbers are not results
+
+
+@pytest.mark.parametrize("args", [
+    ["--start", "2030-01-01"],                     # after the data ends
+    ["--start", "2024-01-06", "--end", "2024-01-07"],  # a weekend: no bars
+])
+def test_a_range_without_bars_is_refused_and_records_nothing(hand_secmaster, runs_db, capsys,
+                                                             args):
+    assert main(["run", "SMACrossover", "--symbols", "AAA", *args]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no DAY bars of AAA in the chosen range")
+    assert "2024-01-01 to 2024-01-08" in err and len(err.splitlines()) == 1
+    from tradecore import analytics
+
+    assert analytics.list_runs(runs_db).empty
+
+
+def test_progress_without_a_terminal_is_one_line_per_update(capsys):
+    from tradecore.cli import _RunProgress, _sweep_progress
+
+    stream = io.StringIO()
+    printer = _RunProgress(stream)
+    for fraction in (0.0, 0.05, 0.12, 0.13, 0.5, 1.0):
+        printer(fraction, "run")
+    printer.close(True)
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue()
+    assert [line.split("%")[0].strip() for line in lines] == ["0", "10", "50", "100"]
+    for done in (1, 2, 3):
+        _sweep_progress(done, 8)
+    assert capsys.readouterr().err.splitlines() == ["1/8 runs", "2/8 runs", "3/8 runs"]
+
+
+@pytest.mark.parametrize("start, end", [
+    ("2024-01-02", "2024-01-05"),
+    ("2024-01-02T09:30:00", "2024-01-05T16:00:00"),
+    (None, None),
+])
+def test_the_reproduce_command_parses_back_to_the_same_run(hand_secmaster, start, end):
+    """config -> reproduce_command -> the CLI's parser -> RunRequest -> the same config."""
+    import shlex
+
+    from tradecore.cli import _parser, _run_request, reproduce_command
+    from tradecore.configure import RunRequest, build_orchestrator
+
+    request = RunRequest("RSIMeanReversion", ["AAA", "BBB"],
+                         {"rsi_period": 7, "take_profit_pct": 2.5, "sizing": "CASH",
+                          "size": 2500.0, "bar_period": "DAY"},
+                         start=start, end=end, commission_per_unit=0.005,
+                         minimum_commission_per_order=1.0, slippage_bps=2.5,
+                         initial_cash=25_000.0, publisher_name="local", dataset="csv")
+    config = build_orchestrator(request).configuration()
+    command = reproduce_command(config)
+    words = shlex.split(command)
+    assert words[:4] == ["python", "-m", "tradecore", "run"]
+    again = build_orchestrator(_run_request(_parser().parse_args(words[3:]))).configuration()
+    assert again == config

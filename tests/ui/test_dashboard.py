@@ -12,7 +12,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from tradecore.configure import RunRequest, build_orchestrator
-from tradecore.recorder import connect_runs_db
+from tradecore.runs_db import connect as connect_runs_db
 from tradecore.strategies import discover_strategies, get_registered_strategies, registry
 from tradecore.ui import common
 

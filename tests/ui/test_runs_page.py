@@ -53,7 +53,8 @@ def test_lists_every_run_with_status_parameters_and_metrics(three_runs):
     assert list(table["run_id"]) == sorted(three_runs, reverse=True)  # newest first
     assert set(table["status"]) == {"completed"}
     assert set(table["symbols"]) == {"ACME", "GLOBX"}
-    assert "fast_period=5, slow_period=20, quantity=100" in set(table["parameters"])
+    assert ("fast_period=5, slow_period=20, sizing=PERCENT_OF_EQUITY, size=95.0"
+            in set(table["parameters"]))
     for metric in ("total_return_pct", "sharpe", "max_drawdown_pct", "trades"):
         assert metric in table.columns
 

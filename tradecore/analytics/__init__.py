@@ -16,17 +16,19 @@ All runs
     ``list_runs`` (status, configuration summary and headline metrics), ``run_config``,
     ``delete_runs``.
 
-How it is read (``store``, ``connection``)
-    One run's rows come from runs.db through indexed sqlite3 reads (``WHERE run_id = ?``): DuckDB's
-    SQLite scanner pushes no filter down, so through it every query would scan every run, and
-    a second copy of SQLite in the process is unsafe beside sqlite3 on a WAL database (see
-    ``connection``). A finished run is read once into a Parquet cache beside runs.db and then
-    queried with DuckDB (offline, a cursor per query from one shared connection, no transaction
-    held); a running run is read live and incrementally, in short read transactions. Its
-    statistics are kept in runs.db (``run_statistics``) once it has finished.
+How it is read (``connection``, ``source``, ``raw``, ``finalize``)
+    runs.db is the only store, and DuckDB's SQLite extension reads it: per-run SQL runs inside
+    SQLite through ``sqlite_query`` (a run's rows found by their rowid segments or the
+    ``run_key`` index, so a read costs what the run holds, whatever else is stored), and DuckDB
+    aggregates and down-samples. A finished run's statistics, round trips and equity and price
+    overviews are computed once at its end (``finalize``, by the process that recorded it) and
+    kept in runs.db; a running run, a zoomed window or another resolution is computed from its
+    raw rows. The dashboard's process touches runs.db only through DuckDB (see
+    ``connection`` for why two copies of SQLite must not share it).
 """
 
 from tradecore.analytics.connection import AnalyticsSetupError, close_connections
+from tradecore.analytics.finalize import OVERVIEW_POINTS, finalize_run
 from tradecore.analytics.metrics import (
     DEFINITIONS_VERSION,
     STATISTICS,
@@ -36,36 +38,36 @@ from tradecore.analytics.results import (
     compare,
     equity_curve,
     fills,
+    indicator_info,
     order_log,
     round_trips,
     statistics,
 )
-from tradecore.analytics.runs import HEADLINE, delete_runs, list_runs, run_config
-from tradecore.analytics.store import (
-    RunNotFoundError,
-    RunsDatabaseNotFoundError,
-    build_cache,
-    drop_cache,
-)
+from tradecore.analytics.runs import HEADLINE, delete_runs, list_runs, run_config, run_row
+from tradecore.analytics.source import RunsDatabaseNotFoundError
+from tradecore.runs_db.runs import RunIsRunningError, RunNotFoundError
 
 __all__ = [
     "DEFINITIONS_VERSION",
     "HEADLINE",
+    "OVERVIEW_POINTS",
     "STATISTICS",
     "AnalyticsSetupError",
+    "RunIsRunningError",
     "RunNotFoundError",
     "RunsDatabaseNotFoundError",
     "bars",
-    "build_cache",
     "close_connections",
     "compare",
     "delete_runs",
-    "drop_cache",
     "equity_curve",
     "fills",
+    "finalize_run",
+    "indicator_info",
     "list_runs",
     "order_log",
     "round_trips",
     "run_config",
+    "run_row",
     "statistics",
 ]

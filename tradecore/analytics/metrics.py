@@ -28,9 +28,9 @@ Equity statistics
     - ``start`` / ``end`` / ``duration``: first and last bar time, and the time between.
     - ``equity_final`` = ``E_T``; ``equity_peak`` = the highest ``E_t``.
     - ``total_return_pct`` = ``(E_T / E_0 - 1) x 100``.
-    - ``buy_and_hold_return_pct``: per symbol, ``last close / close at its first bar after the
-      indicators' warm-up - 1`` (the first bar where every indicator the run records for the
-      symbol has a value; the first bar if there are none), averaged over symbols, x 100.
+    - ``buy_and_hold_return_pct``: per symbol, ``last close / close of its first bar in the
+      run's range - 1``, averaged over symbols, x 100. ``buy_and_hold_curve`` draws the same
+      line bar by bar, so the chart and the statistic agree.
     - ``return_ann_pct`` = ``((1 + g)^P - 1) x 100`` with ``g`` the geometric mean of ``r_i``
       (``g`` = 0 if any ``1 + r_i <= 0``).
     - ``volatility_ann_pct`` = ``sqrt((s^2 + (1 + g)^2)^P - (1 + g)^(2P)) x 100`` with ``s^2``
@@ -72,6 +72,15 @@ Trade statistics (closed round trips; NaN where there are none)
       ``avg_trade_pnl`` / ``expectancy_pnl`` (mean ``pnl_j``), ``best_trade_pnl``,
       ``worst_trade_pnl``.
     - ``max_trade_duration`` / ``avg_trade_duration``: exit time - entry time.
+
+Labels, units and which direction is better are in ``tradecore.analytics.catalogue``.
+
+Design Decision: buy & hold from the first bar of the run's range (definitions version 2)
+    backtesting.py starts its buy & hold after the indicators' warm-up, so two runs on the same
+    data and range with different indicator periods got different benchmarks, and the tile
+    disagreed with the chart line. Ours starts at the first bar of the range for every run, so
+    it is one number per data set and range, comparable across runs (and differs from
+    backtesting.py's when a strategy has a warm-up).
 """
 
 from __future__ import annotations
@@ -82,58 +91,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-DEFINITIONS_VERSION = "1"
+from tradecore.analytics import catalogue
+
+DEFINITIONS_VERSION = "2"
 DEFAULT_RISK_FREE_RATE = 0.0
 
-#: Every statistic: key -> (label for people, kind). Kinds: "time", "timedelta", "int",
-#: "float", "str". The label's unit follows backtesting.py's naming.
-STATISTICS: dict[str, tuple[str, str]] = {
-    "start": ("Start", "time"),
-    "end": ("End", "time"),
-    "duration": ("Duration", "timedelta"),
-    "bars": ("Bars", "int"),
-    "exposure_pct": ("Exposure Time [%]", "float"),
-    "equity_final": ("Equity Final [$]", "float"),
-    "equity_peak": ("Equity Peak [$]", "float"),
-    "commissions": ("Commissions [$]", "float"),
-    "total_return_pct": ("Return [%]", "float"),
-    "buy_and_hold_return_pct": ("Buy & Hold Return [%]", "float"),
-    "return_ann_pct": ("Return (Ann.) [%]", "float"),
-    "volatility_ann_pct": ("Volatility (Ann.) [%]", "float"),
-    "cagr_pct": ("CAGR [%]", "float"),
-    "sharpe": ("Sharpe Ratio", "float"),
-    "sortino": ("Sortino Ratio", "float"),
-    "calmar": ("Calmar Ratio", "float"),
-    "max_drawdown_pct": ("Max. Drawdown [%]", "float"),
-    "avg_drawdown_pct": ("Avg. Drawdown [%]", "float"),
-    "max_drawdown_duration": ("Max. Drawdown Duration", "timedelta"),
-    "avg_drawdown_duration": ("Avg. Drawdown Duration", "timedelta"),
-    "trades": ("# Trades", "int"),
-    "open_trades": ("# Open Trades", "int"),
-    "win_rate_pct": ("Win Rate [%]", "float"),
-    "best_trade": ("Best Trade [%]", "float"),
-    "worst_trade": ("Worst Trade [%]", "float"),
-    "avg_trade": ("Avg. Trade [%]", "float"),
-    "max_trade_duration": ("Max. Trade Duration", "timedelta"),
-    "avg_trade_duration": ("Avg. Trade Duration", "timedelta"),
-    "profit_factor": ("Profit Factor", "float"),
-    "profit_factor_pnl": ("Profit Factor ($)", "float"),
-    "expectancy": ("Expectancy [%]", "float"),
-    "expectancy_pnl": ("Expectancy [$]", "float"),
-    "sqn": ("SQN", "float"),
-    "kelly_criterion": ("Kelly Criterion", "float"),
-    "net_pnl": ("Net P&L (closed) [$]", "float"),
-    "gross_profit": ("Gross Profit [$]", "float"),
-    "gross_loss": ("Gross Loss [$]", "float"),
-    "avg_trade_pnl": ("Avg. Trade [$]", "float"),
-    "best_trade_pnl": ("Best Trade [$]", "float"),
-    "worst_trade_pnl": ("Worst Trade [$]", "float"),
-    "open_pnl": ("Open P&L [$]", "float"),
-    "periods_per_year": ("Periods per Year", "int"),
-    "risk_free_rate": ("Risk-free Rate", "float"),
-    "resample_rule": ("Resample Rule", "str"),
-    "definitions_version": ("Definitions Version", "str"),
-}
+#: Every statistic ``compute`` returns, in display order: the catalogue (labels, units and
+#: directions live there, not here).
+STATISTICS = catalogue.STATISTICS
+
+#: How each unit is kept in the JSON form of the statistics.
+_STORED_AS = {"time": "time", "duration": "timedelta", "count": "int", "text": "str"}
+
+
+def _stored_as(key: str) -> str:
+    statistic = STATISTICS.get(key)
+    return _STORED_AS.get(statistic.unit, "float") if statistic else "float"
+
 
 NAN = float("nan")
 
@@ -227,7 +201,7 @@ def compute(equity: pd.DataFrame, trips: pd.DataFrame, symbols: pd.DataFrame,
     s["total_return_pct"] = _ratio(values[-1] - initial_cash, initial_cash) * 100
 
     if len(symbols):
-        moves = symbols["last_close"] / symbols["warmup_close"] - 1
+        moves = symbols["last_close"] / symbols["first_close"] - 1
         s["buy_and_hold_return_pct"] = _finite_or_nan(moves.mean() * 100)
 
     series = pd.Series(values, index=index)
@@ -301,7 +275,7 @@ def to_json_ready(stats: dict[str, Any]) -> dict[str, Any]:
     """Times and durations as int ns, NaN as None: what the cache table stores."""
     out: dict[str, Any] = {}
     for key, value in stats.items():
-        kind = STATISTICS.get(key, ("", "float"))[1]
+        kind = _stored_as(key)
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             out[key] = None
         elif kind in ("time", "timedelta"):
@@ -320,7 +294,7 @@ def from_json_ready(stored: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in STATISTICS:
         value = stored.get(key)
-        kind = STATISTICS[key][1]
+        kind = _stored_as(key)
         if kind == "time":
             out[key] = pd.NaT if value is None else pd.Timestamp(int(value), unit="ns")
         elif kind == "timedelta":
@@ -332,3 +306,41 @@ def from_json_ready(stored: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = NAN if value is None else float(value)
     return out
+
+
+# -- buy & hold as a line ----------------------------------------------------------------------
+
+
+def buy_and_hold_curve(run_id: str, db_path: Any = None,
+                       max_points: int | None = 2000) -> pd.DataFrame:
+    """Buying the run's symbols at the close of the first bar of its range and holding them.
+
+    Per bar timestamp (bucket, when down-sampled as ``analytics.bars``): ``ts_event_ns``,
+    ``time``, ``return_pct`` (``close / first close - 1`` averaged over symbols, each symbol
+    carried forward between its own bars, x 100: its last value is the statistic
+    ``buy_and_hold_return_pct``) and ``equity`` (the initial cash grown by that return, to draw
+    beside the strategy's equity).
+    """
+    from tradecore.analytics import results, runs  # read functions import this module
+
+    columns = ["ts_event_ns", "time", "return_pct", "equity"]
+    frame = results.bars(run_id, db_path, max_points=max_points or 2**62)
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    moves = {}
+    for symbol, rows in frame.groupby("symbol", sort=True):
+        first_ts = int(rows["ts_event_ns"].min())
+        # A down-sampled bucket carries its *last* close; the first bar's own close is read.
+        first = results.bars(run_id, db_path, max_points=1, symbol=str(symbol),
+                             start_ns=first_ts, end_ns=first_ts)
+        base = float(first["close"].iloc[0])
+        series = rows.set_index("ts_event_ns")["close"].astype(float)
+        moves[symbol] = series.groupby(level=0).last() / base - 1
+    table = pd.DataFrame(moves).sort_index().ffill()
+    out = pd.DataFrame({"ts_event_ns": table.index.astype("int64"),
+                        "return_pct": table.mean(axis=1).to_numpy() * 100})
+    out["time"] = pd.to_datetime(out["ts_event_ns"], unit="ns")
+    config = runs.run_config(run_id, db_path)
+    initial_cash = float((config.get("broker") or {}).get("initial_cash") or 0.0)
+    out["equity"] = initial_cash * (1 + out["return_pct"] / 100)
+    return out[columns].reset_index(drop=True)

@@ -1,9 +1,10 @@
 """Bars with their indicator columns, and their down-sampling in SQL for charts.
 
-Indicator values reach runs.db as one JSON object per ``bars_processed`` row (NaN as null).
-``assemble`` turns them into one DOUBLE column per indicator, named after the indicator
-(``"<strategy>: <indicator>"`` when two strategies of the run use the same name), joined to
-the OHLCV rows of ``bars``.
+Indicator values reach runs.db in ``bars_processed``'s REAL columns ``indicator_<slot>``;
+``run_indicators`` names each slot per strategy (NULL is a warm-up NaN). ``assemble`` turns
+them into one DOUBLE column per indicator, named after the indicator (``"<strategy>:
+<indicator>"`` when two strategies of the run use the same name), joined to the OHLCV rows of
+``bars``.
 
 Down-sampling: the requested window ``[t0, t1]`` (first and last bar in it) is cut into
 buckets of ``(t1 - t0) // max_points + 1`` ns, so there are at most ``max_points`` buckets per
@@ -17,8 +18,8 @@ bars per symbol comes back bar by bar (so a zoomed chart re-queries at full deta
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tradecore.analytics.connection import query_arrow, query_df, sql_identifier, sql_string
-from tradecore.analytics.equity import symbol_codes
+from tradecore.runs_db.schema import indicator_column
 
 OHLCV = ("open", "high", "low", "close", "volume")
 BASE_COLUMNS = ("ts_event_ns", "symbol", *OHLCV)
@@ -37,45 +38,15 @@ def indicator_columns(table: pa.Table) -> list[str]:
     return [name for name in table.column_names if name not in BASE_COLUMNS]
 
 
-def _keys(text: str | None) -> list[str]:
-    try:
-        value = json.loads(text) if text else {}
-    except json.JSONDecodeError:
-        return []
-    return list(value) if isinstance(value, dict) else []
-
-
-def _indicator_names(processed: pa.Table) -> dict[str, list[str]]:
-    """{strategy: [indicator names]} in first-seen order, from the JSON objects' keys.
-
-    A strategy records the same indicators on every bar, so its first and last rows are read;
-    only if they disagree is every row's key list read.
-    """
-    codes, strategies = symbol_codes(processed["strategy"])
-    texts = processed["indicators"]
-    names: dict[str, list[str]] = {}
-    for code, strategy in enumerate(strategies):
-        rows = np.flatnonzero(codes == code)
-        first, last = _keys(texts[int(rows[0])].as_py()), _keys(texts[int(rows[-1])].as_py())
-        if first != last:
-            return _indicator_names_of_every_row(processed)
-        names[strategy] = first
-    return {strategy: keys for strategy, keys in names.items() if keys}
-
-
-def _indicator_names_of_every_row(processed: pa.Table) -> dict[str, list[str]]:
-    rows = query_df(
-        "SELECT strategy, json_keys(indicators) AS names, min(rowid) AS first_row"
-        " FROM processed WHERE indicators IS NOT NULL AND indicators <> '{}'"
-        " GROUP BY ALL ORDER BY first_row",
-        tables={"processed": processed.select(["rowid", "strategy", "indicators"])},
-    )
-    names: dict[str, list[str]] = defaultdict(list)
-    for strategy, keys in zip(rows["strategy"], rows["names"], strict=True):
-        for key in keys:
-            if key not in names[strategy]:
-                names[strategy].append(key)
-    return dict(names)
+def column_names(indicators: Sequence[tuple[str, int, str]]) -> list[tuple[str, str, int]]:
+    """``(column, strategy, slot)`` for each ``(strategy, slot, name)`` of a run's indicators:
+    the indicator's name, prefixed with its strategy when another strategy of the run uses the
+    same name (or it collides with a bar column)."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for strategy, _, name in indicators:
+        owners[name].add(strategy)
+    return [(f"{strategy}: {name}" if len(owners[name]) > 1 or name in BASE_COLUMNS else name,
+             strategy, slot) for strategy, slot, name in indicators]
 
 
 def _aligned(bars: pa.Table, processed: pa.Table) -> bool:
@@ -95,50 +66,33 @@ def _sorted(table: pa.Table) -> pa.Table:
     return table.sort_by([("ts_event_ns", "ascending"), ("symbol", "ascending")])
 
 
-def assemble(bars: pa.Table, processed: pa.Table) -> pa.Table:
-    """``bars`` (raw OHLCV rows) with one column per indicator, ordered by time and symbol."""
+def assemble(bars: pa.Table, processed: pa.Table,
+             indicators: Sequence[tuple[str, int, str]]) -> pa.Table:
+    """``bars`` (raw OHLCV rows) with one column per indicator, ordered by time and symbol.
+
+    ``indicators``: the run's ``(strategy, slot, name)`` in order (``run_indicators``).
+    """
     base = bars.select(list(BASE_COLUMNS))
-    names = _indicator_names(processed) if processed.num_rows else {}
-    if not names:
+    strategies = (set(pc.unique(processed["strategy"]).to_pylist())
+                  if processed.num_rows else set())
+    columns = [c for c in column_names(indicators) if c[1] in strategies]
+    if not columns:
         return _sorted(base)
-    owners: dict[str, list[str]] = defaultdict(list)
-    for strategy, keys in names.items():
-        for key in keys:
-            owners[key].append(strategy)
-    spec = sql_string(json.dumps({key: "DOUBLE" for key in owners}))
-    columns: list[tuple[str, str, str]] = []  # (column, strategy, key)
-    for strategy, keys in names.items():
-        for key in keys:
-            shared = len(owners[key]) > 1 or key in BASE_COLUMNS
-            columns.append((f"{strategy}: {key}" if shared else key, strategy, key))
-
-    if len(names) == 1 and _aligned(bars, processed):
-        # The common case: no join, the JSON parsed in row order (DuckDB keeps it).
-        picks = ", ".join(f"j[{sql_string(key)}] AS {sql_identifier(column)}"
-                          for column, _, key in columns)
-        values = query_arrow(
-            f"SELECT {picks} FROM (SELECT json_transform(indicators, {spec}) AS j"
-            f" FROM processed)", tables={"processed": processed.select(["indicators"])})
-        for column in values.column_names:
-            base = base.append_column(column, values[column])
+    if len(strategies) == 1 and _aligned(bars, processed):
+        # The common case: one strategy, rows in the same order: no join.
+        for column, _, slot in columns:
+            base = base.append_column(column, processed[indicator_column(slot)])
         return _sorted(base)
-
     picks = ",\n".join(
-        f"max(CASE WHEN strategy = {sql_string(strategy)} THEN j[{sql_string(key)}] END)"
-        f" AS {sql_identifier(column)}"
-        for column, strategy, key in columns
-    )
+        f"max(CASE WHEN strategy = {sql_string(strategy)} THEN {indicator_column(slot)} END)"
+        f" AS {sql_identifier(column)}" for column, strategy, slot in columns)
     selected = ", ".join(f"i.{sql_identifier(column)}" for column, _, _ in columns)
     plain = ", ".join(f"b.{c}" for c in BASE_COLUMNS)
     sql = f"""
-        WITH parsed AS (
-            SELECT ts_event_ns, symbol, strategy, json_transform(indicators, {spec}) AS j
-            FROM processed
-        ),
-        ind AS (
+        WITH ind AS (
             SELECT ts_event_ns, symbol,
             {picks}
-            FROM parsed
+            FROM processed
             GROUP BY ts_event_ns, symbol
         )
         SELECT {plain}, {selected}

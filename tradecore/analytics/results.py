@@ -1,40 +1,124 @@
 """What a run page shows, one function each: fills, order log, bars, equity, trades, statistics.
 
 Every function takes ``(run_id, db_path=None)``; ``db_path`` defaults to the runs database in
-use. A finished run is read from its Parquet cache (built on first access); a running run is
-read live. See ``store`` for how, and ``metrics`` for the definitions.
+use. Everything is read from runs.db through DuckDB's SQLite extension (``connection``):
+
+- a finished run's statistics, round trips and its equity and price overviews (the
+  ``OVERVIEW_POINTS`` view a chart opens with) come from what ``finalize`` stored at its end;
+- fills and the order log are read from their (indexed) tables on every call;
+- anything else -- a zoomed window, another resolution, a running run, a run nobody
+  finalized -- is computed from the run's raw rows, read inside SQLite by rowid segment. A
+  finished run's missing results are stored then, so that happens once.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import time
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
+from tradecore.analytics import equity as equity_module
+from tradecore.analytics import finalize, orders, price_bars, raw, source
 from tradecore.analytics import metrics as stats_module
-from tradecore.analytics import price_bars, store
-from tradecore.analytics.connection import query_df
-from tradecore.analytics.equity import COLUMNS as EQUITY_COLUMNS
+from tradecore.analytics.connection import attach, is_writable, query_df
 
+log = logging.getLogger(__name__)
 PathLike = str | os.PathLike | None
+
+
+class _Run:
+    """One run as analytics reads it: its row, its indicators, and its raw rows on demand."""
+
+    def __init__(self, run_id: str, db_path: PathLike) -> None:
+        self.db = source.resolve_db_path(db_path)
+        self.info = source.run_info(run_id, self.db)
+        self.alias = attach(self.db)
+        self._indicators: list[dict] | None = None
+
+    @property
+    def indicators(self) -> list[dict]:
+        if self._indicators is None:
+            self._indicators = source.indicators(self.db, self.info.run_key)
+        return self._indicators
+
+    def indicator_triples(self) -> list[tuple[str, int, str]]:
+        return [(i["strategy"], i["slot"], i["name"]) for i in self.indicators]
+
+    def slots(self) -> int:
+        return 1 + max((i["slot"] for i in self.indicators), default=-1)
+
+    def read(self, table: str, *, start_ns: int | None = None,
+             end_ns: int | None = None) -> pa.Table:
+        slots = self.slots() if table == "bars_processed" else 0
+        return raw.read_duckdb(self.alias, self.info.run_key, table, slots,
+                               start_ns=start_ns, end_ns=end_ns)
+
+    def computed(self, *, start_ns: int | None = None,
+                 end_ns: int | None = None) -> finalize.Computed:
+        return finalize.Computed(
+            self.info.config, lambda t: self.read(t, start_ns=start_ns, end_ns=end_ns),
+            self.indicator_triples())
+
+    def stored(self, name: str) -> pa.Table | None:
+        """A stored result of a finished run (computed and stored now if missing)."""
+        if not self.info.finished:
+            return None
+        table = source.stored_result(self.db, self.info.run_key, name,
+                                     finalize.RESULTS_VERSION)
+        if table is None and self.info.status.has_statistics:
+            table = self._store_results().get(name)
+        return table
+
+    def _store_results(self) -> dict[str, pa.Table]:
+        computed = self.computed()
+        tables = computed.stored()
+        if is_writable(self.db):
+            stats = computed.statistics()
+            _store(self.db, self.info, stats, tables)
+        return tables
+
+
+def _store(db, info: source.RunInfo, stats: dict[str, Any], tables: dict[str, pa.Table]) -> None:
+    """Store results computed on read, through DuckDB (the dashboard never uses sqlite3)."""
+    rows = [("INSERT OR REPLACE INTO run_statistics (run_key, definitions_version, stats,"
+             " computed_at) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs"
+             " WHERE run_key = ?1 AND ts_start = ?5)",
+             (info.run_key, finalize.RESULTS_VERSION,
+              json.dumps(stats_module.to_json_ready(stats)), time.time_ns(), info.ts_start))]
+    for name, table in tables.items():
+        rows.append(("INSERT OR REPLACE INTO run_results (run_key, name, version, arrow_hex)"
+                     " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs"
+                     " WHERE run_key = ?1 AND ts_start = ?5)",
+                     (info.run_key, name, finalize.RESULTS_VERSION, finalize.to_hex(table),
+                      info.ts_start)))
+    try:
+        for sql, values in rows:
+            source.execute(db, sql, values)
+    except Exception as error:  # noqa: BLE001 - a read must not fail for want of a cache
+        log.warning("results of run %s not stored: %s", info.run_id, error)
 
 
 def fills(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
     """One row per fill, in time order: the FillEvent fields (``ts_event_ns, fill_id,
     associated_order_id, strategy, symbol, side, quantity_filled, fill_price, commission``)
     and ``time``."""
-    source = store.open_run(run_id, db_path, "fills")
-    return query_df(
-        f"SELECT *, make_timestamp_ns(ts_event_ns) AS time FROM {source.sql('fills')}"
-        " ORDER BY ts_event_ns, fill_id", tables=source.tables("fills"))
+    run = _Run(run_id, db_path)
+    table = finalize.sorted_fills(run.read("fills"))
+    return query_df("SELECT *, make_timestamp_ns(ts_event_ns) AS time FROM fills"
+                    " ORDER BY ts_event_ns, fill_id", tables={"fills": table})
 
 
 def order_log(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
     """One row per submitted order with its outcome (see ``tradecore.analytics.orders``)."""
-    source = store.open_run(run_id, db_path, "order_log")
-    return query_df(f"SELECT * FROM {source.sql('order_log')}"
-                    " ORDER BY submitted_ts_ns, order_id", tables=source.tables("order_log"))
+    run = _Run(run_id, db_path)
+    table = orders.assemble({t: run.read(t) for t in orders.TABLES})
+    return query_df("SELECT * FROM log ORDER BY submitted_ts_ns, order_id",
+                    tables={"log": table})
 
 
 def bars(run_id: str, db_path: PathLike = None, max_points: int = 2000,
@@ -47,12 +131,23 @@ def bars(run_id: str, db_path: PathLike = None, max_points: int = 2000,
     Columns: ``ts_event_ns`` (the first bar of the bucket), ``time``, ``symbol``, ``open, high,
     low, close, volume``, ``bar_count`` (bars in the bucket), then one column per indicator.
     """
-    source = store.open_run(run_id, db_path, "bars")
-    tables = source.tables("bars")
-    columns = query_df(f"SELECT * FROM {source.sql('bars')} LIMIT 0", tables=tables).columns
-    indicators = [c for c in columns if c not in price_bars.BASE_COLUMNS]
-    return price_bars.downsample(source.sql("bars"), tables, indicators, max_points=max_points,
-                                  symbol=symbol, start_ns=start_ns, end_ns=end_ns)
+    if max_points < 1:
+        raise ValueError(f"max_points must be at least 1, got {max_points}")
+    run = _Run(run_id, db_path)
+    whole = start_ns is None and end_ns is None
+    if whole and max_points == finalize.OVERVIEW_POINTS and (
+            symbol is None or list(run.info.config.symbols) == [symbol]):
+        stored = run.stored("bars_overview")
+        if stored is not None:
+            return _frame(stored)
+    assembled = run.computed(start_ns=start_ns, end_ns=end_ns).bars()
+    return price_bars.downsample(
+        "assembled", {"assembled": assembled}, price_bars.indicator_columns(assembled),
+        max_points=max_points, symbol=symbol, start_ns=start_ns, end_ns=end_ns)
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    return query_df("SELECT * FROM t", tables={"t": table})
 
 
 def equity_curve(run_id: str, db_path: PathLike = None,
@@ -64,32 +159,16 @@ def equity_curve(run_id: str, db_path: PathLike = None,
     its last timestamp), except ``drawdown``, the deepest in the bucket, so the worst drawdown
     stays visible.
     """
-    source = store.open_run(run_id, db_path, "equity")
-    tables, src = source.tables("equity"), source.sql("equity")
-    values = ", ".join(EQUITY_COLUMNS[1:])
-    full = (f"SELECT ts_event_ns, make_timestamp_ns(ts_event_ns) AS time, {values}"
-            f" FROM {src} ORDER BY ts_event_ns")
-    if max_points is None:
-        return query_df(full, tables=tables)
-    if max_points < 1:
+    if max_points is not None and max_points < 1:
         raise ValueError(f"max_points must be at least 1, got {max_points}")
-    extent = query_df(f"SELECT min(ts_event_ns) AS t0, max(ts_event_ns) AS t1, count(*) AS n"
-                      f" FROM {src}", tables=tables)
-    if extent["n"].iloc[0] <= max_points:
-        return query_df(full, tables=tables)
-    t0, t1 = int(extent["t0"].iloc[0]), int(extent["t1"].iloc[0])
-    sql = f"""
-        SELECT max(ts_event_ns) AS ts_event_ns,
-               make_timestamp_ns(max(ts_event_ns)) AS time,
-               arg_max(cash, ts_event_ns) AS cash,
-               arg_max(position_value, ts_event_ns) AS position_value,
-               arg_max(equity, ts_event_ns) AS equity,
-               min(drawdown) AS drawdown
-        FROM {src}
-        GROUP BY (ts_event_ns - $t0) // $width
-        ORDER BY ts_event_ns
-    """
-    return query_df(sql, {"t0": t0, "width": (t1 - t0) // max_points + 1}, tables=tables)
+    run = _Run(run_id, db_path)
+    if max_points == finalize.OVERVIEW_POINTS:
+        stored = run.stored("equity_overview")
+        if stored is not None:
+            return _frame(stored)
+    equity = run.computed().equity()
+    return finalize.equity_downsample(equity, max_points if max_points else equity.num_rows
+                                      or 1)
 
 
 def round_trips(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
@@ -97,17 +176,15 @@ def round_trips(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
     quantity, entry_ts_ns, exit_ts_ns, entry_price, exit_price, pnl, commission, return_pct,
     open, mfe, mae, duration_ns, entry_fill_id, exit_fill_id``, plus ``entry_time``,
     ``exit_time`` and ``duration``."""
-    source = store.open_run(run_id, db_path, "round_trips")
-    frame = source.arrow("round_trips").to_pandas()
+    run = _Run(run_id, db_path)
+    table = run.stored("round_trips")
+    if table is None:
+        table = run.computed().round_trips()
+    frame = table.to_pandas()
     frame["entry_time"] = pd.to_datetime(frame["entry_ts_ns"].astype("int64"), unit="ns")
     frame["exit_time"] = pd.to_datetime(frame["exit_ts_ns"].astype("int64"), unit="ns")
     frame["duration"] = pd.to_timedelta(frame["duration_ns"].astype("int64"), unit="ns")
     return frame
-
-
-def _risk_free_rate(config: dict) -> float:
-    analytics_config = config.get("analytics") or {}
-    return float(analytics_config.get("risk_free_rate", stats_module.DEFAULT_RISK_FREE_RATE))
 
 
 def statistics(run_id: str, db_path: PathLike = None, *,
@@ -115,29 +192,19 @@ def statistics(run_id: str, db_path: PathLike = None, *,
     """Every statistic of ``tradecore.analytics.metrics.STATISTICS`` for the run, with its
     convention (``periods_per_year, risk_free_rate, resample_rule, definitions_version``).
 
-    A finished run's statistics are computed once and kept in runs.db (``run_statistics``),
-    recomputed when the definitions version changes; a running run's never are. An explicit
-    ``risk_free_rate`` computes afresh and is not kept.
+    A finished run's statistics are computed once (at its end, by ``finalize``) and kept in
+    runs.db (``run_statistics``), recomputed when the definitions version changes; a running
+    run's never are. An explicit ``risk_free_rate`` computes afresh and is not kept.
     """
-    db = store.resolve_db_path(db_path)
-    if risk_free_rate is None:
-        status, _, version, stored = store.cached_statistics(db, run_id)
-        if (status != store.RUNNING and stored is not None
-                and version == stats_module.DEFINITIONS_VERSION):
+    run = _Run(run_id, db_path)
+    if risk_free_rate is None and run.info.finished:
+        stored = source.stored_statistics(run.db, run.info.run_key, finalize.RESULTS_VERSION)
+        if stored is not None:
             return stats_module.from_json_ready(stored)
-    source = store.open_run(run_id, db, "equity", "round_trips", "symbols", "fills")
-    info = source.info
-    rate = _risk_free_rate(info.config) if risk_free_rate is None else float(risk_free_rate)
-    fills_table = source.arrow("fills")
-    result = stats_module.compute(
-        source.arrow("equity").to_pandas(), source.arrow("round_trips").to_pandas(),
-        source.arrow("symbols").to_pandas(),
-        commissions=float(sum(fills_table["commission"].to_pylist() or [0.0])),
-        initial_cash=info.initial_cash, risk_free_rate=rate,
-    )
-    if risk_free_rate is None and info.finished:
-        store.store_statistics(db, info, stats_module.DEFINITIONS_VERSION,
-                               stats_module.to_json_ready(result))
+    computed = run.computed()
+    result = computed.statistics(risk_free_rate)
+    if risk_free_rate is None and run.info.status.has_statistics and is_writable(run.db):
+        _store(run.db, run.info, result, computed.stored())
     return result
 
 
@@ -148,3 +215,22 @@ def compare(run_ids: list[str], db_path: PathLike = None) -> pd.DataFrame:
     frame = pd.DataFrame(columns, index=list(stats_module.STATISTICS), dtype=object)
     frame.index.name = "statistic"
     return frame
+
+
+def indicator_info(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
+    """How each indicator of the run is drawn: ``strategy, name, column`` (its column in
+    ``bars``), ``overlay`` (on the price panel), ``panel`` (lines sharing a panel share it) and
+    ``levels`` (fixed reference lines of its panel)."""
+    run = _Run(run_id, db_path)
+    names = {(strategy, slot): column for column, strategy, slot
+             in price_bars.column_names(run.indicator_triples())}
+    rows = [{"strategy": i["strategy"], "name": i["name"],
+             "column": names[(i["strategy"], i["slot"])], "overlay": i["overlay"],
+             "panel": i["panel"] or ("price" if i["overlay"] else i["name"]),
+             "levels": list(i["levels"])} for i in run.indicators]
+    return pd.DataFrame(rows, columns=["strategy", "name", "column", "overlay", "panel",
+                                       "levels"])
+
+
+__all__ = ["bars", "compare", "equity_curve", "equity_module", "fills", "indicator_info",
+           "order_log", "round_trips", "statistics"]

@@ -1,4 +1,5 @@
-"""Every run of a runs database: the list (with headline metrics), configs, deletion."""
+"""Every run of a runs database: the list (with headline metrics), configs, deletion --
+through DuckDB's SQLite extension, like every read of runs.db here."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ from typing import Any
 
 import pandas as pd
 
-from tradecore.analytics import store
-from tradecore.analytics.metrics import DEFINITIONS_VERSION
+from tradecore.analytics import catalogue, finalize, source
+from tradecore.analytics.connection import is_writable
+from tradecore.runs_db.config import RunConfig, RunConfigError
+from tradecore.runs_db.runs import RunIsRunningError, RunNotFoundError
+from tradecore.runs_db.schema import ORPHAN_RUN_KEYS_SQL, delete_run_statements
+from tradecore.runs_db.status import RunStatus
 
 PathLike = str | os.PathLike | None
-
-#: Statistics shown beside each run in ``list_runs`` (when they have been computed).
-HEADLINE = ("total_return_pct", "cagr_pct", "sharpe", "max_drawdown_pct", "trades",
-            "win_rate_pct", "profit_factor", "equity_final")
+#: Statistics listed beside each run: the catalogue's headline, and a few more the pages sort
+#: and filter by (keys only: labels live in ``catalogue``).
+LISTED_STATISTICS = tuple(dict.fromkeys((*catalogue.HEADLINE, "cagr_pct", "win_rate_pct",
+                                         "profit_factor", "equity_final")))
+HEADLINE = catalogue.HEADLINE
 
 LIST_COLUMNS = ("run_id", "name", "status", "strategy", "symbols", "bar_period", "parameters",
                 "ts_start", "ts_end", "started", "duration_s", "error", "error_traceback", "sweep_id",
-                "initial_cash", "commission_per_unit", "slippage_bps", *HEADLINE)
+                "initial_cash", "commission_per_unit", "slippage_bps", *LISTED_STATISTICS)
 
 
 def _parameters_text(strategies: list[dict]) -> str:
@@ -35,34 +41,32 @@ def _parameters_text(strategies: list[dict]) -> str:
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:
     try:
-        config = json.loads(record["config"]) if record["config"] else {}
-    except json.JSONDecodeError:
-        config = {}
-    strategies = config.get("strategies") or []
-    broker = config.get("broker") or {}
-    stats: dict[str, Any] = {}
-    if record.get("stats") and record.get("definitions_version") == DEFINITIONS_VERSION:
-        stats = json.loads(record["stats"])
-    ts_start, ts_end = record["ts_start"], record["ts_end"]
+        config: RunConfig | None = RunConfig.from_json(record["config"])
+    except RunConfigError:
+        config = None  # listed all the same, with what the row itself says
+    strategies = [s.to_dict() for s in config.strategies] if config else []
+    stats: dict[str, Any] = json.loads(record["stats"]) if record.get("stats") else {}
+    ts_start = int(record["ts_start"])
+    ts_end = int(record["ts_end"]) if record["ts_end"] is not None else None
     return {
         "run_id": record["run_id"],
         "name": record["name"],
         "status": record["status"],
         "strategy": " + ".join(str(s.get("name") or s.get("class", "")) for s in strategies),
-        "symbols": ", ".join(config.get("symbols") or []),
-        "bar_period": config.get("bar_period"),
+        "symbols": ", ".join(config.symbols) if config else "",
+        "bar_period": config.bar_period if config else None,
         "parameters": _parameters_text(strategies),
         "ts_start": ts_start,
         "ts_end": ts_end,
-        "started": pd.Timestamp(int(ts_start), unit="ns") if pd.notna(ts_start) else pd.NaT,
-        "duration_s": (ts_end - ts_start) / 1e9 if pd.notna(ts_end) else float("nan"),
+        "started": pd.Timestamp(ts_start, unit="ns"),
+        "duration_s": (ts_end - ts_start) / 1e9 if ts_end is not None else float("nan"),
         "error": record["error"],
-        "error_traceback": record.get("error_traceback"),
+        "error_traceback": record["error_traceback"],
         "sweep_id": record["sweep_id"],
-        "initial_cash": broker.get("initial_cash"),
-        "commission_per_unit": broker.get("commission_per_unit"),
-        "slippage_bps": broker.get("slippage_bps"),
-        **{key: stats.get(key) for key in HEADLINE},
+        "initial_cash": config.broker.initial_cash if config else None,
+        "commission_per_unit": config.broker.commission_per_unit if config else None,
+        "slippage_bps": config.broker.slippage_bps if config else None,
+        **{key: stats.get(key) for key in LISTED_STATISTICS},
     }
 
 
@@ -70,31 +74,26 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
     """Every run, newest first: ``run_id, name, status, strategy, symbols, bar_period,
     parameters`` (text), ``ts_start, ts_end`` (ns), ``started``, ``duration_s``, ``error``,
     ``sweep_id``, broker settings, and the ``HEADLINE`` statistics where already computed (NaN
-    otherwise). Reads only the small ``runs`` and ``run_statistics`` tables (a few ms for
-    hundreds of runs)."""
-    db = store.resolve_db_path(db_path, must_exist=False)
+    otherwise). Reads only the small ``runs`` and ``run_statistics`` tables."""
+    db = source.resolve_db_path(db_path, must_exist=False)
     if not db.is_file():
         return pd.DataFrame(columns=list(LIST_COLUMNS))
-    with_stats = store.ensure_statistics_table(db)
-    stats_columns = ", s.stats, s.definitions_version" if with_stats else ""
-    stats_join = (" LEFT JOIN run_statistics AS s"
-                  " ON s.run_id = r.run_id AND s.run_ts_start = r.ts_start") if with_stats else ""
-    conn = store.connect_read_only(db)
-    try:
-        cursor = conn.execute(
-            f"SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
-            f" r.error_traceback, r.sweep_id{stats_columns} FROM runs AS r{stats_join}"
-            f" ORDER BY r.ts_start DESC, r.run_id"
-        )
-        names = [d[0] for d in cursor.description]
-        records = [dict(zip(names, row, strict=True)) for row in cursor]
-    finally:
-        conn.close()
-    rows = [_row(record) for record in records]
-    result = pd.DataFrame(rows, columns=list(LIST_COLUMNS))
+    source.check_schema(db)
+    source.mark_interrupted(db)
+    names = ("run_id", "name", "status", "ts_start", "ts_end", "config", "error",
+             "error_traceback", "sweep_id", "stats")
+    rows = source.sqlite(
+        db,
+        "SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
+        " r.error_traceback, r.sweep_id, s.stats FROM runs AS r"
+        " LEFT JOIN run_statistics AS s ON s.run_key = r.run_key"
+        " AND s.definitions_version = ?1"
+        " ORDER BY r.ts_start DESC, r.run_id", (finalize.RESULTS_VERSION,))
+    result = pd.DataFrame([_row(dict(zip(names, row, strict=True))) for row in rows],
+                          columns=list(LIST_COLUMNS))
     for column in ("ts_start", "ts_end"):  # exact ns, NULL while running
         result[column] = result[column].astype("Int64")
-    for key in HEADLINE:
+    for key in LISTED_STATISTICS:
         result[key] = pd.to_numeric(result[key], errors="coerce").astype(float)
     return result
 
@@ -102,28 +101,40 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
 def run_config(run_id: str, db_path: PathLike = None) -> dict[str, Any]:
     """The configuration that produced the run (strategies and parameters, symbols, bar period,
     broker and datafeed settings, tradecore version)."""
-    return store.run_info(run_id, db_path).config
+    return source.run_info(run_id, db_path).config.to_dict()
 
 
-def delete_runs(run_ids: list[str] | str, db_path: PathLike = None, *,
-                force: bool = False) -> int:
-    """Delete runs with every recorded event (``ON DELETE CASCADE``), their cached statistics
-    and cache files; returns how many runs were deleted. A run still ``running`` is refused
-    unless ``force`` (its recorder would fail on the next write)."""
+def run_row(run_id: str, db_path: PathLike = None) -> source.RunInfo:
+    """The run's ``runs`` row (status, times, config, error and traceback, sweep and role)."""
+    return source.run_info(run_id, db_path)
+
+
+def delete_runs(run_ids: list[str] | str, db_path: PathLike = None) -> int:
+    """Delete runs with every recorded event and stored result; how many were deleted.
+
+    A run still ``running`` is refused (cancel it first): ``RunIsRunningError``. Each delete
+    runs inside SQLite (``sqlite_query``), the run row first, so the run disappears at once and
+    an interrupted delete leaves nothing visible; what it left is removed by the next delete.
+    """
     if isinstance(run_ids, str):
         run_ids = [run_ids]
     run_ids = list(dict.fromkeys(run_ids))
-    db = store.resolve_db_path(db_path)
-    if not force:
-        running = [run_id for run_id in run_ids if _status(db, run_id) == store.RUNNING]
-        if running:
-            raise ValueError(f"runs still recording cannot be deleted: {', '.join(running)} "
-                             "(cancel them first, or pass force=True)")
-    return store.delete_runs(db, run_ids)
-
-
-def _status(db, run_id: str) -> str | None:
-    try:
-        return store.run_info(run_id, db).status
-    except store.RunNotFoundError:
-        return None
+    db = source.resolve_db_path(db_path)
+    if not is_writable(db):
+        raise PermissionError(f"{db} is read-only: runs cannot be deleted from it")
+    infos = []
+    for run_id in run_ids:
+        try:
+            infos.append(source.run_info(run_id, db))
+        except RunNotFoundError:
+            continue
+    running = [info.run_id for info in infos if info.status is RunStatus.RUNNING]
+    if running:
+        raise RunIsRunningError(f"runs still recording cannot be deleted: {', '.join(running)} "
+                                "(cancel them first)")
+    keys = [info.run_key for info in infos]
+    keys += [int(k) for (k,) in source.sqlite(db, ORPHAN_RUN_KEYS_SQL) if int(k) not in keys]
+    for key in keys:
+        for statement in delete_run_statements():
+            source.execute(db, statement, (key,))
+    return len(infos)

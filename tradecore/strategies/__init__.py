@@ -1,6 +1,6 @@
 """Strategies: the base class, parameters, the registry and the examples."""
 
-from tradecore.strategies.base import StrategyBase
+from tradecore.strategies.base import SIZING_PARAMETERS, StrategyBase
 from tradecore.strategies.params import ParameterError, ParamSpec
 from tradecore.strategies.registry import (
     discover_strategies,
@@ -9,6 +9,7 @@ from tradecore.strategies.registry import (
 )
 
 __all__ = [
+    "SIZING_PARAMETERS",
     "ParamSpec",
     "ParameterError",
     "StrategyBase",

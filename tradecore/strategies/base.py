@@ -7,6 +7,23 @@ sweeps can make configured subclasses with ``type()``. Parameter values are attr
 
 A strategy sees only the responses and fills of its own orders, and keeps its own position and
 average entry price per symbol from its fills.
+
+Position sizing: a strategy with ``sizing`` (a ``Sizing``) and ``size`` parameters
+(``SIZING_PARAMETERS``) gets ``order_size(price)``: ``size`` units, ``size`` % of the account's
+equity, or ``size`` in cash (shared evenly by the strategy's symbols), divided by the price and
+rounded down to whole units. ``equity``
+and ``cash`` read the broker's account (the orchestrator attaches it).
+
+Design Decision: read the broker's account directly, not through events
+    Sizing needs the equity at the moment of the decision. The broker is the one owner of cash
+    and positions; mirroring them in every strategy would duplicate its bookkeeping (and
+    disagree with it on commissions and marks). Broker and strategies are inline subscribers on
+    the replay thread, and the broker sees each bar first, so reading it is deterministic: in
+    ``on_bar`` the equity is marked at the current bar's close.
+
+Design Decision: the strategy's clock follows every event it receives
+    A fill arrives before the strategy's own ``on_bar`` for the bar it filled on; an order sent
+    from ``on_fill`` is stamped with the fill's time, not the previous bar's.
 """
 
 from __future__ import annotations
@@ -31,13 +48,23 @@ from tradecore.events import (
     OrderSubmissionRequest,
 )
 from tradecore.messaging import EventBus, Subscriber
-from tradecore.models import ActionType, BarPeriod, OrderType, TradeSide
+from tradecore.models import ActionType, BarPeriod, OrderType, Sizing, TradeSide
 from tradecore.strategies.params import ParameterError, ParamSpec
 from tradecore.strategies.registry import register
 
 _new_tuple = tuple.__new__
 _now_ns = time.time_ns
 _DEFAULT_BAR_PERIOD = ParamSpec(BarPeriod.DAY, help="Length of one bar")
+
+#: The sizing pair a strategy declares to use ``order_size``; the examples size 95 % of equity
+#: a trade (a fully invested book, with room for a gap between the signal and the fill).
+SIZING_PARAMETERS: dict[str, ParamSpec] = {
+    "sizing": ParamSpec(Sizing.PERCENT_OF_EQUITY, label="Position sizing",
+                        help="How each entry is sized: a fixed quantity, a percentage of "
+                             "equity or a fixed cash amount"),
+    "size": ParamSpec(95.0, min=0.0, label="Size",
+                      help="Units (fixed quantity), percent of equity, or cash per entry"),
+}
 
 
 class StrategyBase(Subscriber):
@@ -83,7 +110,9 @@ class StrategyBase(Subscriber):
 
     @classmethod
     def validate_configuration(cls) -> None:
-        cls.parameter_values()
+        values = cls.parameter_values()
+        if "sizing" in values and "size" in values:
+            _check_size(Sizing(values["sizing"]), values["size"])
         if not cls.symbols or not all(isinstance(s, str) and s for s in cls.symbols):
             raise ParameterError(f"{cls.display_name()}: choose at least one symbol")
 
@@ -106,6 +135,7 @@ class StrategyBase(Subscriber):
         self._filled: dict[int, float] = {}
         self._bar: BarReceived | None = None
         self._now_ns = 0
+        self._account = None
         self._subscribe(BarReceived, self._on_bar_received)
         for event_type, handler in (
             (FillEvent, self._on_fill_event),
@@ -168,6 +198,51 @@ class StrategyBase(Subscriber):
     @property
     def bar(self) -> BarReceived | None:
         return self._bar
+
+    def attach_account(self, account) -> None:
+        """Give the strategy read access to the broker's account (anything with ``cash`` and
+        ``equity``); the orchestrator calls it once the broker exists."""
+        self._account = account
+
+    @property
+    def cash(self) -> float:
+        """The account's cash now (shared by every strategy of the run)."""
+        return self._require_account().cash
+
+    @property
+    def equity(self) -> float:
+        """The account's cash plus positions marked at their last close (in ``on_bar``: this
+        bar's close)."""
+        return self._require_account().equity
+
+    def order_size(self, price: float | None = None, *, sizing: Sizing | str | None = None,
+                   size: float | None = None) -> float:
+        """Units for one entry at ``price`` (default: the current bar's close) by ``sizing``
+        and ``size`` (default: the strategy's parameters of those names): ``size`` units, or
+        ``size`` % of equity / ``size`` in cash, shared evenly by the strategy's symbols,
+        divided by the price and rounded down to whole units. 0 when that buys less than one
+        unit."""
+        sizing = Sizing(sizing if sizing is not None else self.sizing)
+        size = float(size if size is not None else self.size)
+        if sizing is Sizing.QUANTITY:
+            return size
+        if price is None:
+            if self._bar is None:
+                raise RuntimeError("order_size needs a price before the first bar")
+            price = self._bar.close
+        if not price > 0:
+            raise ValueError(f"cannot size an order at price {price!r}")
+        budget = self.equity * size / 100 if sizing is Sizing.PERCENT_OF_EQUITY else size
+        # Shared by the symbols, so a three-symbol strategy at 95 % is not 285 % invested.
+        budget /= max(len(self._symbol_set), 1)
+        # Whole units; the epsilon keeps 95,000 / 9.5 at 10,000 despite binary rounding.
+        return float(max(math.floor(budget / price + 1e-9), 0))
+
+    def _require_account(self):
+        if self._account is None:
+            raise RuntimeError(f"{self.strategy_name} has no broker account attached (the "
+                               "Orchestrator attaches it; call attach_account in a test)")
+        return self._account
 
     def submit_order(
         self,
@@ -238,6 +313,8 @@ class StrategyBase(Subscriber):
         order = self._orders.get(fill.associated_order_id)
         if order is None:
             return
+        if fill.ts_event_ns > self._now_ns:
+            self._now_ns = fill.ts_event_ns  # before on_bar of the bar it filled on
         filled = self._filled.get(fill.associated_order_id, 0.0) + fill.quantity_filled
         self._filled[fill.associated_order_id] = filled
         if filled >= order.quantity - 1e-12:
@@ -277,6 +354,7 @@ class StrategyBase(Subscriber):
 
         def handle(event):
             if event.order_id in orders:
+                self._advance_clock(event.ts_event_ns)
                 hook(event)
 
         return handle
@@ -287,6 +365,19 @@ class StrategyBase(Subscriber):
         def handle(event):
             if event.order_id in orders:
                 open_orders.pop(event.order_id, None)
+                self._advance_clock(event.ts_event_ns)
                 hook(event)
 
         return handle
+
+    def _advance_clock(self, ts_ns: int) -> None:
+        if ts_ns > self._now_ns:
+            self._now_ns = ts_ns
+
+
+def _check_size(sizing: Sizing, size: float) -> None:
+    if not size > 0:
+        raise ParameterError(f"size must be more than 0 ({sizing.label}), not {size:g}")
+    if sizing is Sizing.PERCENT_OF_EQUITY and size > 1000:
+        raise ParameterError(f"size is a percentage of equity: at most 1000 (10x leverage), "
+                             f"not {size:g}")

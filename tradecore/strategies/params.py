@@ -3,6 +3,9 @@
 The dashboard builds a widget from it (slider for bounded numbers, select for choices and
 enums, checkbox for bools, number input when unbounded) and sweeps step through ``min..max``
 by ``step``. Values are checked by ``validate`` before a run starts.
+
+A parameter's label is ``label`` when given, else derived from its name by ``label_for``:
+``rsi_period`` reads "RSI period", ``take_profit_pct`` reads "Take profit (%)".
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class ParamSpec:
     step: float | None = None
     choices: tuple | None = None
     help: str = ""
+    label: str = ""
 
     def __post_init__(self) -> None:
         if self.choices is None and isinstance(self.default, Enum):
@@ -71,6 +75,10 @@ class ParamSpec:
             if self.max is not None and value > self.max:
                 raise ParameterError(f"{name} must be at most {self.max}, not {value}")
         return value
+
+    def label_for(self, name: str) -> str:
+        """What a person reads for parameter ``name``: ``label``, or one made from the name."""
+        return self.label or parameter_label(name)
 
     def with_value(self, value: Any) -> ParamSpec:
         """A copy whose default is ``value``: how a configured subclass carries a choice."""
@@ -134,6 +142,26 @@ class ParamSpec:
                 _show(c) for c in (self.choices or ())), "int": "a whole number",
                 "float": "a finite number"}.get(kind, "a valid value")
             raise ParameterError(f"{name} must be {expected}, not {value!r}") from None
+
+
+#: Name parts written as acronyms in labels.
+_ACRONYMS = {"rsi": "RSI", "sma": "SMA", "ema": "EMA", "atr": "ATR", "macd": "MACD",
+             "roc": "ROC", "ma": "MA", "pnl": "P&L", "bps": "bps", "id": "ID"}
+#: Name suffixes that are units, shown in brackets at the end.
+_UNITS = {"pct": "%", "bps": "bps", "usd": "$"}
+
+
+def parameter_label(name: str) -> str:
+    """``rsi_period`` -> "RSI period", ``entry_discount_pct`` -> "Entry discount (%)"."""
+    words = [w for w in name.split("_") if w]
+    unit = _UNITS.get(words[-1].lower()) if len(words) > 1 else None
+    if unit:
+        words = words[:-1]
+    shown = [_ACRONYMS.get(w.lower(), w.lower()) for w in words]
+    if shown and shown[0] == words[0].lower():
+        shown[0] = shown[0].capitalize()
+    text = " ".join(shown)
+    return f"{text} ({unit})" if unit else text
 
 
 def _show(value: Any) -> str:

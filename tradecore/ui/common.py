@@ -15,17 +15,11 @@ Design Decision: the first request of a fresh server, detected from ``sys.argv``
     the script's path), not from Streamlit's internal script-run context. That detection was
     suspected for the blank run page after a backtest; the cause was a timed fragment (see
     :func:`live_refresh`).
-
-Design Decision: runs.db is never opened with sqlite3 in this process
-    Two SQLite copies (Python's and DuckDB's) on one WAL file in one process can crash it with
-    SIGBUS (notes/stack.md). The interrupted-run check writes runs.db, so it runs in a short
-    child process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import sys
 import textwrap
 import time
@@ -179,7 +173,6 @@ def _prepare() -> None:
             st.write(f"Writing synthetic daily and minute bars to `{secmaster}`")
             ensure_secmaster(secmaster)
             status.update(label="Sample data ready", state="complete", expanded=False)
-    _mark_interrupted(str(paths.runs_db_path().resolve()))
     get_registered_strategies()  # discovers user strategies, collecting import errors
     for error in strategy_discovery_errors():
         st.error(str(error), icon=":material/error:")
@@ -194,32 +187,6 @@ def _needs_sample(secmaster: Path) -> bool:
         return list_instruments(secmaster).empty
     except SecmasterError:
         return True
-
-
-@st.cache_resource(show_spinner=False)
-def _mark_interrupted(runs_db: str) -> int:
-    """Once per process and runs database: runs left ``running`` by a dead process (in a
-    child process: see the module docstring). Returns the child's exit code."""
-    if not Path(runs_db).is_file():
-        return 0
-    child = multiprocessing.get_context("spawn").Process(
-        target=_mark_interrupted_in_child, args=(runs_db,), name="tradecore-mark-interrupted")
-    child.start()
-    child.join(60)
-    if child.is_alive():  # a locked database: give up this time, try on the next start
-        child.terminate()
-        child.join()
-    return child.exitcode or 0
-
-
-def _mark_interrupted_in_child(runs_db: str) -> None:
-    from tradecore.recorder import connect_runs_db, mark_interrupted_runs
-
-    conn = connect_runs_db(runs_db)
-    try:
-        mark_interrupted_runs(conn)
-    finally:
-        conn.close()
 
 
 # -- links -----------------------------------------------------------------------------------

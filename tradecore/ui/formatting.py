@@ -1,95 +1,43 @@
-"""How numbers, times and statistics read in the dashboard: labels, units, which way is better.
+"""How numbers, times and tables read in the dashboard: units, durations, colours.
 
-Pure Python (no Streamlit), so pages, charts and tests share one vocabulary: the statistic
-keys of ``tradecore.analytics.statistics`` map to a label, a unit and a direction here.
+Pure Python (no Streamlit). A statistic's label, unit, direction and format come from the
+statistics catalogue (``tradecore.analytics.catalogue``); the names below that take a
+statistic key (``format_stat``, ``stat_label``, ``STAT_BY_KEY`` ...) are that catalogue, kept
+under their old names for the pages. Run configurations (flattening, diffs, parameter text) live
+in ``tradecore.analytics.configs`` and the reproduce command next to the CLI's parser
+(``tradecore.cli.reproduce_command``); they are re-exported here for the pages that import them
+from this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
-Better = Literal["higher", "lower", "closer_to_zero"] | None
-
-
-@dataclass(frozen=True)
-class StatSpec:
-    key: str
-    label: str
-    unit: Literal["pct", "money", "ratio", "count", "duration", "time", "number"]
-    better: Better
-    help: str = ""
-
-
-#: Every statistic the dashboard shows, in display order (the keys of
-#: ``tradecore.analytics.statistics``). ``better`` says which value wins a comparison:
-#: ``closer_to_zero`` for drawdowns, whatever their sign convention; None: not ranked.
-STATS: tuple[StatSpec, ...] = (
-    StatSpec("total_return_pct", "Return", "pct", "higher", "Final equity / initial cash - 1"),
-    StatSpec("buy_and_hold_return_pct", "Buy & hold", "pct", None,
-             "Holding the traded symbols from the first bar after the indicators' warm-up "
-             "(averaged over symbols)"),
-    StatSpec("return_ann_pct", "Return (ann.)", "pct", "higher",
-             "Geometric mean daily return, compounded over a year"),
-    StatSpec("cagr_pct", "CAGR", "pct", "higher", "Compound annual growth rate over the run"),
-    StatSpec("volatility_ann_pct", "Volatility (ann.)", "pct", "lower",
-             "Volatility of compounded daily returns, annualised"),
-    StatSpec("sharpe", "Sharpe", "ratio", "higher",
-             "(Annual return - risk-free rate) / annual volatility"),
-    StatSpec("sortino", "Sortino", "ratio", "higher",
-             "(Annual return - risk-free rate) / annualised downside deviation"),
-    StatSpec("calmar", "Calmar", "ratio", "higher", "Annual return / |max drawdown|"),
-    StatSpec("max_drawdown_pct", "Max drawdown", "pct", "closer_to_zero",
-             "Deepest fall of equity from a running peak (marked to market every bar)"),
-    StatSpec("avg_drawdown_pct", "Avg drawdown", "pct", "closer_to_zero",
-             "Mean of the deepest point of every drawdown"),
-    StatSpec("max_drawdown_duration", "Max DD duration", "duration", "lower",
-             "Longest time from a peak back to that peak"),
-    StatSpec("avg_drawdown_duration", "Avg DD duration", "duration", "lower", ""),
-    StatSpec("exposure_pct", "Exposure", "pct", None, "Share of bars with an open position"),
-    StatSpec("equity_final", "Final equity", "money", "higher", "Equity at the last bar"),
-    StatSpec("equity_peak", "Peak equity", "money", "higher", ""),
-    StatSpec("net_pnl", "Net P&L (closed)", "money", "higher", "Sum of closed round trips' P&L"),
-    StatSpec("open_pnl", "Open P&L", "money", None, "Round trips still open, marked to the "
-             "last close"),
-    StatSpec("commissions", "Commissions", "money", "lower", "Total commission paid"),
-    StatSpec("trades", "Trades", "count", None, "Closed round trips"),
-    StatSpec("open_trades", "Open trades", "count", None, "Round trips still open at the end"),
-    StatSpec("win_rate_pct", "Win rate", "pct", "higher", "Share of round trips with P&L > 0"),
-    StatSpec("profit_factor", "Profit factor", "ratio", "higher",
-             "Sum of winning trade returns / |sum of losing trade returns|"),
-    StatSpec("profit_factor_pnl", "Profit factor ($)", "ratio", "higher",
-             "Gross profit / |gross loss|, in currency"),
-    StatSpec("expectancy", "Expectancy", "pct", "higher", "Arithmetic mean trade return"),
-    StatSpec("expectancy_pnl", "Expectancy ($)", "money", "higher", "Mean P&L per round trip"),
-    StatSpec("avg_trade", "Avg trade", "pct", "higher", "Geometric mean trade return"),
-    StatSpec("avg_trade_pnl", "Avg trade ($)", "money", "higher", "Mean P&L per round trip"),
-    StatSpec("best_trade", "Best trade", "pct", "higher", "Best round-trip return"),
-    StatSpec("worst_trade", "Worst trade", "pct", "higher", "Worst round-trip return"),
-    StatSpec("best_trade_pnl", "Best trade ($)", "money", "higher", ""),
-    StatSpec("worst_trade_pnl", "Worst trade ($)", "money", "higher", ""),
-    StatSpec("gross_profit", "Gross profit", "money", None, "Sum of winning round trips' P&L"),
-    StatSpec("gross_loss", "Gross loss", "money", None, "Sum of losing round trips' P&L"),
-    StatSpec("max_trade_duration", "Max trade duration", "duration", None, ""),
-    StatSpec("avg_trade_duration", "Avg trade duration", "duration", None, ""),
-    StatSpec("sqn", "SQN", "ratio", "higher", "sqrt(n) x mean(P&L) / std(P&L)"),
-    StatSpec("kelly_criterion", "Kelly", "ratio", "higher",
-             "W - (1 - W) / (avg win / |avg loss|)"),
-    StatSpec("bars", "Bars", "count", None, "Bar timestamps in the run"),
-    StatSpec("start", "Start", "time", None, ""),
-    StatSpec("end", "End", "time", None, ""),
-    StatSpec("duration", "Duration", "duration", None, ""),
+from tradecore.analytics import catalogue
+from tradecore.analytics.configs import (  # noqa: F401 - re-exported for the pages
+    config_diff,
+    config_value_text,
+    flatten_config,
+    parameters_text,
+    strategy_parameters,
 )
+from tradecore.cli import reproduce_command  # noqa: F401 - re-exported for the pages
+from tradecore.models import RunStatus
+
+Better = Literal["higher", "lower", "closer_to_zero", "none"] | None
+
+#: The catalogue under the dashboard's older names.
+STAT_BY_KEY: Mapping[str, catalogue.Statistic] = catalogue.STATISTICS
+STATS: tuple[catalogue.Statistic, ...] = tuple(catalogue.STATISTICS.values())
 #: Statistics that describe how the others were computed; shown as the convention line.
-CONVENTION_KEYS = frozenset({"periods_per_year", "risk_free_rate", "resample_rule",
-                             "definitions_version"})
-STAT_BY_KEY: dict[str, StatSpec] = {spec.key: spec for spec in STATS}
+CONVENTION_KEYS = frozenset(catalogue.CONVENTION)
+format_stat = catalogue.format_value
+stat_label = catalogue.label
 
 
 def is_missing(value: Any) -> bool:
@@ -159,38 +107,6 @@ def format_durations(ns: pd.Series) -> pd.Series:
     return text.where(values.notna(), "–").astype(str)
 
 
-def format_stat(key: str, value: Any) -> str:
-    spec = STAT_BY_KEY.get(key)
-    unit = spec.unit if spec else "number"
-    if unit == "pct":
-        return format_pct(value)
-    if unit == "money":
-        return format_money(value)
-    if unit == "count":
-        return "–" if is_missing(value) else f"{int(value):,}"
-    if unit == "duration":
-        return format_duration(value)
-    if unit == "time":
-        return _format_time(value)
-    if isinstance(value, str):
-        return value
-    return format_number(value)
-
-
-def _format_time(value: Any) -> str:
-    if is_missing(value):
-        return "–"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return format_ts(value)
-    stamp = pd.Timestamp(value)
-    return stamp.strftime("%Y-%m-%d" if stamp == stamp.normalize() else "%Y-%m-%d %H:%M")
-
-
-def stat_label(key: str) -> str:
-    spec = STAT_BY_KEY.get(key)
-    return spec.label if spec else key.replace("_", " ").capitalize()
-
-
 def best_index(values: Iterable[Any], better: Better) -> list[int]:
     """Positions of the best value(s) in ``values`` (ties all win; no winner if < 2 values)."""
     numbers = []
@@ -198,7 +114,7 @@ def best_index(values: Iterable[Any], better: Better) -> list[int]:
         number = _as_number(value)
         if number is not None:
             numbers.append((position, number))
-    if better is None or len(numbers) < 2:
+    if better in (None, "none") or len(numbers) < 2:
         return []
     if better == "higher":
         target = max(n for _, n in numbers)
@@ -271,37 +187,9 @@ def run_colors(run_labels: list[str]) -> dict[str, str]:
     return {label: RUN_PALETTE[i % len(RUN_PALETTE)] for i, label in enumerate(run_labels)}
 
 
-STATUS_COLORS = {"completed": "green", "running": "blue", "failed": "red",
-                 "cancelled": "orange", "interrupted": "orange"}
-
-
-def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"broker": {"slippage_bps": 1}}`` -> ``{"broker.slippage_bps": 1}``.
-
-    A one-strategy run's ``strategies`` list flattens to ``strategy.<key>`` so two runs of
-    different strategies still line up key by key; lists of scalars stay whole values.
-    """
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if key == "strategies" and isinstance(value, list):
-            for i, strategy in enumerate(value):
-                label = "strategy" if len(value) == 1 else f"strategy[{i}]"
-                flat.update(flatten_config(strategy, f"{prefix}{label}.") if isinstance(
-                    strategy, Mapping) else {f"{prefix}{label}": strategy})
-        elif isinstance(value, Mapping):
-            flat.update(flatten_config(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
-def config_value_text(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
+STATUS_COLORS = {RunStatus.COMPLETED: "green", RunStatus.RUNNING: "blue",
+                 RunStatus.FAILED: "red", RunStatus.CANCELLED: "orange",
+                 RunStatus.INTERRUPTED: "orange"}
 
 
 # -- tables ---------------------------------------------------------------------------------
@@ -395,72 +283,3 @@ def stat_convention(stats: Mapping[str, Any], config: Mapping[str, Any] | None =
         parts.append(f"risk-free rate {pct:g}%")
     parts.append("drawdown on equity marked to market at every bar close")
     return " · ".join(parts)
-
-
-def strategy_parameters(config: Mapping[str, Any]) -> dict[str, Any]:
-    strategies = config.get("strategies") or []
-    if strategies and isinstance(strategies[0], Mapping):
-        return dict(strategies[0].get("parameters") or {})
-    return {}
-
-
-def parameters_text(parameters: Mapping[str, Any], *, skip: Iterable[str] = ("bar_period",)
-                    ) -> str:
-    skipped = set(skip)
-    return ", ".join(f"{k}={v}" for k, v in parameters.items() if k not in skipped)
-
-
-def reproduce_command(config: Mapping[str, Any]) -> str:
-    """The ``python -m tradecore run ...`` line that repeats a run."""
-    strategies = config.get("strategies") or [{}]
-    strategy = strategies[0] if isinstance(strategies[0], Mapping) else {}
-    parts = ["python -m tradecore run", _quote(str(strategy.get("class", "?")))]
-    symbols = config.get("symbols") or strategy.get("symbols") or []
-    parts.append(f"--symbols {_quote(','.join(map(str, symbols)))}")
-    for key, value in (strategy.get("parameters") or {}).items():
-        if key == "bar_period":
-            parts.append(f"--period {value}")
-        else:
-            parts.append(f"--param {_quote(f'{key}={value}')}")
-    feed = config.get("datafeed") or {}
-    for option, key in (("--start", "start_ns"), ("--end", "end_ns")):
-        if not is_missing(feed.get(key)):
-            parts.append(f"{option} {format_ts(feed[key], with_time=False)}")
-    broker = config.get("broker") or {}
-    for option, key in (("--commission", "commission_per_unit"),
-                        ("--min-commission", "minimum_commission_per_order"),
-                        ("--slippage-bps", "slippage_bps"), ("--cash", "initial_cash")):
-        if not is_missing(broker.get(key)):
-            parts.append(f"{option} {broker[key]:g}" if isinstance(broker[key], (int, float))
-                         else f"{option} {broker[key]}")
-    for option, key in (("--publisher", "publisher_name"), ("--dataset", "dataset")):
-        if feed.get(key):
-            parts.append(f"{option} {_quote(str(feed[key]))}")
-    return " ".join(parts)
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
-
-
-def config_diff(configs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """Only the configuration keys whose values differ between runs: one row a key (its
-    dotted path), one column a run. Keys a run lacks show as missing."""
-    flat = {label: flatten_config(config) for label, config in configs.items()}
-    keys: list[str] = []
-    for values in flat.values():
-        keys.extend(k for k in values if k not in keys)
-    rows = {}
-    for key in keys:
-        values = [flat[label].get(key, _MISSING) for label in flat]
-        texts = {config_value_text(v) if v is not _MISSING else "\0missing" for v in values}
-        if len(texts) > 1:
-            rows[key] = ["(not set)" if v is _MISSING else config_value_text(v) for v in values]
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(flat))
-    frame.index.name = "setting"
-    return frame
-
-
-_MISSING = object()

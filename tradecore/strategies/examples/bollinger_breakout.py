@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from tradecore.indicators import SMA, BollingerLower, BollingerUpper
 from tradecore.models import ActionType, BarPeriod, OrderType, TradeSide
-from tradecore.strategies.base import StrategyBase
+from tradecore.strategies.base import SIZING_PARAMETERS, StrategyBase
 from tradecore.strategies.params import ParamSpec
 
 
 class BollingerBreakout(StrategyBase):
     """While flat, keep a stop-limit buy resting at the upper Bollinger band (limit
-    `max_chase_pct` above the stop), moved with the band every bar. Once long, keep a stop
+    `max_chase_pct` above the stop, sized by `sizing` and `size` at the limit), moved with the
+    band (and resized) every bar. Once long, keep a stop
     sell at the lower band, raised (never lowered) every bar; exit at market when the close
     falls below the middle band if `exit_on_middle` is set.
     """
@@ -24,7 +25,7 @@ class BollingerBreakout(StrategyBase):
         "max_chase_pct": ParamSpec(1.0, min=0.0, max=5.0, step=0.25,
                                    help="Limit of the entry stop-limit above its stop, in %"),
         "exit_on_middle": ParamSpec(False, help="Also exit when the close drops below the SMA"),
-        "quantity": ParamSpec(100, min=1, max=100_000, step=1, help="Units bought per entry"),
+        **SIZING_PARAMETERS,
     }
 
     def setup(self) -> None:
@@ -44,12 +45,16 @@ class BollingerBreakout(StrategyBase):
             stop = round(upper, 6)
             limit = round(upper * (1 + self.max_chase_pct / 100), 6)
             entry = self.entry_orders.get(symbol)
+            quantity = self.order_size(limit)  # the most the entry can pay
             if entry is None:
-                self.entry_orders[symbol] = self.submit_order(
-                    OrderType.STOP_LIMIT, TradeSide.BUY, self.quantity, stop_price=stop,
-                    limit_price=limit, action=ActionType.ENTRY, signal="upper band breakout")
-            else:
-                self.submit_modification(entry, stop_price=stop, limit_price=limit)
+                if quantity > 0:
+                    self.entry_orders[symbol] = self.submit_order(
+                        OrderType.STOP_LIMIT, TradeSide.BUY, quantity, stop_price=stop,
+                        limit_price=limit, action=ActionType.ENTRY,
+                        signal="upper band breakout")
+            elif quantity > 0:
+                self.submit_modification(entry, quantity=quantity, stop_price=stop,
+                                         limit_price=limit)
             return
         if self.exit_on_middle and bar.close < self.middle[symbol, -1]:
             self._exit_at_market(symbol, position, "close below middle band")

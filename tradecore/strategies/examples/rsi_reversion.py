@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from tradecore.indicators import RSI
 from tradecore.models import ActionType, BarPeriod, OrderType, TradeSide
-from tradecore.strategies.base import StrategyBase
+from tradecore.strategies.base import SIZING_PARAMETERS, StrategyBase
 from tradecore.strategies.params import ParamSpec
 
 
 class RSIMeanReversion(StrategyBase):
-    """When RSI falls below `oversold` while flat, place a limit buy `entry_discount_pct` below
-    the close, valid for `entry_valid_bars` bars. Once long, rest a limit sell
+    """When RSI falls below `oversold` while flat, place a limit buy (sized by `sizing` and
+    `size` at the limit price) `entry_discount_pct` below the close, valid for `entry_valid_bars` bars. Once long, rest a limit sell
     `take_profit_pct` above the entry; if RSI rises above `overbought` first, cancel it and
     exit at market.
     """
@@ -28,7 +28,7 @@ class RSIMeanReversion(StrategyBase):
                                       help="Bars an unfilled entry stays open"),
         "take_profit_pct": ParamSpec(5.0, min=0.5, max=30.0, step=0.5,
                                      help="Limit sell this far above entry, in %"),
-        "quantity": ParamSpec(100, min=1, max=100_000, step=1, help="Units bought per entry"),
+        **SIZING_PARAMETERS,
     }
 
     def setup(self) -> None:
@@ -42,10 +42,12 @@ class RSIMeanReversion(StrategyBase):
         position = self.position_of(symbol)
         if position == 0 and symbol not in self.entry_orders and rsi < self.oversold:
             expiry = bar.ts_event_ns + self.entry_valid_bars * self.bar_period.nanoseconds
-            self.entry_orders[symbol] = self.submit_order(
-                OrderType.LIMIT, TradeSide.BUY, self.quantity,
-                limit_price=round(bar.close * (1 - self.entry_discount_pct / 100), 6),
-                expiry_ns=expiry, action=ActionType.ENTRY, signal=f"RSI {rsi:.1f} oversold")
+            limit = round(bar.close * (1 - self.entry_discount_pct / 100), 6)
+            quantity = self.order_size(limit)
+            if quantity > 0:
+                self.entry_orders[symbol] = self.submit_order(
+                    OrderType.LIMIT, TradeSide.BUY, quantity, limit_price=limit,
+                    expiry_ns=expiry, action=ActionType.ENTRY, signal=f"RSI {rsi:.1f} oversold")
         elif position > 0 and rsi > self.overbought:
             exit_id = self.exit_orders.pop(symbol, None)
             if exit_id is not None:

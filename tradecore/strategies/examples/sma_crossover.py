@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from tradecore.indicators import SMA
 from tradecore.models import ActionType, BarPeriod, OrderType, TradeSide
-from tradecore.strategies.base import StrategyBase
+from tradecore.strategies.base import SIZING_PARAMETERS, StrategyBase
 from tradecore.strategies.params import ParamSpec
 
 
 class SMACrossover(StrategyBase):
-    """Buy `quantity` at market when the fast SMA of close crosses above the slow SMA while
+    """Buy `order_size()` units (by `sizing` and `size`; default 95 % of equity) at market when the fast SMA of close crosses above the slow SMA while
     flat; sell the whole position at market when it crosses below while long.
 
     A cross means: fast was below slow on the previous bar and is above it on this bar (as
@@ -22,7 +22,7 @@ class SMACrossover(StrategyBase):
         "bar_period": ParamSpec(BarPeriod.DAY, help="Length of one bar"),
         "fast_period": ParamSpec(10, min=2, max=100, step=1, help="Bars in the fast SMA"),
         "slow_period": ParamSpec(30, min=3, max=300, step=1, help="Bars in the slow SMA"),
-        "quantity": ParamSpec(100, min=1, max=100_000, step=1, help="Units bought per entry"),
+        **SIZING_PARAMETERS,
     }
 
     def setup(self) -> None:
@@ -36,8 +36,9 @@ class SMACrossover(StrategyBase):
         fast_before, slow_before = fast[symbol, -2], slow[symbol, -2]
         position = self.position_of(symbol)
         if fast_before < slow_before and fast_now > slow_now:
-            if position == 0:
-                self.submit_order(OrderType.MARKET, TradeSide.BUY, self.quantity,
+            quantity = self.order_size() if position == 0 else 0  # sized at this close
+            if quantity > 0:
+                self.submit_order(OrderType.MARKET, TradeSide.BUY, quantity,
                                   action=ActionType.ENTRY, signal="fast SMA crossed above slow")
         elif fast_before > slow_before and fast_now < slow_now and position > 0:
             self.submit_order(OrderType.MARKET, TradeSide.SELL, position,

@@ -1,32 +1,28 @@
-"""Runs as a whole: a run analysed while it records, the caches (Parquet files, stored
-statistics) and their invalidation, list_runs, compare, delete_runs."""
+"""Runs as a whole: a run analysed while another process records it, the results stored
+inside runs.db and their invalidation, list_runs, compare, delete_runs."""
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
 import threading
 
 import pandas as pd
 import pytest
 
-from tests.analytics.helpers import config, day
+from tests.analytics.helpers import RunBuilder, config, day
 from tradecore import analytics
-from tradecore.analytics import metrics, store
+from tradecore.analytics import finalize
 from tradecore.models import RunStatus
 
 
 def stored_statistics(db_path, run_id):
     with sqlite3.connect(db_path) as conn:
-        try:
-            return conn.execute("SELECT definitions_version, stats FROM run_statistics"
-                                " WHERE run_id = ?", (run_id,)).fetchone()
-        except sqlite3.OperationalError:
-            return None
-
-
-def cache_dir(db_path, run_id):
-    return store.cache_dir(db_path.resolve(), run_id)
+        row = conn.execute("SELECT s.definitions_version, s.stats FROM run_statistics AS s"
+                           " JOIN runs USING (run_key) WHERE run_id = ?", (run_id,)).fetchone()
+    conn.close()
+    return row
 
 
 def simple_run(new_run, run_id, *, days=20, cash=100_000.0, commission=0.0, extra=None):
@@ -41,48 +37,54 @@ def simple_run(new_run, run_id, *, days=20, cash=100_000.0, commission=0.0, extr
     return run
 
 
-def test_a_run_is_analysed_while_it_records(new_run, db_path):
-    run = new_run("live", config(["AAA"]))
+def _record_live(db_path, phase_done, go_on) -> None:
+    """A child process recording run "live" in three steps (sqlite3 stays in that process)."""
+    run = RunBuilder(db_path, "live", config(["AAA"]))
     run.trade(day(1), 1, "AAA", "BUY", 10, 10.0)
     for d in range(2_500):
         run.bar(day(d), "AAA", 10, 11, 9, 10 + (d % 7), indicators={"SMA(2)": 10.0})
     run.flush()  # the recorder has written its full batches of 1,000 rows; 500 are buffered
-    runs = analytics.list_runs(db_path)
-    assert runs.set_index("run_id").loc["live", "status"] == "running"
-    bars = analytics.bars("live", db_path, max_points=5_000)
-    assert len(bars) == 2_000 and bars["SMA(2)"].notna().all()
-    curve = analytics.equity_curve("live", db_path)
-    assert len(curve) == 2_000
-    stats = analytics.statistics("live", db_path)
-    assert stats["bars"] == 2_000
-    # Never cached while running: no stored statistics, no cache directory.
-    assert stored_statistics(db_path, "live") is None
-    assert not cache_dir(db_path, "live").exists()
-
-    for d in range(2_500, 3_100):  # more batches: read incrementally, the new rows appear
+    phase_done.set()
+    go_on.wait(60)
+    go_on.clear()
+    for d in range(2_500, 3_100):
         run.bar(day(d), "AAA", 10, 11, 9, 10, indicators={"SMA(2)": 10.0})
     run.flush()
-    assert len(analytics.equity_curve("live", db_path)) == 3_000
-    assert len(analytics.bars("live", db_path, max_points=5_000)) == 3_000
-
+    phase_done.set()
+    go_on.wait(60)
     run.finish()
+
+
+def test_a_run_is_analysed_while_another_process_records_it(db_path):
+    context = multiprocessing.get_context("spawn")
+    phase_done, go_on = context.Event(), context.Event()
+    child = context.Process(target=_record_live, args=(db_path, phase_done, go_on))
+    child.start()
+    try:
+        assert phase_done.wait(120), "the recording child did not get going"
+        phase_done.clear()
+        runs = analytics.list_runs(db_path)
+        assert runs.set_index("run_id").loc["live", "status"] == "running"
+        # Full batches are written at once, partial ones at least once a second.
+        bars = analytics.bars("live", db_path, max_points=5_000)
+        assert 2_000 <= len(bars) <= 2_500 and bars["SMA(2)"].notna().all()
+        assert len(analytics.equity_curve("live", db_path)) == len(bars)
+        assert analytics.statistics("live", db_path)["bars"] == len(bars)
+        assert stored_statistics(db_path, "live") is None  # never kept while running
+
+        go_on.set()
+        assert phase_done.wait(120)
+        assert 3_000 <= len(analytics.equity_curve("live", db_path)) <= 3_100
+        assert 3_000 <= len(analytics.bars("live", db_path, max_points=5_000)) <= 3_100
+        go_on.set()
+        child.join(120)
+        assert child.exitcode == 0
+    finally:
+        if child.is_alive():
+            child.kill()
     assert len(analytics.equity_curve("live", db_path)) == 3_100
     assert analytics.statistics("live", db_path)["bars"] == 3_100
     assert stored_statistics(db_path, "live") is not None
-    assert (cache_dir(db_path, "live") / "meta.json").exists()
-
-
-def test_rows_the_recorder_still_buffers_appear_when_it_finishes(new_run, db_path):
-    run = simple_run(new_run, "same")
-    run.flush()
-    live = {name: getattr(analytics, name)("same", db_path)
-            for name in ("fills", "order_log", "equity_curve", "round_trips")}
-    live_bars = analytics.bars("same", db_path)
-    run.finish()
-    # Everything was buffered below a batch while running; finished, it is all there.
-    assert live["fills"].empty and live_bars.empty
-    cached_bars = analytics.bars("same", db_path)
-    assert len(cached_bars) == 20 and len(analytics.fills("same", db_path)) == 2
 
 
 def test_statistics_are_stored_once_and_recomputed_on_a_new_definitions_version(
@@ -90,7 +92,7 @@ def test_statistics_are_stored_once_and_recomputed_on_a_new_definitions_version(
     run_id = simple_run(new_run, "kept").finish()
     first = analytics.statistics(run_id, db_path)
     version, text = stored_statistics(db_path, run_id)
-    assert version == metrics.DEFINITIONS_VERSION
+    assert version == finalize.RESULTS_VERSION
     assert json.loads(text)["total_return_pct"] == pytest.approx(first["total_return_pct"])
     again = analytics.statistics(run_id, db_path)  # from the table, same values and types
     assert again.keys() == first.keys()
@@ -104,18 +106,18 @@ def test_statistics_are_stored_once_and_recomputed_on_a_new_definitions_version(
     with sqlite3.connect(db_path) as conn:
         stats = json.loads(text)
         stats["sharpe"] = 123.0
-        conn.execute("UPDATE run_statistics SET stats = ? WHERE run_id = ?",
-                     (json.dumps(stats), run_id))
+        conn.execute("UPDATE run_statistics SET stats = ? WHERE run_key ="
+                     " (SELECT run_key FROM runs WHERE run_id = ?)", (json.dumps(stats), run_id))
+    conn.close()
     assert analytics.statistics(run_id, db_path)["sharpe"] == 123.0
     # ... and recomputed (and stored again) when the definitions change.
-    monkeypatch.setattr(metrics, "DEFINITIONS_VERSION", "test-2")
+    monkeypatch.setattr(finalize, "RESULTS_VERSION", "test-2")
     recomputed = analytics.statistics(run_id, db_path)
     assert recomputed["sharpe"] == pytest.approx(first["sharpe"], nan_ok=True)
-    assert recomputed["definitions_version"] == "test-2"
     assert stored_statistics(db_path, run_id)[0] == "test-2"
 
 
-def test_the_cache_is_built_once_under_concurrent_callers(new_run, db_path):
+def test_results_are_computed_and_stored_safely_under_concurrent_callers(new_run, db_path):
     run_id = simple_run(new_run, "race", days=300).finish()
     results, errors = [], []
 
@@ -135,20 +137,18 @@ def test_the_cache_is_built_once_under_concurrent_callers(new_run, db_path):
         thread.join()
     assert not errors
     assert len(set(results)) == 1 and results[0][1:] == (300, 300, 1)
-    siblings = list(cache_dir(db_path, run_id).parent.iterdir())
-    assert [p.name for p in siblings] == ["race"]  # no temporary directory left behind
+    with sqlite3.connect(db_path) as conn:
+        names = conn.execute("SELECT name FROM run_results ORDER BY name").fetchall()
+    conn.close()
+    assert [n for (n,) in names] == sorted(finalize.STORED)
 
 
-def test_a_rerecorded_run_id_is_not_served_from_a_stale_cache(new_run, db_path):
+def test_a_rerecorded_run_id_is_not_served_stale_results(new_run, db_path):
     simple_run(new_run, "again", days=10).finish()
-    assert len(analytics.equity_curve("again", db_path)) == 10
-    with sqlite3.connect(db_path) as conn:  # someone deletes it behind our back (no FKs)
-        conn.execute("DELETE FROM runs WHERE run_id = 'again'")
-        for table in ("bars", "bars_processed", "fills", "order_submissions",
-                      "orders_accepted"):
-            conn.execute(f"DELETE FROM {table} WHERE run_id = 'again'")
+    assert len(analytics.equity_curve("again", db_path, max_points=2000)) == 10
+    assert analytics.delete_runs(["again"], db_path) == 1
     simple_run(new_run, "again", days=12).finish()
-    assert len(analytics.equity_curve("again", db_path)) == 12
+    assert len(analytics.equity_curve("again", db_path, max_points=2000)) == 12
     assert analytics.statistics("again", db_path)["bars"] == 12
 
 
@@ -195,15 +195,18 @@ def test_run_config_is_the_recorded_configuration(new_run, db_path):
     assert analytics.statistics(run_id, db_path)["risk_free_rate"] == 0.01
 
 
-def test_delete_runs_cascades_to_events_statistics_and_cache(new_run, db_path):
+def test_delete_runs_removes_every_row_and_result_of_the_run(new_run, db_path):
     gone = simple_run(new_run, "gone").finish()
     kept = simple_run(new_run, "kept").finish()
     for run_id in (gone, kept):
         analytics.statistics(run_id, db_path)
         analytics.bars(run_id, db_path)
-    assert cache_dir(db_path, gone).exists()
+    with sqlite3.connect(db_path) as conn:
+        gone_key = conn.execute("SELECT run_key FROM runs WHERE run_id = ?", (gone,)).fetchone()[0]
+        kept_key = conn.execute("SELECT run_key FROM runs WHERE run_id = ?", (kept,)).fetchone()[0]
+    conn.close()
     running = new_run("busy", config(["AAA"]))
-    with pytest.raises(ValueError, match="busy"):
+    with pytest.raises(analytics.RunIsRunningError, match="busy"):
         analytics.delete_runs(["busy"], db_path)
 
     assert analytics.delete_runs([gone, "no-such-run"], db_path) == 1
@@ -211,14 +214,15 @@ def test_delete_runs_cascades_to_events_statistics_and_cache(new_run, db_path):
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'runs'")]
         for table in tables:
-            left = conn.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?",
-                                (gone,)).fetchone()[0]
+            left = conn.execute(f"SELECT count(*) FROM {table} WHERE run_key = ?",
+                                (gone_key,)).fetchone()[0]
             assert left == 0, table
-        assert conn.execute("SELECT count(*) FROM bars WHERE run_id = ?",
-                            (kept,)).fetchone()[0] == 20
-    assert "run_statistics" in tables
-    assert not cache_dir(db_path, gone).exists()
-    assert cache_dir(db_path, kept).exists()
+        assert conn.execute("SELECT count(*) FROM bars WHERE run_key = ?",
+                            (kept_key,)).fetchone()[0] == 20
+        assert conn.execute("SELECT count(*) FROM run_results WHERE run_key = ?",
+                            (kept_key,)).fetchone()[0] == len(finalize.STORED)
+    conn.close()
+    assert {"run_statistics", "run_results", "run_segments"} <= set(tables)
     assert list(analytics.list_runs(db_path)["run_id"]) == ["busy", kept]
     with pytest.raises(analytics.RunNotFoundError):
         analytics.statistics(gone, db_path)
@@ -232,9 +236,19 @@ def test_the_default_database_is_the_one_in_use(new_run, db_path, monkeypatch):
     assert list(analytics.list_runs()["run_id"]) == [run_id]
 
 
-def test_a_folder_where_no_cache_can_be_written_still_serves_the_run(new_run, db_path):
-    (db_path.parent / "cache").write_text("a file where the cache folder would go")
-    run_id = simple_run(new_run, "nocache").finish()
-    assert len(analytics.equity_curve(run_id, db_path)) == 20
-    assert analytics.statistics(run_id, db_path)["trades"] == 1
-    assert len(analytics.bars(run_id, db_path)) == 20
+def test_an_orchestrator_run_stores_its_results_as_it_ends(sample_secmaster, runs_db):
+    from tests.engine.helpers import configured, run
+    from tradecore.strategies.examples import SMACrossover
+
+    run_id = run([configured(SMACrossover, ["ACME"], fast_period=10, slow_period=30)]).run_id
+    version, text = stored_statistics(runs_db, run_id)
+    assert version == finalize.RESULTS_VERSION
+    fresh = analytics.statistics(run_id, runs_db, risk_free_rate=0.0)  # computed afresh
+    stored = json.loads(text)
+    for key in ("total_return_pct", "sharpe", "trades", "equity_final", "max_drawdown_pct"):
+        assert stored[key] == pytest.approx(fresh[key], nan_ok=True), key
+    # The stored overview is exactly what a fresh computation gives.
+    overview = analytics.equity_curve(run_id, runs_db, max_points=finalize.OVERVIEW_POINTS)
+    full = analytics.equity_curve(run_id, runs_db)
+    assert overview["equity"].iloc[-1] == pytest.approx(full["equity"].iloc[-1])
+    assert overview["drawdown"].min() == pytest.approx(full["drawdown"].min())

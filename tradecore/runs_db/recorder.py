@@ -1,0 +1,425 @@
+"""RunRecorder: writes every event of a run to runs.db, plus the run's ``runs`` row.
+
+One table per event type (see ``runs_db.schema``), each row led by the run's integer
+``run_key``. SQLite in WAL mode, so readers (the dashboard, through DuckDB) see a run grow.
+
+Design Decision: a sink with its own writer
+    The recorder never publishes, so nothing waits for it between bars (``is_sink``). It
+    receives events in hand-offs of ``batch_size`` and keeps one buffer per table; a buffer of
+    ``BATCH_SIZE`` rows is written with one ``executemany`` and a commit, as the seed says, and
+    partial buffers at least every ``FLUSH_INTERVAL_S`` so a running run shows its fills live.
+    Short runs write from the recorder's own thread; long ones from a writer process (see
+    ``ProcessWriter``), since a thread would fight the engine for the GIL at row rate.
+
+Design Decision: rows go in as the events are, under a per-run statement
+    An event is a tuple of its fields in table-column order, so the writer binds it as it is:
+    each table's INSERT names the run's key as a literal (``VALUES (7, ?, ?, ...)``), so no row
+    is rebuilt in Python to prefix the key. ``bars_processed`` rows are flattened once
+    (indicator values into REAL columns, NaN -> NULL by sqlite3 itself).
+
+Design Decision: the final status is written with the last rows
+    The orchestrator decides the status; ``shutdown()`` flushes every buffer and sets the
+    status and end time in the same final transaction. A reader that sees ``completed`` sees
+    every row of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tradecore.events import EVENT_TYPES, BarProcessed, Event
+from tradecore.messaging import EventBus, Subscriber
+from tradecore.runs_db import runs as runs_rows
+from tradecore.runs_db.config import RunConfig
+from tradecore.runs_db.schema import (
+    SEGMENTED_TABLES,
+    connect,
+    event_columns,
+    indicator_column,
+)
+from tradecore.runs_db.status import RunStatus
+
+BATCH_SIZE = 1000
+#: Partial buffers are written at least this often, for readers of a run still recording.
+FLUSH_INTERVAL_S = 1.0
+_PROCESSED = BarProcessed.table
+_INDICATORS_AT = BarProcessed.fields.index("indicators")
+
+
+class RecorderError(RuntimeError):
+    """The recording could not be written (disk full, database locked, writer died)."""
+
+
+class SQLiteWriter:
+    """Buffers rows per table and writes them in ``BATCH_SIZE`` executemany + commit batches.
+
+    Used in the recorder's thread for short runs and inside the writer process for long ones.
+    ``finish`` flushes everything and sets the run's final status in one transaction.
+    """
+
+    def __init__(self, db_path: str | Path, run_key: int) -> None:
+        self.run_key = int(run_key)
+        self._conn = connect(db_path, create=False)
+        self._conn.execute("PRAGMA cache_size=-65536")
+        self._conn.execute("PRAGMA wal_autocheckpoint=10000")
+        # The key was just read back from runs: checking it again per row costs 0.5 µs a bar.
+        self._conn.execute("PRAGMA foreign_keys=OFF")
+        self._buffers: dict[str, list[tuple]] = {t.table: [] for t in EVENT_TYPES}
+        self._sql = {t.table: self._insert_sql(t.table, [c for c, _ in event_columns(t)])
+                     for t in EVENT_TYPES if t is not BarProcessed}
+        self._indicator_columns = sum(
+            1 for row in self._conn.execute(f"PRAGMA table_info({_PROCESSED})")
+            if row[1].startswith("indicator_"))
+        self._processed_base = [c for c, _ in event_columns(BarProcessed)]
+        self._processed_sql: dict[int, str] = {}
+        # strategy -> {names tuple: positions of the values, or None when in slot order}
+        self._slots: dict[str, dict[str, int]] = {}
+        self._layouts: dict[tuple[str, tuple[str, ...]], list[int] | None] = {}
+        self._segment: dict[str, list[int] | None] = dict.fromkeys(SEGMENTED_TABLES)
+        self.rows_written: dict[str, int] = dict.fromkeys(self._buffers, 0)
+        self._last_flush = time.monotonic()
+
+    def _insert_sql(self, table: str, columns: Sequence[str]) -> str:
+        marks = ", ".join("?" * len(columns))
+        return (f"INSERT INTO {table} (run_key, {', '.join(columns)}) "
+                f"VALUES ({self.run_key:d}, {marks})")
+
+    # -- bars_processed: indicator values into their slots -------------------------------------
+
+    def _flatten_processed(self, rows: list[tuple]) -> tuple[int, list[tuple]]:
+        """BarProcessed tuples -> ``(width, flat rows)``, in their order (so a run's rows are
+        stored in publication order whatever the batching), each padded to ``width``
+        indicator values."""
+        at = _INDICATORS_AT
+        flats = []
+        width = 0
+        layouts = self._layouts
+        for row in rows:
+            pairs = row[at]
+            key = (row[2], tuple(name for name, _ in pairs))  # (strategy, names)
+            positions = layouts.get(key, False)
+            if positions is False:
+                positions = layouts[key] = self._layout(*key)
+            if positions is None:
+                values = [value for _, value in pairs]
+            else:
+                values = [None] * (max(positions) + 1 if positions else 0)
+                for position, (_, value) in zip(positions, pairs):
+                    values[position] = value
+            width = max(width, len(values))
+            flats.append((*row[:at], *row[at + 1:], *values))
+        base = len(rows[0]) - 1 if rows else 0
+        return width, [flat if len(flat) == base + width
+                       else flat + (None,) * (base + width - len(flat)) for flat in flats]
+
+    def _layout(self, strategy: str, names: tuple[str, ...]) -> list[int] | None:
+        """Slots of ``names`` for ``strategy`` (new names get the next free slots)."""
+        slots = self._slots.setdefault(strategy, {})
+        new = [name for name in names if name not in slots]
+        for name in new:
+            slots[name] = len(slots)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO run_indicators (run_key, strategy, slot, name)"
+                " VALUES (?, ?, ?, ?)", (self.run_key, strategy, slots[name], name))
+        self._ensure_indicator_columns(len(slots))
+        positions = [slots[name] for name in names]
+        return None if positions == list(range(len(names))) else positions
+
+    def _ensure_indicator_columns(self, wanted: int) -> None:
+        while self._indicator_columns < wanted:
+            try:
+                self._conn.execute(f"ALTER TABLE {_PROCESSED} ADD COLUMN "
+                                   f"{indicator_column(self._indicator_columns)} REAL")
+            except Exception as error:  # noqa: BLE001 - another writer added it first
+                if "duplicate column" not in str(error):
+                    raise
+            self._indicator_columns += 1
+
+    def _processed_insert(self, width: int) -> str:
+        sql = self._processed_sql.get(width)
+        if sql is None:
+            columns = self._processed_base + [indicator_column(i) for i in range(width)]
+            sql = self._processed_sql[width] = self._insert_sql(_PROCESSED, columns)
+        return sql
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add(self, table: str, rows: list[tuple]) -> None:
+        """Append plain event tuples (the event's fields in order) destined for ``table``."""
+        buffer = self._buffers[table]
+        buffer.extend(rows)
+        if len(buffer) >= BATCH_SIZE:
+            with self._conn:
+                while len(buffer) >= BATCH_SIZE:
+                    self._insert(table, buffer[:BATCH_SIZE])
+                    del buffer[:BATCH_SIZE]
+        if time.monotonic() - self._last_flush > FLUSH_INTERVAL_S:
+            self.flush()
+
+    def _insert(self, table: str, rows: list[tuple]) -> None:
+        """Insert ``rows`` (inside the caller's transaction) and note their rowid range."""
+        conn = self._conn
+        if table == _PROCESSED:
+            width, flat = self._flatten_processed(rows)
+            conn.executemany(self._processed_insert(width), flat)
+            self._note_segment(table, len(flat))
+        else:
+            conn.executemany(self._sql[table], rows)
+            if table in self._segment:
+                self._note_segment(table, len(rows))
+        self.rows_written[table] += len(rows)
+
+    def _note_segment(self, table: str, count: int) -> None:
+        # One transaction's inserts into a table get consecutive rowids (the writer holds the
+        # write lock and a rowid is the table's largest plus one).
+        last = self._conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+        first = last - count + 1
+        segment = self._segment[table]
+        if segment is not None and segment[1] + 1 == first:
+            segment[1] = last
+            self._conn.execute(
+                "UPDATE run_segments SET last_rowid = ? WHERE run_key = ? AND table_name = ?"
+                " AND first_rowid = ?", (last, self.run_key, table, segment[0]))
+        else:
+            self._segment[table] = [first, last]
+            self._conn.execute(
+                "INSERT INTO run_segments (run_key, table_name, first_rowid, last_rowid)"
+                " VALUES (?, ?, ?, ?)", (self.run_key, table, first, last))
+
+    def _insert_buffers(self) -> None:
+        for table, buffer in self._buffers.items():
+            if buffer:
+                self._insert(table, buffer)
+                buffer.clear()
+
+    def flush(self) -> None:
+        """Write every partial buffer in one transaction (so a live reader sees fills and
+        orders of a running run within ``FLUSH_INTERVAL_S``, not only at the end)."""
+        with self._conn:
+            self._insert_buffers()
+        self._last_flush = time.monotonic()
+
+    def finish(self, status: str, error: str | None, error_traceback: str | None) -> None:
+        try:
+            with self._conn:
+                self._insert_buffers()
+                runs_rows.finish_run(self._conn, self.run_key, status, error, error_traceback)
+        finally:
+            self._conn.close()
+
+    def abandon(self, status: str, error: str) -> None:
+        """Mark the run ended without writing what is still buffered (the stream broke)."""
+        try:
+            with self._conn:
+                runs_rows.finish_run(self._conn, self.run_key, status, error, None)
+        finally:
+            self._conn.close()
+
+
+class ProcessWriter:
+    """Sends event tuples to a writer process (``python -m tradecore.runs_db.writer_process``).
+
+    Design Decision: a process for long runs
+        SQLite releases the GIL for every row it steps, and a writer *thread* then fights
+        the engine for the GIL at row rate; the hand-offs cost more than the writing. A
+        separate process writes on the other core; the engine only pickles batches of plain
+        tuples into a pipe (backpressure comes from the pipe itself).
+    """
+
+    def __init__(self, db_path: str | Path, run_key: int) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tradecore.runs_db.writer_process", str(db_path),
+             str(int(run_key))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": _package_root_path()},
+        )
+        self.pid = self._process.pid
+        self.rows_written: dict[str, int] = {}
+        _widen_pipe(self._process.stdin)
+
+    def add_many(self, groups: list[tuple[str, list[tuple]]]) -> None:
+        self._send(("groups", groups))
+
+    def _send(self, message: tuple) -> None:
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            # Length-prefixed frames: the reader does one read per message, not pickle's
+            # many small reads from a pipe.
+            self._process.stdin.write(len(payload).to_bytes(8, "little") + payload)
+        except (BrokenPipeError, OSError, ValueError):
+            raise RecorderError(self._failure()) from None
+
+    def finish(self, status: str, error: str | None, error_traceback: str | None) -> None:
+        self._send(("finish", status, error, error_traceback))
+        try:
+            self._process.stdin.close()
+            reply = pickle.load(self._process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            raise RecorderError(self._failure()) from None
+        finally:
+            self._process.wait()
+        self.rows_written = reply
+
+    def _failure(self) -> str:
+        self._process.kill()
+        self._process.wait()
+        detail = self._process.stderr.read().decode(errors="replace").strip().splitlines()
+        if detail:
+            return f"the recorder's writer process failed: {detail[-1]}"
+        return (f"the recorder's writer process ended without a word (exit code "
+                f"{self._process.returncode}; killed?)")
+
+
+def _widen_pipe(stream) -> None:
+    """Let the pipe hold several batches (Linux), so the engine writes the next batch while
+    the writer process stores the last one, instead of waiting for it."""
+    try:
+        import fcntl
+
+        wanted = 8 * 1024 * 1024
+        try:
+            wanted = min(wanted, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
+        except (OSError, ValueError):
+            wanted = 1024 * 1024
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), wanted)
+    except (ImportError, OSError):
+        pass  # a smaller pipe only means more, shorter waits
+
+
+def _package_root_path() -> str:
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    existing = os.environ.get("PYTHONPATH")
+    return f"{root}{os.pathsep}{existing}" if existing else root
+
+
+def plot_info(indicator: Any) -> dict[str, Any]:
+    """How an indicator is drawn, from its ``plot_info()`` (or the class defaults)."""
+    method = getattr(indicator, "plot_info", None)
+    info = dict(method()) if callable(method) else {}
+    overlay = bool(info.get("overlay", getattr(indicator, "overlay", False)))
+    levels = [float(v) for v in info.get("levels", getattr(indicator, "levels", ()) or ())]
+    panel = str(info.get("panel") or ("price" if overlay else getattr(indicator, "name", "")))
+    return {"overlay": overlay, "levels": levels, "panel": panel}
+
+
+class RunRecorder(Subscriber):
+    """Records all 13 event types of one run; creates the ``runs`` row on construction.
+
+    ``writer``: ``"thread"`` writes from the recorder's own thread, ``"process"`` from a
+    writer process fed directly by the publishing thread at each hand-over (the pipe gives
+    backpressure), ``"auto"`` picks the process once ``expect(events)`` announces a run of at
+    least ``PROCESS_FROM_EVENTS`` events (short runs skip the process start-up).
+    """
+
+    is_sink = True
+    batch_size = BATCH_SIZE
+    writer: ClassVar[str] = "auto"
+    PROCESS_FROM_EVENTS: ClassVar[int] = 100_000
+
+    def __init__(self, event_bus: EventBus, run_id: str, db_path: str | Path,
+                 config: RunConfig | Mapping[str, Any], *, name: str = "",
+                 sweep_id: str | None = None, role: str | None = None) -> None:
+        if self.writer not in ("auto", "thread", "process"):
+            raise ValueError(f"writer must be auto, thread or process, not {self.writer!r}")
+        self._db_path = Path(db_path)
+        run_config = RunConfig.from_dict(config)
+        conn = connect(db_path)
+        try:
+            runs_rows.mark_interrupted(conn)
+            self.run_key, self.run_id = runs_rows.create_run(
+                conn, run_id, name, run_config, sweep_id=sweep_id, role=role)
+        finally:
+            conn.close()
+        self.final_status = RunStatus.COMPLETED
+        self.final_error: str | None = None
+        self.final_traceback: str | None = None
+        self._writer: SQLiteWriter | ProcessWriter | None = None
+        super().__init__(event_bus)
+        for event_type in EVENT_TYPES:
+            self._subscribe(event_type, self._record_one)
+        if self.writer == "process":
+            self._writer = ProcessWriter(db_path, self.run_key)
+
+    def describe_indicators(self, strategy: str, indicators: Sequence[Any]) -> None:
+        """Record a strategy's indicators in slot order with how each is drawn (before the
+        first bar; the slots are the order of the values its BarProcessed events carry)."""
+        rows = []
+        for slot, indicator in enumerate(indicators):
+            info = plot_info(indicator)
+            rows.append((self.run_key, strategy, slot, indicator.name, int(info["overlay"]),
+                         info["panel"], json.dumps(info["levels"])))
+        if not rows:
+            return
+        conn = connect(self._db_path, create=False)
+        try:
+            with conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO run_indicators"
+                    " (run_key, strategy, slot, name, overlay, panel, levels)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        finally:
+            conn.close()
+
+    def expect(self, events: int | None) -> None:
+        """Told (before the first bar) roughly how many events the run will make."""
+        if (self._writer is None and self.writer == "auto" and events is not None
+                and events >= self.PROCESS_FROM_EVENTS):
+            self._writer = ProcessWriter(self._db_path, self.run_key)
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The writer process's pid (None when writing from this process)."""
+        return self._writer.pid if isinstance(self._writer, ProcessWriter) else None
+
+    def _active_writer(self) -> SQLiteWriter | ProcessWriter:
+        if self._writer is None:
+            self._writer = SQLiteWriter(self._db_path, self.run_key)
+        return self._writer
+
+    @property
+    def rows_written(self) -> dict[str, int]:
+        return dict(self._writer.rows_written) if self._writer is not None else {}
+
+    def _record_one(self, event: Event) -> None:
+        self._handle_batch([event])
+
+    def _receive_batch(self, events: list[Event]) -> None:
+        if isinstance(self._writer, ProcessWriter):
+            self._handle_batch(events)  # straight into the pipe, no thread hand-off
+        else:
+            super()._receive_batch(events)
+
+    def _handle_batch(self, events: list[Event]) -> None:
+        groups: dict[str, list[Event]] = {}
+        for event in events:
+            table = event.table
+            if table in groups:
+                groups[table].append(event)
+            else:
+                groups[table] = [event]
+        writer = self._active_writer()
+        if isinstance(writer, ProcessWriter):
+            writer.add_many([(table, list(map(tuple, rows))) for table, rows in groups.items()])
+        else:
+            for table, rows in groups.items():
+                writer.add(table, rows)
+
+    def _cleanup(self) -> None:
+        try:
+            self._active_writer().finish(self.final_status, self.final_error,
+                                         self.final_traceback)
+        except RecorderError as error:
+            # The writer process died (killed, out of memory, disk full): say so on the run
+            # here, so it never stays "running".
+            status = (RunStatus.FAILED if "failed:" in str(error)
+                      else RunStatus.INTERRUPTED)
+            SQLiteWriter(self._db_path, self.run_key).abandon(status, f"RecorderError: {error}")
+            raise

@@ -1,0 +1,54 @@
+"""The recorder's writer process: ``python -m tradecore.runs_db.writer_process DB RUN_KEY``.
+
+Reads length-prefixed pickled messages from stdin (see ``recorder.ProcessWriter``) and writes
+them with a ``SQLiteWriter``; on ``finish`` it sets the run's status, replies with the row
+counts on stdout and exits. If the stream ends without ``finish`` -- the engine was killed,
+even in the middle of a message -- it commits nothing more of the broken message and marks the
+run ``interrupted``. Any error goes to stderr and a non-zero exit, which the recorder reports.
+"""
+
+from __future__ import annotations
+
+import gc
+import pickle
+import sys
+
+from tradecore.runs_db.recorder import SQLiteWriter
+from tradecore.runs_db.runs import INTERRUPTED_MESSAGE
+from tradecore.runs_db.status import RunStatus
+
+
+def _read_exactly(source, size: int) -> bytes | None:
+    data = source.read(size)
+    return data if data is not None and len(data) == size else None
+
+
+def main(db_path: str, run_key: int) -> int:
+    # Only rows pass through here, never reference cycles: the cyclic collector would just
+    # rescan the buffered rows over and over.
+    gc.disable()
+    writer = SQLiteWriter(db_path, run_key)
+    source = sys.stdin.buffer
+    while True:
+        header = _read_exactly(source, 8)
+        payload = header and _read_exactly(source, int.from_bytes(header, "little"))
+        if not payload:
+            print("the engine closed the pipe before finishing the run", file=sys.stderr)
+            # What arrived whole is kept; the run is marked, never left "running".
+            writer.flush()
+            writer.abandon(RunStatus.INTERRUPTED, INTERRUPTED_MESSAGE)
+            return 1
+        message = pickle.loads(payload)
+        kind = message[0]
+        if kind == "groups":
+            for table, rows in message[1]:
+                writer.add(table, rows)
+        elif kind == "finish":
+            writer.finish(*message[1:])
+            pickle.dump(writer.rows_written, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1], int(sys.argv[2])))
