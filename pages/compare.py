@@ -10,16 +10,11 @@ from urllib.parse import quote
 
 import streamlit as st
 
+from tradecore.analytics import catalogue
 from tradecore.ui import charts, common, run_data
 from tradecore.ui import compare_view as view
 from tradecore.ui import formatting as fmt
 from tradecore.ui.run_view import choice_labels
-
-#: Rows of the first statistics table; the others fold into "All statistics".
-HEADLINE = ("total_return_pct", "buy_and_hold_return_pct", "cagr_pct", "volatility_ann_pct",
-            "sharpe", "sortino", "calmar", "max_drawdown_pct", "max_drawdown_duration",
-            "exposure_pct", "equity_final", "commissions", "trades", "win_rate_pct",
-            "profit_factor", "expectancy", "sqn")
 
 # -- the page ---------------------------------------------------------------------------------
 
@@ -106,7 +101,7 @@ st.subheader("Statistics")
 compared = common.load("statistics", lambda: run_data.compare(tuple(selected), db, tuple(tokens)))
 if compared is not None and not compared.empty:
     numbers, text = view.stats_frame(compared, selected, headers)
-    headline = [i for i, key in enumerate(numbers.index) if key in HEADLINE]
+    headline = [i for i, key in enumerate(numbers.index) if key in catalogue.HEADLINE]
     rest = [i for i in range(len(numbers)) if i not in headline]
     for rows, container in ((headline, st.container()),
                             (rest, st.expander(f"All statistics ({len(rest)} more)"))):

@@ -67,9 +67,10 @@ if len(symbols) > 1:
 trading = intraday and st.sidebar.toggle(
     "Trading time", value=False, key="run.trading_time",
     help="Bars evenly spaced: nights, weekends and holidays collapsed")
-show_benchmark = len(symbols) == 1 and st.sidebar.toggle(
+show_benchmark = st.sidebar.toggle(
     "Buy & hold line", value=False, key="run.benchmark",
-    help="Equity of putting all the initial cash into the symbol at the first bar")
+    help="The initial cash in the run's symbols from its first bar, no costs: the same "
+         "definition as the Buy & hold statistic")
 window = None if trading else view.current_window(run_id)
 start_ns = charts.ms_to_ns(window[0]) if window else None
 end_ns = charts.ms_to_ns(window[1]) if window else None
@@ -144,9 +145,9 @@ if has_equity:
     equity_view = equity_all if not window else common.load("equity curve", lambda: (
         run_data.equity(run_id, db, token, start_ns=start_ns, end_ns=end_ns)))
     benchmark = None
-    if show_benchmark and initial_cash and overview is not None and not overview.empty:
-        benchmark = view.in_view(charts.buy_and_hold_line(overview, float(initial_cash)),
-                                 None, start_ns, end_ns, "ts_event_ns")
+    if show_benchmark:
+        benchmark = view.in_view(common.load("buy & hold", lambda: run_data.buy_and_hold(
+            run_id, db, token)), None, start_ns, end_ns, "ts_event_ns")
     if equity_view is not None and not equity_view.empty:
         axis = charts.bars_axis(price_bars, trading=trading, window_ms=window)
         figure = charts.equity_chart(equity_view, benchmark=benchmark, axis=axis)
@@ -157,8 +158,8 @@ if has_equity:
             st.altair_chart(figure, key=key, width="stretch", selection_mode=charts.ZOOM,
                             on_select=lambda k=key: view.on_zoom(run_id, k, full_ms))
         if benchmark is not None:
-            st.caption("Dashed: buy & hold of the same initial cash from the first bar, "
-                       "no costs.")
+            st.caption("Dashed: buy & hold of the same initial cash from the run's first bar, "
+                       "no costs (the Buy & hold statistic's definition).")
 
 # -- tables ----------------------------------------------------------------------------------
 n_trips = 0 if trips_all is None else len(trips_all)

@@ -37,6 +37,14 @@ def make_bars(n: int = 300, *, start_ns: int = START_NS, step_ns: int = DAY_NS) 
     return frame
 
 
+PLOT_INFO = {"SMA(10)": {"overlay": True, "levels": [], "panel": "price"},
+             "BB_UPPER(20,2.5)": {"overlay": True, "levels": [], "panel": "price"},
+             "RSI(14)": {"overlay": False, "levels": [30, 70], "panel": "RSI"},
+             "MACD(12,26,9)": {"overlay": False, "levels": [0], "panel": "MACD"},
+             "MACD_SIGNAL(12,26,9)": {"overlay": False, "levels": [0], "panel": "MACD"},
+             "ATR(14)": {"overlay": False, "levels": [], "panel": "ATR"}}
+
+
 def make_fills(bars: pd.DataFrame, rows: list[int]) -> pd.DataFrame:
     return pd.DataFrame({
         "ts_event_ns": bars["ts_event_ns"].iloc[rows].to_numpy(),
@@ -85,7 +93,7 @@ def test_price_chart_panels_candles_markers_and_shared_zoom():
                           "entry_price": [1.0, 2.0], "exit_price": [2.0, 1.0],
                           "pnl": [100.0, -100.0], "quantity": [100.0, 100.0],
                           "direction": ["LONG", "LONG"]})
-    spec = spec_of(charts.price_chart(bars, fills, trips))
+    spec = spec_of(charts.price_chart(bars, fills, trips, plot_info=PLOT_INFO))
     panels = spec["vconcat"]
     # price, RSI, MACD, ATR, volume
     assert len(panels) == 5
@@ -155,22 +163,21 @@ def test_too_many_fills_drop_the_markers_instead_of_flooding_the_chart():
     assert not [v for v in layers(spec["vconcat"][0]) if mark_type(v) == "point"]
 
 
-def test_indicator_layout_comes_from_plot_info_then_the_registry():
+def test_indicator_layout_comes_from_the_recorded_plot_info():
     bars = make_bars(60)
-    bars["MY_LEVEL"] = bars["close"] * 1.01  # unknown to the registry, no info: own panel
     columns = charts.indicator_columns(bars)
-    plain = charts.layout(columns)
-    assert plain.overlays == ["SMA(10)", "BB_UPPER(20,2.5)"]
-    assert list(plain.panels) == ["RSI", "MACD", "ATR", "MY_LEVEL"]
-    assert plain.panels["MACD"] == ["MACD(12,26,9)", "MACD_SIGNAL(12,26,9)"]
-    assert plain.levels["RSI"] == [30.0, 70.0]
-    # recorded plot info wins over everything else
-    recorded = charts.layout(columns, {"MY_LEVEL": {"overlay": True, "levels": [],
-                                                    "panel": "price"},
-                                       "RSI(14)": {"overlay": False, "levels": [20, 80],
-                                                   "panel": "Momentum"}})
-    assert "MY_LEVEL" in recorded.overlays
-    assert recorded.panels["Momentum"] == ["RSI(14)"] and recorded.levels["Momentum"] == [20, 80]
+    info = {"SMA(10)": {"overlay": True, "levels": [], "panel": "price"},
+            "BB_UPPER(20,2.5)": {"overlay": True, "levels": [], "panel": "price"},
+            "RSI(14)": {"overlay": False, "levels": [30, 70], "panel": "RSI"},
+            "MACD(12,26,9)": {"overlay": False, "levels": [0], "panel": "MACD"},
+            "MACD_SIGNAL(12,26,9)": {"overlay": False, "levels": [0], "panel": "MACD"}}
+    layout = charts.layout(columns, info)
+    assert layout.overlays == ["SMA(10)", "BB_UPPER(20,2.5)"]
+    assert list(layout.panels) == ["RSI", "MACD", "ATR"]  # ATR: no info, a panel of its own
+    assert layout.panels["MACD"] == ["MACD(12,26,9)", "MACD_SIGNAL(12,26,9)"]
+    assert layout.levels == {"RSI": [30.0, 70.0], "MACD": [0.0], "ATR": []}
+    # nothing recorded: nothing guessed onto the price panel
+    assert charts.layout(columns).overlays == []
     assert charts.indicator_label("SMA Crossover: SMA(10)") == "SMA"
     assert "bar_count" not in columns
 

@@ -1,10 +1,11 @@
-"""What the dashboard's child processes run: one backtest, or one sweep (which fans out to
-its own workers). Imports no streamlit, so a child's log stays free of Streamlit's warnings.
+"""What the dashboard's child processes run: one backtest or one sweep through
+``tradecore.service`` (the entry point the CLI shares). Imports no streamlit, so a child's log
+stays free of Streamlit's warnings.
 
-Messages to the parent (a ``multiprocessing`` Pipe): ``("run_id", id)``, ``("progress",
-fraction)`` or ``("progress", done, total)`` for a sweep, and last ``("done", status, error)``
-with ``status`` a ``RunStatus`` value and ``error`` a one-line text or None. The parent may
-send ``"cancel"``; the child turns it into ``Orchestrator.cancel()``.
+Messages to the parent (a ``multiprocessing`` Pipe): ``("progress", fraction, run_id)`` for a
+backtest or ``("progress", done, total)`` for a sweep, and last ``("done", status, error)`` with
+``status`` a ``RunStatus`` value and ``error`` a one-line text or None. The parent may send
+``"cancel"``; the child sets the service's cancel event (``Orchestrator.cancel()``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-PROGRESS_SECONDS = 0.2
+LISTEN_SECONDS = 0.2
 
 
 def _import_strategy_module(module: str | None) -> None:
@@ -29,13 +30,12 @@ def _import_strategy_module(module: str | None) -> None:
 
 
 def backtest(request: Any, strategy_module: str | None, cwd: str, conn: Connection) -> None:
-    from tradecore import analytics
-    from tradecore.configure import build_orchestrator
+    from tradecore import service
     from tradecore.models import RunStatus
 
     os.chdir(cwd)
     _import_strategy_module(strategy_module)
-    orchestrator = build_orchestrator(request)
+    cancel = threading.Event()
     finished = threading.Event()
     lock = threading.Lock()
 
@@ -46,52 +46,43 @@ def backtest(request: Any, strategy_module: str | None, cwd: str, conn: Connecti
     def listen() -> None:
         while not finished.is_set():
             try:
-                if conn.poll(PROGRESS_SECONDS) and conn.recv() == "cancel":
-                    orchestrator.cancel()
+                if conn.poll(LISTEN_SECONDS) and conn.recv() == "cancel":
+                    cancel.set()
             except (EOFError, OSError):  # the parent is gone: stop the run
-                orchestrator.cancel()
+                cancel.set()
                 return
 
-    def report() -> None:
-        sent_id = None
-        while not finished.wait(PROGRESS_SECONDS):
-            if orchestrator.run_id and orchestrator.run_id != sent_id:
-                sent_id = orchestrator.run_id
-                send(("run_id", sent_id))
-            send(("progress", float(orchestrator.progress)))
-
-    threads = [threading.Thread(target=listen, daemon=True),
-               threading.Thread(target=report, daemon=True)]
-    for thread in threads:
-        thread.start()
-    error: str | None = None
+    threading.Thread(target=listen, name="tradecore-cancel-listener", daemon=True).start()
     try:
-        run_id = orchestrator.run()
-        # The post-run work happens here, off the page's process, so the run page opens warm.
-        analytics.statistics(run_id, request.runs_db_path)
-    except Exception as failure:  # noqa: BLE001 - reported to the page; the run is marked
-        error = f"{type(failure).__name__}: {failure}"
+        result = service.run(request, cancel_event=cancel,
+                             progress=lambda fraction, run_id: send(("progress", fraction,
+                                                                     run_id)))
+        status, error = result.status, result.error
+        if result.run_id:
+            send(("progress", 1.0 if result.ok else 0.0, result.run_id))
+    except Exception as failure:  # noqa: BLE001 - a request the page did not check: reported
+        status, error = RunStatus.FAILED, f"{type(failure).__name__}: {failure}"
     finally:
         finished.set()
-    status = orchestrator.status or (RunStatus.FAILED if error else None)
-    if orchestrator.run_id:
-        send(("run_id", orchestrator.run_id))
-    send(("done", status.value if status else RunStatus.FAILED.value, error))
+    send(("done", status.value, error))
     conn.close()
 
 
 def sweep(request: Any, grid: dict[str, list[Any]], workers: int, sweep_id: str,
           strategy_module: str | None, cwd: str, conn: Connection) -> None:
+    from tradecore import service
     from tradecore.models import RunStatus
-    from tradecore.sweep import run_sweep
 
     os.chdir(cwd)
     _import_strategy_module(strategy_module)
     error: str | None = None
     try:
-        run_sweep(request, grid, workers=workers, sweep_id=sweep_id,
-                  progress=lambda done, total: conn.send(("progress", done, total)))
+        result = service.sweep(request, grid, workers=workers, sweep_id=sweep_id,
+                               progress=lambda done, total: conn.send(("progress", done, total)))
+        if result.failed:
+            error = f"{result.failed} of {result.completed + result.failed} runs failed"
     except Exception as failure:  # noqa: BLE001 - reported to the page
         error = f"{type(failure).__name__}: {failure}"
-    conn.send(("done", (RunStatus.FAILED if error else RunStatus.COMPLETED).value, error))
+    status = RunStatus.FAILED if error and "runs failed" not in error else RunStatus.COMPLETED
+    conn.send(("done", status.value, error))
     conn.close()

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from tradecore.analytics import catalogue
 from tradecore.ui import formatting as fmt
 
 PICKER = "compare.picker"
@@ -50,30 +51,32 @@ def stats_frame(compared: pd.DataFrame, run_ids: list[str], headers: list[str]
     if "run_id" in frame.columns and not set(run_ids) <= set(frame.columns):
         frame = frame.set_index("run_id").T  # a row a run: turn it round
     frame = frame[[r for r in run_ids if r in frame.columns]]
-    known = [spec.key for spec in fmt.STATS if spec.key in frame.index]
-    extra = [k for k in frame.index
-             if k not in fmt.STAT_BY_KEY and k not in fmt.CONVENTION_KEYS]
+    known = [key for key in catalogue.STATISTICS if key in frame.index
+             and key not in catalogue.CONVENTION]
+    extra = [k for k in frame.index if k not in catalogue.STATISTICS]
     numbers = frame.loc[known + extra]
     numbers.columns = [headers[run_ids.index(r)] for r in numbers.columns]
     text = pd.DataFrame(
-        [[fmt.format_stat(key, value) for value in numbers.loc[key]] for key in numbers.index],
-        index=[fmt.stat_label(k) for k in numbers.index], columns=numbers.columns)
-    best = []
-    for key in numbers.index:
-        spec = fmt.STAT_BY_KEY.get(key)
-        winners = fmt.best_index(numbers.loc[key].tolist(), spec.better if spec else None)
-        best.append(", ".join(numbers.columns[i] for i in winners))
-    text["Best"] = best
+        [[catalogue.format_value(key, value) for value in numbers.loc[key]]
+         for key in numbers.index],
+        index=[catalogue.label(k) for k in numbers.index], columns=numbers.columns)
+    text["Best"] = [", ".join(numbers.columns[i] for i in _best(key, numbers.loc[key]))
+                    for key in numbers.index]
     text.index.name = "Statistic"
     return numbers, text
+
+
+def _best(key: str, values: pd.Series) -> list[int]:
+    """Positions of the best value (the catalogue's direction; none for unranked rows)."""
+    best = catalogue.best_of(key, values.tolist())
+    return [] if best is None else [best]
 
 
 def highlight_best(numbers: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
     def styles(text: pd.DataFrame) -> pd.DataFrame:
         css = pd.DataFrame("", index=text.index, columns=text.columns)
         for row, key in enumerate(numbers.index):
-            spec = fmt.STAT_BY_KEY.get(key)
-            for column in fmt.best_index(numbers.loc[key].tolist(), spec.better if spec else None):
+            for column in _best(key, numbers.loc[key]):
                 css.iat[row, column] = BEST_STYLE
         return css
 

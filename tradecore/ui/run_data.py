@@ -103,12 +103,17 @@ def run_config(run_id: str, db: str, token: Hashable) -> dict[str, Any]:
 @st.cache_data(max_entries=_SMALL, show_spinner=False)
 def plot_info(run_id: str, db: str, token: Hashable) -> dict[str, dict[str, Any]]:
     """Where the run's indicators are drawn, as recorded with the run
-    (``analytics.indicator_info``); empty for runs recorded before it existed, whose charts
-    then ask the indicator registry (``charts.indicators.declared_plot_info``)."""
-    reader = getattr(analytics, "indicator_info", None)
-    if reader is None:  # analytics without the record yet
-        return {}
-    return plot_info_of(reader(run_id, db_path=db))
+    (``analytics.indicator_info``)."""
+    return plot_info_of(analytics.indicator_info(run_id, db_path=db))
+
+
+@st.cache_data(max_entries=_SMALL, show_spinner=False)
+def buy_and_hold(run_id: str, db: str, token: Hashable) -> pd.DataFrame:
+    """``ts_event_ns, equity`` of buying the run's symbols at its first bar and holding them:
+    the one definition (``analytics.metrics.buy_and_hold_curve``), the same as the statistic."""
+    from tradecore.analytics.metrics import buy_and_hold_curve
+
+    return buy_and_hold_curve(run_id, db, max_points=charts.MAX_POINTS)
 
 
 @st.cache_data(max_entries=_SMALL, show_spinner=False)
@@ -185,6 +190,6 @@ def compare(run_ids: Sequence[str], db: str, tokens: Sequence[Hashable]) -> pd.D
 
 def clear() -> None:
     """Forget everything cached here (tests switching databases)."""
-    for function in (run_list, statistics, run_config, plot_info, round_trips, order_log, fills, bars,
+    for function in (run_list, statistics, run_config, plot_info, buy_and_hold, round_trips, order_log, fills, bars,
                      _equity_full, equity, compare):
         function.clear()

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from tradecore.analytics import catalogue
 from tradecore.ui import charts
 from tradecore.ui import formatting as fmt
 
@@ -23,8 +24,6 @@ CHART_GENERATION = "run.chart_generation"  # bumped to reset the charts' own zoo
 PICKER = "run.picker"
 PRICE = "%.4f"
 MONEY = "%.2f"
-KPIS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
-        "win_rate_pct", "trades", "profit_factor", "exposure_pct", "equity_final")
 ORDER_COLUMNS = ("submitted", "order_id", "symbol", "side", "order_type", "quantity",
                  "limit_price", "stop_price", "expiry", "action", "signal", "status", "reason",
                  "message")
@@ -98,25 +97,25 @@ def show_status(row: Mapping[str, Any]) -> None:
 
 
 def metric_grid(stats: Mapping[str, Any], initial_cash: float | None) -> None:
-    """Two rows of statistic tiles; return against buy & hold, final equity against cash."""
+    """The catalogue's KPI tiles in two rows of five; return against buy & hold, final
+    equity against the initial cash."""
+    tiles = catalogue.KPI_TILES
     bh = stats.get("buy_and_hold_return_pct")
-    for row in (KPIS[:5], KPIS[5:]):
+    for row in (tiles[:5], tiles[5:]):
         for column, key in zip(st.columns(len(row)), row, strict=True):
-            spec = fmt.STAT_BY_KEY[key]
+            spec = catalogue.STATISTICS[key]
             value = stats.get(key)
-            delta, delta_color, help_text = None, "normal", spec.help
-            if key == "total_return_pct" and not fmt.is_missing(bh) \
-                    and not fmt.is_missing(value):
+            delta, delta_color = None, "normal"
+            if key == "total_return_pct" and not catalogue.is_missing(bh) \
+                    and not catalogue.is_missing(value):
                 delta = f"{value - bh:+.2f} pp vs B&H"
-                help_text = f"{spec.help}. Buy & hold: {fmt.format_pct(bh)}."
-            elif key == "equity_final" and initial_cash and not fmt.is_missing(value):
-                delta = fmt.format_money(value - initial_cash)
-            elif key == "max_drawdown_pct":
+            elif key == "equity_final" and initial_cash and not catalogue.is_missing(value):
+                delta = catalogue.format_value(key, value - initial_cash)
+            elif key in ("max_drawdown_pct", "buy_and_hold_return_pct"):
                 delta_color = "off"
-            shown = (fmt.format_money(value, decimals=0) if spec.unit == "money"
-                     else fmt.format_stat(key, value))  # whole dollars fit the tile
-            column.metric(spec.label, shown, delta=delta, delta_color=delta_color,
-                          help=help_text or None, border=True)
+            column.metric(catalogue.label(key), catalogue.format_value(key, value),
+                          delta=delta, delta_color=delta_color, help=spec.help or None,
+                          border=True)
 
 
 # -- zoom ------------------------------------------------------------------------------------

@@ -30,10 +30,9 @@ from typing import Any
 
 import streamlit as st
 
-from tradecore import paths
-from tradecore.configure import RunRequest, bar_period_of, build_orchestrator, find_strategy
+from tradecore import service
+from tradecore.configure import RunRequest, find_strategy
 from tradecore.models import RunStatus
-from tradecore.secmaster import resolve_symbols
 from tradecore.sweep import grid_points
 from tradecore.ui import child_jobs
 
@@ -135,10 +134,9 @@ class BackgroundRun(_ChildJob):
         self._run_id: str | None = None
 
     def _on_message(self, message: tuple) -> None:
-        if message[0] == "run_id":
-            self._run_id = message[1]
-        elif message[0] == "progress":
+        if message[0] == "progress":
             self._progress = float(message[1])
+            self._run_id = message[2] or self._run_id
 
     @property
     def progress(self) -> float:
@@ -174,23 +172,6 @@ class BackgroundSweep(_ChildJob):
         return self.done / self.total if self.total else 1.0
 
 
-def with_default_paths(request: RunRequest) -> RunRequest:
-    """Pin both databases now: the child must use the ones this page uses."""
-    if not request.secmaster_path:
-        request.secmaster_path = str(paths.secmaster_path())
-    if not request.runs_db_path:
-        request.runs_db_path = str(paths.runs_db_path())
-    return request
-
-
-def check_request(request: RunRequest) -> None:
-    """Raise ParameterError/SecmasterError (ValueErrors) for anything the user can fix."""
-    strategy = find_strategy(request.strategy)
-    period = bar_period_of(strategy, request.parameters)
-    resolve_symbols(request.secmaster_path, request.symbols, period,
-                    request.publisher_name, request.dataset)
-
-
 def _strategy_module(request: RunRequest) -> str | None:
     return getattr(find_strategy(request.strategy), "__module__", None)
 
@@ -203,9 +184,7 @@ def start_backtest(request: RunRequest) -> BackgroundRun:
     current = current_backtest()
     if current is not None and current.running:
         raise RuntimeError("a backtest is already running in this session")
-    request = with_default_paths(request)
-    build_orchestrator(request).configuration()  # parameters, dates, broker, symbols, period
-    check_request(request)
+    request = service.prepare(request)  # parameters, dates, broker, symbols, bars in range
     job = BackgroundRun(request, _strategy_module(request)).start()
     st.session_state[BACKTEST_KEY] = job
     return job
@@ -224,13 +203,11 @@ def start_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int
     current = current_sweep()
     if current is not None and current.running:
         raise RuntimeError("a sweep is already running in this session")
-    request = with_default_paths(request)
     strategy = find_strategy(request.strategy)
     for point in grid_points(grid):  # every grid value, before any process starts
         for key, value in point.items():
             strategy.parameters[key].validate(key, value)
-    build_orchestrator(request).configuration()
-    check_request(request)
+    request = service.prepare(request)
     job = BackgroundSweep(request, grid, workers, sweep_id, _strategy_module(request)).start()
     st.session_state[SWEEP_KEY] = job
     return job
@@ -241,5 +218,5 @@ def current_sweep() -> BackgroundSweep | None:
 
 
 __all__ = ["BACKTEST_KEY", "SWEEP_KEY", "BackgroundRun", "BackgroundSweep", "ChildError",
-           "check_request", "current_backtest", "current_sweep",
-           "forget_backtest", "start_backtest", "start_sweep", "with_default_paths"]
+           "current_backtest", "current_sweep", "forget_backtest", "start_backtest",
+           "start_sweep"]

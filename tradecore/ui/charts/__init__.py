@@ -23,7 +23,6 @@ from tradecore.ui.charts.axes import (
     zoom_window,
 )
 from tradecore.ui.charts.equity import (
-    buy_and_hold_line,
     compare_chart,
     equity_chart,
     normalised_equity,
@@ -40,7 +39,6 @@ __all__ = [
     "ZOOM",
     "TimeAxis",
     "bars_axis",
-    "buy_and_hold_line",
     "compare_chart",
     "equity_chart",
     "fill_markers",

@@ -110,15 +110,3 @@ def compare_chart(normalised: pd.DataFrame, colors: Mapping[str, str], *,
                                                      tick_count=3)),
         tooltip=tooltip).properties(width=NOMINAL_WIDTH, height=drawdown_height)
     return stack([alt.layer(line, start), drawdown])
-
-
-def buy_and_hold_line(bars: pd.DataFrame, initial_cash: float) -> pd.DataFrame:
-    """THE ONE CALL SITE of the buy & hold line until analytics defines it (issue 9): equity
-    of ``initial_cash`` put into the symbol at the run's first close, no costs. ``bars``
-    must start at the run's first bar (the overview, not a zoomed window)."""
-    if bars is None or bars.empty:
-        return pd.DataFrame({"ts_event_ns": [], "equity": []})
-    data = bars.sort_values("ts_event_ns")
-    first = float(data["close"].iloc[0])
-    return pd.DataFrame({"ts_event_ns": data["ts_event_ns"].to_numpy(),
-                         "equity": initial_cash * data["close"].to_numpy(float) / first})

@@ -3,14 +3,13 @@ with the panel's reference levels.
 
 Everything is decided by :func:`layout` from each indicator's ``plot_info``
 (``{"overlay": bool, "levels": [...], "panel": str}``), the record the run keeps of what its
-indicator classes declared. A run recorded before that record existed has no plot info; for it
-:func:`declared_plot_info` asks the indicator registry by the indicator's label (the class's
-``plot_in_price_panel``), and a name the registry does not know gets a panel of its own.
+indicator classes declared. Every run records it
+(``analytics.indicator_info``); a column without it gets a panel of its own.
 
-Design Decision: no guessing from value ranges
-    Deciding "overlay" from whether values lie within the price range put oscillators near
-    the price (an RSI on a $50 stock) on the price panel. The class knows; when nothing says,
-    a panel of its own is the choice that never hides the candles.
+Design Decision: no guessing from names or value ranges
+    Deciding "overlay" from a list of names or from whether values lie within the price range
+    put oscillators near the price (an RSI on a $50 stock) on the price panel and named
+    indicators that do not exist. The indicator class declares it, the run records it.
 """
 
 from __future__ import annotations
@@ -57,30 +56,10 @@ def indicator_columns(bars: pd.DataFrame) -> list[str]:
             and (pd.api.types.is_numeric_dtype(bars[c]) or bars[c].isna().all())]
 
 
-#: Panels and levels of runs recorded before indicators declared them (``plot_info``):
-#: what the built-in classes declare now. Only :func:`declared_plot_info` reads it.
-RECORDED_BEFORE_PLOT_INFO = {"MACD": ("MACD", [0.0]), "MACD_SIGNAL": ("MACD", [0.0]),
-                             "MACD_HIST": ("MACD", [0.0]), "RSI": ("RSI", [30.0, 70.0]),
-                             "ROC": ("ROC", [0.0])}
-
-
 def declared_plot_info(name: str) -> dict[str, Any]:
-    """The plot info of an indicator column of a run recorded without it: from its
-    registered class (``plot_info()`` when the class can say without parameters, else its
-    ``plot_in_price_panel``), a panel of its own named by its label otherwise."""
-    label = indicator_label(name)
-    cls = _registered_class(label)
-    declared = getattr(cls, "plot_info", None)
-    if callable(declared):
-        try:
-            info = declared()
-        except TypeError:  # an instance method: it needs the indicator's parameters
-            info = None
-        if isinstance(info, Mapping):
-            return dict(info)
-    overlay = bool(getattr(cls, "plot_in_price_panel", False))
-    panel, levels = RECORDED_BEFORE_PLOT_INFO.get(label.upper(), (label, []))
-    return {"overlay": overlay, "levels": list(levels), "panel": "price" if overlay else panel}
+    """The plot info of a column the run did not record it for: a panel of its own, named by
+    the indicator's label (never on the price panel, where it could hide the candles)."""
+    return {"overlay": False, "levels": [], "panel": indicator_label(name)}
 
 
 def layout(columns: Sequence[str], plot_info: Mapping[str, Mapping[str, Any]] | None = None
@@ -116,16 +95,3 @@ def plot_info_of(info: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
         out[str(row.column)] = {"overlay": bool(row.overlay), "levels": list(levels),
                                 "panel": str(row.panel)}
     return out
-
-
-def _registered_class(label: str) -> type | None:
-    try:
-        from tradecore.indicators import get_registered_indicators
-    except ImportError:  # the charts stay usable without the engine
-        return None
-    wanted = label.upper()
-    for name, cls in get_registered_indicators().items():
-        own = getattr(cls, "label", "")
-        if name.upper() == wanted or (isinstance(own, str) and own.upper() == wanted):
-            return cls
-    return None
