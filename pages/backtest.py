@@ -1,8 +1,8 @@
 """Backtest: choose a strategy, its parameters, data and broker; run it and watch it grow.
 
-Design Decision: progress by the frame's refresh, not a timed fragment of its own
+Design Decision: progress by whole-page reruns, not a timed fragment
     A timed fragment here left a browser timer behind when the finished run switched to the
-    run page, and its late tick blanked that page (issue 9; see ``common.live_refresh``).
+    run page, and its late tick blanked that page (issue 9; see ``common.request_refresh``).
 """
 
 import streamlit as st

@@ -98,8 +98,6 @@ if running:
     st.info("This run is still recording: the page shows what is recorded so far and "
             f"refreshes every {REFRESH_SECONDS} s.", icon=":material/hourglass_top:")
 view.show_status(row)
-if running:
-    common.request_refresh(REFRESH_SECONDS)
 
 # -- statistics ------------------------------------------------------------------------------
 if has_equity:
@@ -222,3 +220,6 @@ with config_tab:
                        data=json.dumps(config, indent=2, default=str),
                        file_name=f"{safe_id}_config.json", mime="application/json",
                        icon=":material/download:", key="run.download_config")
+
+if running:  # last: show what is recorded so far, then look again
+    common.request_refresh(REFRESH_SECONDS)

@@ -59,13 +59,22 @@ def expect_charts_fit(page: Page) -> None:
     assert widths["scroll"] <= widths["client"], widths
 
 
+#: Height of the page's content: Streamlit scrolls inside its main container, so a "full
+#: page" screenshot needs a window that tall.
+CONTENT_HEIGHT = """() => Math.max(
+  document.querySelector('[data-testid="stMain"]')?.scrollHeight || 0,
+  document.documentElement.scrollHeight)"""
+
+
 def screenshot_at(page: Page, folder, name: str, widths=(1280, 1920)) -> None:
-    """Full-page screenshots at each window width (back to 1440 afterwards)."""
+    """Whole-page screenshots at each window width (back to 1440 afterwards)."""
     for width in widths:
         page.set_viewport_size({"width": width, "height": 1000})
+        height = min(int(page.evaluate(CONTENT_HEIGHT)) + 40, 6000)
+        page.set_viewport_size({"width": width, "height": max(height, 800)})
         expect(page.locator(LOADED)).to_have_count(1)
         if page.locator('[data-testid="stVegaLiteChart"]').count():
-            expect(page.locator(CHART).first).to_be_visible()
+            expect(page.locator(CHART).last).to_be_visible()
         page.screenshot(path=folder / f"{name}-{width}.png", full_page=True)
     page.set_viewport_size({"width": 1440, "height": 1000})
 

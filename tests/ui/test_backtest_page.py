@@ -228,10 +228,12 @@ def test_a_strategy_exception_shows_its_error_and_links_the_failed_run(sample_se
 
 def test_cancel_stops_the_run_as_cancelled(sample_secmaster, runs_db):
     at = choose_strategy(backtest_page(), "UiTestSlow")
-    set_dates(at, "2023-01-02", "2023-12-29")  # ~260 bars x 20 ms: several seconds
+    # ~260 bars x 100 ms: long enough to see it run and cancel it, after the child starts
+    at.slider(key="backtest.param.UiTestSlow.sleep_ms").set_value(100)
+    set_dates(at, "2023-01-02", "2023-12-29")
     at.button(key="backtest.run").click().run()
     job = at.session_state[runner.BACKTEST_KEY]
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while job.run_id is None and time.monotonic() < deadline:
         time.sleep(0.05)
     at.run()

@@ -14,7 +14,7 @@ Design Decision: the first request of a fresh server, detected from ``sys.argv``
     frame. "Served by dashboard.py" is read from ``sys.argv[0]`` (``streamlit run`` sets it to
     the script's path), not from Streamlit's internal script-run context. That detection was
     suspected for the blank run page after a backtest; the cause was a timed fragment (see
-    :func:`live_refresh`).
+    :func:`request_refresh`).
 """
 
 from __future__ import annotations
@@ -47,10 +47,6 @@ SWEEP_PAGE = "pages/sweep.py"
 DATA_PAGE = "pages/data.py"
 
 _FRAME_FLAG = "_tradecore_navigation_frame"
-_REFRESH = "_tradecore_refresh_wanted"  # seconds, asked for by the page's last run
-_REFRESH_ACTIVE = "_tradecore_refresh_active"  # seconds of the timer drawn this run
-_RENDERED_AT = "_tradecore_rendered_at"  # monotonic time of the last full run
-_DRAWN = "_tradecore_refresh_drawn"  # the frame drew the timer in the current run
 
 #: The strategy the Home page shows as an example (tests run it).
 STRATEGY_EXAMPLE = textwrap.dedent('''\
@@ -81,53 +77,33 @@ STRATEGY_EXAMPLE = textwrap.dedent('''\
 
 def prepare_app() -> None:
     """Sample data when missing (with a visible message), interrupted runs marked, strategy
-    import errors shown, and the app's one timer (:func:`live_refresh`). Called by
-    ``dashboard.py`` before every page."""
+    import errors shown. Called by ``dashboard.py`` before every page."""
     st.session_state[_FRAME_FLAG] = True
     _prepare()
-    live_refresh()
 
 
 # -- live pages ------------------------------------------------------------------------------
 
-def live_refresh() -> None:
-    """The app's only timed fragment, drawn by the frame on every page at the same place.
-
-    A page that shows something live (a backtest replaying, a run still recording) asks for
-    it with :func:`request_refresh` during its run; the next run of the frame turns that into
-    ``run_every``. Each tick reruns the whole app.
-
-    Design Decision: one timer, in the frame, on every page
-        A fragment timer lives in the browser. With a timed fragment on the Backtest page, a
-        tick already on its way when the finished run switched to the run page reran a
-        fragment the run page did not have; Streamlit skipped it and the browser dropped the
-        run page's elements as stale: the blank run page of issue 9. This fragment exists in
-        every page's run, so a late tick finds it and does nothing.
-    """
-    interval = st.session_state.pop(_REFRESH, None)
-    st.session_state[_REFRESH_ACTIVE] = interval
-    st.session_state[_RENDERED_AT] = time.monotonic()
-    st.session_state[_DRAWN] = True  # the page's request_refresh() of this run may rerun
-
-    @st.fragment(run_every=interval)
-    def tick() -> None:
-        # Drawn with the full run too: only a tick (the whole app not rendered since) reruns.
-        seconds = st.session_state.get(_REFRESH_ACTIVE)
-        if seconds and time.monotonic() - st.session_state.get(_RENDERED_AT, 0.0) >= seconds:
-            st.rerun(scope="app")
-
-    with st.sidebar:
-        tick()
-
-
 def request_refresh(seconds: float) -> None:
-    """Rerun this page every ``seconds`` while it keeps asking (see :func:`live_refresh`); a
-    page that stops asking stops being refreshed. The first request reruns at once, so the
-    frame's timer starts now."""
-    st.session_state[_REFRESH] = seconds
-    drawn = st.session_state.pop(_DRAWN, False)  # False: the frame did not run (AppTest)
-    if drawn and st.session_state.get(_REFRESH_ACTIVE) != seconds:
-        st.rerun()
+    """Rerun this page in ``seconds``: called last by a page showing something live (a
+    backtest replaying, a run still recording). While it waits, a click or a page change is
+    taken at once: the placeholder touched every tenth of a second is a point where Streamlit
+    lets a pending rerun interrupt the script.
+
+    Design Decision: a whole-page rerun after a short wait, no timed fragment
+        Timed fragments (``st.fragment(run_every=...)``) blanked the run page after a
+        backtest (issue 9): the page switched while a fragment tick was on its way and the
+        browser dropped the new page's elements. Without fragments there are no ticks.
+        Under AppTest (no Streamlit runtime) nothing waits: the test reruns the page itself.
+    """
+    if not st.runtime.exists():
+        return
+    pulse = st.empty()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(min(0.1, max(deadline - time.monotonic(), 0.0)))
+        pulse.empty()  # a yield point: a pending user request interrupts here
+    st.rerun()
 
 
 def navigation_pages() -> dict[str, list[st.Page]]:

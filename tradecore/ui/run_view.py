@@ -32,16 +32,17 @@ ORDER_COLUMNS = ("submitted", "order_id", "symbol", "side", "order_type", "quant
 # -- choosing a run ---------------------------------------------------------------------------
 
 def run_choice_label(row: Mapping[str, Any]) -> str:
-    """``<id> · <strategy> · <parameters> · <return>``: what tells near-identical ids apart."""
+    """``<id> · <return> · <strategy> · <parameters>``: what tells near-identical ids apart,
+    the return first so a cut-off label still shows it."""
     parts = [str(row.get("run_id", ""))]
-    for key in ("strategy", "parameters"):
-        if row.get(key):
-            parts.append(str(row[key]))
     value = row.get("total_return_pct")
     if value is not None and not fmt.is_missing(value):
         parts.append(f"{float(value):+.2f}%")
     elif row.get("status") and row.get("status") != "completed":
         parts.append(str(row["status"]))
+    for key in ("strategy", "parameters"):
+        if row.get(key):
+            parts.append(str(row[key]))
     return " · ".join(parts)
 
 

@@ -129,11 +129,13 @@ def zoom_param() -> alt.Parameter:
 def inside_y_axis(title: str, *, format: str = ",.4~f", tick_count: int = 5) -> alt.Axis:
     """A y axis drawn inside the plot's left edge (see the module docstring), its title at
     the top left."""
+    # Labels sit just above their grid line (the top one flush inside the plot); the title
+    # is right of the top label so the two never overlap.
     return alt.Axis(title=title, format=format, tickCount=tick_count, orient="left",
                     labelAlign="left", labelBaseline="bottom", labelPadding=-4, ticks=False,
-                    domain=False, titleAngle=0, titleAlign="left", titleBaseline="top",
-                    titleX=4, titleY=2, titleFontWeight="normal", titleColor="#5f6b7a",
-                    labelColor="#5f6b7a", minExtent=0, maxExtent=0)
+                    labelFlush=True, domain=False, titleAngle=0, titleAlign="left",
+                    titleBaseline="top", titleX=60, titleY=3, titleFontWeight="bold",
+                    titleColor="#5f6b7a", labelColor="#5f6b7a", minExtent=0, maxExtent=0)
 
 
 def stack(panels: list[alt.Chart | alt.LayerChart]) -> alt.VConcatChart:

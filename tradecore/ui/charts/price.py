@@ -160,7 +160,10 @@ def oscillator_panel(data: pd.DataFrame, panel: str, columns: Sequence[str],
     hists = [c for c in columns if indicator_label(c).upper() in HISTOGRAM_LABELS]
     colors = dict(zip(columns, OVERLAY_COLORS * 2, strict=False))
     y_axis = inside_y_axis(panel, format=",.3~r", tick_count=3)
-    bounded = bool(levels) and min(levels) >= 0 and max(levels) <= 100 and panel == "RSI"
+    # An oscillator on a 0..100 scale (its levels and values inside it) is drawn on all of it.
+    values = pd.to_numeric(data[list(columns)].stack(), errors="coerce").dropna()
+    bounded = (bool(levels) and min(levels) >= 0 and max(levels) <= 100 and len(values) > 0
+               and values.min() >= 0 and values.max() <= 100)
     scale = alt.Scale(domain=[0, 100]) if bounded else alt.Scale(zero=False, nice=True)
     tooltip = [alt.Tooltip("time:N", title="Time"), alt.Tooltip("indicator:N", title="Indicator"),
                alt.Tooltip("value:Q", title="Value", format=",.4~f")]
