@@ -98,8 +98,9 @@ class TimeAxis:
         window = self.window_ms if zoomed else None
         scale = (alt.Scale(type="utc", domain=[utc_datetime(window[0]), utc_datetime(window[1])])
                  if window else alt.Scale(type="utc"))
-        axis = (alt.Axis(title=None, labels=True, ticks=True, grid=True, format=TIME_FORMAT,
-                         labelFlush=True, tickCount=8) if labels else
+        # No ticks: a tick at the right end would reach a pixel past the panel.
+        axis = (alt.Axis(title=None, labels=True, ticks=False, grid=True, format=TIME_FORMAT,
+                         labelFlush=True, tickCount=8, domain=False) if labels else
                 alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=True))
         return alt.X(f"{name}:T", scale=scale, axis=axis)
 
@@ -117,8 +118,8 @@ class TimeAxis:
         text = {int(i): stamps[i].strftime("%d %b %Y" if step > 20 else "%d %b")
                 for i in chosen}
         lookup = "{" + ", ".join(f"'{k}': '{v}'" for k, v in text.items()) + "}"
-        return alt.Axis(title=None, values=[int(i) for i in chosen], grid=True,
-                        labelExpr=f"{lookup}[toString(datum.value)] || ''",
+        return alt.Axis(title=None, values=[int(i) for i in chosen], grid=True, ticks=False,
+                        domain=False, labelExpr=f"{lookup}[toString(datum.value)] || ''",
                         labelOverlap=True, labelFlush=True)
 
 
@@ -150,16 +151,20 @@ def stack(panels: list[alt.Chart | alt.LayerChart]) -> alt.VConcatChart:
     # is its own rename, so the views listed below keep matching.
     names = [f"panel_{i}" for i in range(len(panels))]
     named = [_named_first_view(panel, name) for panel, name in zip(panels, names, strict=True)]
-    chart = alt.vconcat(*named, spacing=4).resolve_scale(x="shared")
+    # "flush": each panel is sized by its plot area alone, so a mark or label reaching past
+    # the edge (clipped anyway) cannot widen the figure beyond its container.
+    chart = alt.vconcat(*named, spacing=4, bounds="flush").resolve_scale(x="shared")
     chart.params = [alt.TopLevelSelectionParameter(
         name=ZOOM, select=alt.IntervalSelectionConfig(type="interval", encodings=["x"]),
         bind="scales", views=names)]
-    # "pad" with no side padding: each panel is exactly the width the page gives it.
+    # "pad", no left padding, and a small negative right one: each panel is the width the
+    # page gives it, and Vega's bounds of marks at the right edge of a continuous axis (a few
+    # pixels past it, measured in the browser) do not widen the figure past its container.
     chart = chart.properties(autosize=alt.AutoSizeParams(type="pad", contains="padding"),
-                             padding={"left": 0, "right": 0, "top": 4, "bottom": 4})
+                             padding={"left": 0, "right": -8, "top": 4, "bottom": 4})
     return (chart.configure_axisY(labelFontSize=11, gridOpacity=0.5)
             .configure_axisX(labelFontSize=11, gridOpacity=0.35)
-            .configure_view(stroke="#e0e0e0")
+            .configure_view(stroke=None)  # a frame stroke reaches half a pixel outside
             .configure_legend(orient="top-right", direction="horizontal", labelFontSize=11,
                               title=None, fillColor="#ffffffcc", padding=4, symbolSize=80,
                               labelLimit=400))

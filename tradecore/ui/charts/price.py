@@ -99,10 +99,11 @@ def price_chart(bars: pd.DataFrame, fills: pd.DataFrame | None = None,
     for panel, columns in panels.panels.items():
         figure.append(oscillator_panel(data, panel, columns, panels.levels.get(panel, []),
                                        axis=axis, height=panel_height))
-    volume = alt.Chart(candles).mark_bar(clip=True, size=size, opacity=0.55).encode(
+    # Volume as thick rules: bars on a continuous axis widen the figure past its container.
+    volume = alt.Chart(candles).mark_rule(clip=True, strokeWidth=size, opacity=0.55).encode(
         x=axis.x(labels=True),
         y=alt.Y("volume:Q", axis=inside_y_axis("Volume", format=",.3~s", tick_count=3)),
-        color=color, tooltip=tooltip)
+        y2=alt.datum(0), color=color, tooltip=tooltip)
     figure.append(volume.properties(width=NOMINAL_WIDTH, height=volume_height))
     return stack(figure)
 
