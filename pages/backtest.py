@@ -88,8 +88,9 @@ def live_run(current: runner.BackgroundRun) -> None:
                             width="stretch", key="backtest.live_equity")
 
 
+shown_running = job is not None and job.running  # decided once: the end of the page agrees
 if job is not None:
-    if job.running:
+    if shown_running:
         live_run(job)
     elif job.status is RunStatus.COMPLETED and not job.handled:
         job.handled = True
@@ -109,5 +110,5 @@ last_run = st.session_state.get("backtest.last_run")
 if last_run and not busy:
     common.run_link(last_run, f"Last run: {last_run}")
 
-if job is not None and job.running:
+if shown_running:
     common.request_refresh(POLL_SECONDS)
