@@ -111,7 +111,10 @@ def test_metrics_match_analytics_statistics(sma_run):
     shown = metrics(at)
     assert list(shown) == [catalogue.label(key) for key in catalogue.KPI_TILES]
     for key in catalogue.KPI_TILES:
-        assert shown[catalogue.label(key)] == catalogue.format_value(key, stats[key]), key
+        expected = (fmt.format_money(stats[key], decimals=0)
+                    if catalogue.STATISTICS[key].unit == "money"
+                    else catalogue.format_value(key, stats[key]))
+        assert shown[catalogue.label(key)] == expected, key
     final = float(analytics.equity_curve(sma_run)["equity"].iloc[-1])
     assert stats["equity_final"] == pytest.approx(final)
     assert stats["trades"] > 0

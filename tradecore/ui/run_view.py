@@ -114,7 +114,9 @@ def metric_grid(stats: Mapping[str, Any], initial_cash: float | None) -> None:
                 delta = catalogue.format_value(key, value - initial_cash)
             elif key in ("max_drawdown_pct", "buy_and_hold_return_pct"):
                 delta_color = "off"
-            column.metric(catalogue.label(key), catalogue.format_value(key, value),
+            shown = (fmt.format_money(value, decimals=0) if spec.unit == "money"
+                     else catalogue.format_value(key, value))  # whole dollars fit the tile
+            column.metric(catalogue.label(key), shown,
                           delta=delta, delta_color=delta_color, help=spec.help or None,
                           border=True)
 

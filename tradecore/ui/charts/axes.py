@@ -34,6 +34,9 @@ TIME_FORMAT = {"year": "%Y", "quarter": "%b %Y", "month": "%b %Y", "week": "%d %
                "milliseconds": "%H:%M:%S.%L"}
 
 CALENDAR, TRADING = "calendar", "trading"
+#: Pixels kept free at each end of the x axis (half the widest marker, plus a little).
+EDGE_PX = 10
+TRIM_PX = 4
 
 
 def utc_datetime(ms: float) -> alt.DateTime:
@@ -92,12 +95,13 @@ class TimeAxis:
         repeating a domain across shared views makes Vega-Lite warn about conflicts)."""
         name = column or self.field
         if self.trading:
-            return alt.X(f"{name}:Q", scale=alt.Scale(zero=False, nice=False,
+            return alt.X(f"{name}:Q", scale=alt.Scale(zero=False, nice=False, padding=EDGE_PX,
                                                       domain=self._trading_domain()),
                          axis=self._trading_axis(labels))
         window = self.window_ms if zoomed else None
-        scale = (alt.Scale(type="utc", domain=[utc_datetime(window[0]), utc_datetime(window[1])])
-                 if window else alt.Scale(type="utc"))
+        scale = (alt.Scale(type="utc", padding=EDGE_PX,
+                           domain=[utc_datetime(window[0]), utc_datetime(window[1])])
+                 if window else alt.Scale(type="utc", padding=EDGE_PX))
         # No ticks: a tick at the right end would reach a pixel past the panel.
         axis = (alt.Axis(title=None, labels=True, ticks=False, grid=True, format=TIME_FORMAT,
                          labelFlush=True, tickCount=8, domain=False) if labels else
@@ -157,11 +161,14 @@ def stack(panels: list[alt.Chart | alt.LayerChart]) -> alt.VConcatChart:
     chart.params = [alt.TopLevelSelectionParameter(
         name=ZOOM, select=alt.IntervalSelectionConfig(type="interval", encodings=["x"]),
         bind="scales", views=names)]
-    # "pad", no left padding, and a small negative right one: each panel is the width the
-    # page gives it, and Vega's bounds of marks at the right edge of a continuous axis (a few
-    # pixels past it, measured in the browser) do not widen the figure past its container.
+    # "pad" and no side padding: each panel is the width the page gives it. The x scales keep
+    # EDGE_PX free at both ends, so a candle or a fill marker on the last bar stays inside
+    # (Vega counts a clipped mark's full size when it sizes the figure: measured in chromium,
+    # a marker on the last bar widened it by 13 px past its container). Grid lines and
+    # labels still reach up to 3 px past the right edge: a right padding of -TRIM_PX drops
+    # that much of the blank EDGE_PX strip, never a mark.
     chart = chart.properties(autosize=alt.AutoSizeParams(type="pad", contains="padding"),
-                             padding={"left": 0, "right": -8, "top": 4, "bottom": 4})
+                             padding={"left": 0, "right": -TRIM_PX, "top": 4, "bottom": 4})
     return (chart.configure_axisY(labelFontSize=11, gridOpacity=0.5)
             .configure_axisX(labelFontSize=11, gridOpacity=0.35)
             .configure_view(stroke=None)  # a frame stroke reaches half a pixel outside
