@@ -97,28 +97,30 @@ def show_status(row: Mapping[str, Any]) -> None:
             st.code(str(row["error_traceback"]), language="text")
 
 
+TILE_PX = 176  # wide enough for "-100.00%" and "$1,234,567" at the tile's font size
+
+
 def metric_grid(stats: Mapping[str, Any], initial_cash: float | None) -> None:
-    """The catalogue's KPI tiles in two rows of five; return against buy & hold, final
-    equity against the initial cash."""
-    tiles = catalogue.KPI_TILES
+    """The catalogue's KPI tiles, in its order, flowing into as many per row as fit (five
+    columns cut "-40.53%" to "-40.5…" at 1280 px); return against buy & hold, final equity
+    against the initial cash."""
     bh = stats.get("buy_and_hold_return_pct")
-    for row in (tiles[:5], tiles[5:]):
-        for column, key in zip(st.columns(len(row)), row, strict=True):
-            spec = catalogue.STATISTICS[key]
-            value = stats.get(key)
-            delta, delta_color = None, "normal"
-            if key == "total_return_pct" and not catalogue.is_missing(bh) \
-                    and not catalogue.is_missing(value):
-                delta = f"{value - bh:+.2f} pp vs B&H"
-            elif key == "equity_final" and initial_cash and not catalogue.is_missing(value):
-                delta = catalogue.format_value(key, value - initial_cash)
-            elif key in ("max_drawdown_pct", "buy_and_hold_return_pct"):
-                delta_color = "off"
-            shown = (fmt.format_money(value, decimals=0) if spec.unit == "money"
-                     else catalogue.format_value(key, value))  # whole dollars fit the tile
-            column.metric(catalogue.label(key), shown,
-                          delta=delta, delta_color=delta_color, help=spec.help or None,
-                          border=True)
+    tiles = st.container(horizontal=True, wrap=True, gap="small")
+    for key in catalogue.KPI_TILES:
+        spec = catalogue.STATISTICS[key]
+        value = stats.get(key)
+        delta, delta_color = None, "normal"
+        if key == "total_return_pct" and not catalogue.is_missing(bh) \
+                and not catalogue.is_missing(value):
+            delta = f"{value - bh:+.2f} pp vs B&H"
+        elif key == "equity_final" and initial_cash and not catalogue.is_missing(value):
+            delta = catalogue.format_value(key, value - initial_cash)
+        elif key in ("max_drawdown_pct", "buy_and_hold_return_pct"):
+            delta_color = "off"
+        shown = (fmt.format_money(value, decimals=0) if spec.unit == "money"
+                 else catalogue.format_value(key, value))  # whole dollars fit the tile
+        tiles.metric(catalogue.label(key), shown, delta=delta, delta_color=delta_color,
+                     help=spec.help or None, border=True, width=TILE_PX)
 
 
 # -- zoom ------------------------------------------------------------------------------------

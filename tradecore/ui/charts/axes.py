@@ -104,7 +104,8 @@ class TimeAxis:
                  if window else alt.Scale(type="utc", padding=EDGE_PX))
         # No ticks: a tick at the right end would reach a pixel past the panel.
         axis = (alt.Axis(title=None, labels=True, ticks=False, grid=True, format=TIME_FORMAT,
-                         labelFlush=True, tickCount=8, domain=False) if labels else
+                         labelFlush=True, labelBound=True, tickCount=8, domain=False)
+                if labels else
                 alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=True))
         return alt.X(f"{name}:T", scale=scale, axis=axis)
 
@@ -124,7 +125,7 @@ class TimeAxis:
         lookup = "{" + ", ".join(f"'{k}': '{v}'" for k, v in text.items()) + "}"
         return alt.Axis(title=None, values=[int(i) for i in chosen], grid=True, ticks=False,
                         domain=False, labelExpr=f"{lookup}[toString(datum.value)] || ''",
-                        labelOverlap=True, labelFlush=True)
+                        labelOverlap=True, labelFlush=True, labelBound=True)
 
 
 def zoom_param() -> alt.Parameter:
