@@ -205,23 +205,29 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tradecore-bench-"))
     db = args.keep or workdir / "runs.db"
     try:
+        reuse = args.keep is not None and db.exists()  # measure a runs.db built earlier
         started = time.perf_counter()
         big = [f"big-{i}" for i in range(args.compare)]
-        _build(db, [(big[0], args.big_bars, 1)])
-        size = db.stat().st_size
-        print(f"built one {args.big_bars:,}-bar run in {time.perf_counter() - started:.1f} s;"
-              f" runs.db {size / 1e6:.0f} MB for it")
-        one = _fresh("page", db, big[0], args.reps)
-        _build(db, [(run_id, args.big_bars, i + 1) for i, run_id in enumerate(big[1:], 1)])
-        _build(db, [(f"other-{k:03d}", args.other_bars, 100 + k) for k in range(args.others)])
         stored = 1 + len(big[1:]) + args.others
+        if not reuse:
+            _build(db, [(big[0], args.big_bars, 1)])
+            print(f"built one {args.big_bars:,}-bar run in {time.perf_counter() - started:.1f}"
+                  f" s; runs.db {db.stat().st_size / 1e6:.0f} MB for it")
+            one = _fresh("page", db, big[0], args.reps)
+            _build(db, [(run_id, args.big_bars, i + 1) for i, run_id in enumerate(big[1:], 1)])
+            _build(db, [(f"other-{k:03d}", args.other_bars, 100 + k)
+                        for k in range(args.others)])
+        else:
+            one = None
         many = _fresh("page", db, big[0], args.reps)
         compare = _fresh("compare", db, big, args.reps)
-        _build(db, [(f"tiny-{k:03d}", 50, k) for k in range(500 - stored)])
+        if not reuse:
+            _build(db, [(f"tiny-{k:03d}", 50, k) for k in range(500 - stored)])
         listing = _fresh("list", db, None, 1)
         print(f"\nmedian of {args.reps} fresh processes (cold); load average now "
               f"{os.getloadavg()[0]:.1f}")
-        _print(f"run page of a {args.big_bars:,}-bar run, 1 run stored", one)
+        if one is not None:
+            _print(f"run page of a {args.big_bars:,}-bar run, 1 run stored", one)
         _print(f"the same, {stored} runs stored ({db.stat().st_size / 1e9:.2f} GB)", many)
         _print(f"compare of {len(big)} runs of {args.big_bars:,} bars", compare)
         _print("runs list", listing)

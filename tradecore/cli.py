@@ -1,4 +1,5 @@
-"""``python -m tradecore``: run backtests, list runs, import data, build the sample.
+"""``python -m tradecore`` (or ``tradecore``): run backtests, list runs, import and list data,
+build the sample.
 
 Every command takes ``--secmaster PATH`` and ``--runs-db PATH`` (they set the same env vars
 the engine and dashboard read). Errors are one line on stderr and a non-zero exit code; the
@@ -88,11 +89,34 @@ def _parser() -> argparse.ArgumentParser:
     csv.add_argument("--period", required=True, help="SECOND, MINUTE, HOUR, DAY or WEEK")
     csv.add_argument("--publisher", default="local")
     csv.add_argument("--dataset", default="csv")
+    csv.add_argument("--date-format", metavar="FORMAT",
+                     help="strptime layout of the times, e.g. %%d/%%m/%%Y or '%%d.%%m.%%Y %%H:%%M'")
+    csv.add_argument("--tz", metavar="ZONE",
+                     help="IANA time zone of times written without one (default UTC)")
+    csv.add_argument("--time-unit", choices=["s", "ms", "us", "ns"],
+                     help="unit of numeric epoch times (default: told from their size)")
+    csv.add_argument("--replace", action="store_true",
+                     help="overwrite stored bars that differ from the file's")
     csv.set_defaults(handler=_cmd_import_csv)
     dbn = data_commands.add_parser("dbn", parents=[common], help="a Databento OHLCV file")
     dbn.add_argument("file")
     dbn.add_argument("--symbol", help="instrument name when the file carries no symbology")
+    dbn.add_argument("--replace", action="store_true",
+                     help="overwrite stored bars that differ from the file's")
     dbn.set_defaults(handler=_cmd_import_dbn)
+    symbology = data_commands.add_parser(
+        "symbology", parents=[common],
+        help="rolling symbols: a CSV of symbol,instrument,start_date,end_date")
+    symbology.add_argument("file")
+    symbology.add_argument("--publisher", default="local", help="where the instruments live")
+    symbology.add_argument("--dataset", default="csv")
+    symbology.add_argument("--symbol-type", default="raw_symbol")
+    symbology.set_defaults(handler=_cmd_import_symbology)
+
+    listing = commands.add_parser("data", parents=[common],
+                                  help="what the secmaster holds (coverage per series)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(handler=_cmd_data)
 
     sample = commands.add_parser("sample", parents=[common], help="(re)build the sample data")
     sample.set_defaults(handler=_cmd_sample)
@@ -349,18 +373,82 @@ def _cmd_runs_delete(args: argparse.Namespace) -> int:
 def _cmd_import_csv(args: argparse.Namespace) -> int:
     from tradecore.secmaster import import_csv
 
+    progress = _import_progress() if sys.stderr.isatty() else None
     summary = import_csv(paths.secmaster_path(), args.file, args.symbol, args.period,
-                         publisher=args.publisher, dataset=args.dataset)
-    print(f"imported {summary.rows} bars of {args.symbol} into {paths.secmaster_path()}")
+                         publisher=args.publisher, dataset=args.dataset,
+                         date_format=args.date_format, tz=args.tz, time_unit=args.time_unit,
+                         replace=args.replace, on_progress=progress)
+    if progress is not None:
+        print(file=sys.stderr)
+    print(f"imported {summary.rows} bars of {summary.symbol} into {paths.secmaster_path()}: "
+          f"{summary.added:,} added, {summary.unchanged:,} already stored, "
+          f"{summary.replaced:,} replaced; {summary.bar_count:,} {summary.bar_period.name} bars "
+          f"stored ({summary.first_ts} to {summary.last_ts} in this file)")
+    for note in summary.notes:
+        print(f"note: {note}")
     return 0
+
+
+def _import_progress():
+    """A progress line on stderr for big files (only on a terminal)."""
+    started = time.monotonic()
+
+    def show(fraction: float, stage: str) -> None:
+        filled = int(fraction * 30)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:6.1%} "
+              f"{time.monotonic() - started:6.1f}s {stage:8s}", end="", file=sys.stderr,
+              flush=True)
+
+    return show
 
 
 def _cmd_import_dbn(args: argparse.Namespace) -> int:
     from tradecore.secmaster import import_dbn
 
-    summaries = import_dbn(paths.secmaster_path(), args.file, symbol=args.symbol)
+    summaries = import_dbn(paths.secmaster_path(), args.file, symbol=args.symbol,
+                           replace=args.replace)
     for summary in summaries:
-        print(f"imported {summary.rows} {summary.bar_period.name} bars of {summary.symbol}")
+        print(summary)
+    return 0
+
+
+def _cmd_import_symbology(args: argparse.Namespace) -> int:
+    from tradecore.secmaster import import_symbology
+
+    print(import_symbology(paths.secmaster_path(), args.file, publisher=args.publisher,
+                           dataset=args.dataset, symbol_type=args.symbol_type))
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    """Coverage per series (symbol, period, source, first, last, bars), then rolling symbols."""
+    from tradecore.secmaster import list_instruments, list_mappings
+
+    path = paths.secmaster_path()
+    if not path.is_file():
+        raise CliError(f"no secmaster database at {path}; build the sample with "
+                       "`python -m tradecore sample` or import a file")
+    held = list_instruments(path)
+    mappings = list_mappings(path)
+    if args.json:
+        series = held.assign(first_ts=held["first_ts"].astype(str),
+                             last_ts=held["last_ts"].astype(str))
+        print(json.dumps({"series": series.to_dict(orient="records"),
+                          "symbology": mappings.to_dict(orient="records")}))
+        return 0
+    if held.empty:
+        print(f"{path} holds no bars yet")
+        return 0
+    table = held.assign(source=held["publisher"] + "/" + held["dataset"],
+                        first=held["first_ts"].dt.strftime("%Y-%m-%d %H:%M"),
+                        last=held["last_ts"].dt.strftime("%Y-%m-%d %H:%M"))
+    table = table[["symbol", "bar_period", "source", "first", "last", "bar_count"]]
+    print(table.rename(columns={"bar_period": "period", "source": "publisher/dataset",
+                                "bar_count": "bars"}).to_string(index=False))
+    if not mappings.empty:
+        print("\nrolling symbols:")
+        print(mappings.drop(columns=["instrument_id"]).to_string(index=False))
+    print(f"\n{len(held)} series, {int(held['bar_count'].sum()):,} bars in {path}")
     return 0
 
 

@@ -303,8 +303,27 @@ def test_names_are_unique_per_configuration():
 def test_plot_panels():
     overlays = {SMA, EMA, BollingerUpper, BollingerLower}
     oscillators = {RSI, ROC, MACD, MACDSignal, MACDHistogram, ATR, BollingerBandwidth}
-    assert all(cls.plot_in_price_panel is True for cls in overlays)
-    assert all(cls.plot_in_price_panel is False for cls in oscillators)
+    assert all(cls.plot_in_price_panel is True is cls.overlay for cls in overlays)
+    assert all(cls.plot_in_price_panel is False is cls.overlay for cls in oscillators)
+    assert RSI.levels == (30.0, 70.0)
+
+
+def test_reads_of_unusual_keys():
+    """The try-based read path gives the same answers as the checked one for odd keys."""
+    sma = SMA(1)
+    for i, c in enumerate([1.0, 2.0, 3.0]):
+        sma.update(make_bar("X", i, c, c, c, c))
+    assert sma["X", np.int64(-2)] == 2.0
+    assert sma[["X", -1]] == 3.0
+    assert math.isnan(sma["X", -(10**30)])
+    assert math.isnan(sma["UNKNOWN", -1])
+    for bad_offset in (True, -1.0, "1", None):
+        with pytest.raises(TypeError, match="offset must be a negative int"):
+            sma["X", bad_offset]
+    with pytest.raises(TypeError, match=r"ind\[symbol, -n\]"):
+        sma["X", -1, 2]
+    with pytest.raises(IndexError, match="offset must be negative"):
+        sma["X", 3]
 
 
 @pytest.fixture

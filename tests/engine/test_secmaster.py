@@ -54,8 +54,9 @@ def csv(text: str) -> io.StringIO:
 
 
 def rows_of(db: Path, symbol: str, period: str = "DAY") -> list[tuple]:
+    """Stored bars as ``(ts, symbol, o, h, l, c, v)`` (the stream's instrument id left off)."""
     ids = resolve_symbols(db, [symbol], period)
-    return list(stream_bars(db, ids, period))
+    return [row[:7] for row in stream_bars(db, ids, period)]
 
 
 def utc_times(rows) -> pd.DatetimeIndex:
@@ -100,7 +101,8 @@ def test_connections_enforce_foreign_keys(db: Path) -> None:
 
 def test_default_path_reads_env_var_at_call_time(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TRADECORE_SECMASTER", raising=False)
-    assert default_secmaster_path() == Path("data") / "secmaster.db"
+    # Without the variable: the checkout's data/ folder, whatever the working directory.
+    assert default_secmaster_path() == Path(__file__).resolve().parents[2] / "data" / "secmaster.db"
     monkeypatch.setenv("TRADECORE_SECMASTER", str(tmp_path / "x.db"))
     assert default_secmaster_path() == tmp_path / "x.db"
     import_csv(None, csv(GOOD_CSV), "ENV", "DAY")
@@ -358,11 +360,15 @@ def test_a_failure_while_writing_rolls_everything_back(db: Path, monkeypatch) ->
     assert table_snapshot(db) == before
 
 
-def test_reimport_merges_replacing_bars_at_existing_timestamps(db: Path) -> None:
+def test_reimport_merges_and_replaces_conflicting_bars_only_when_asked(db: Path) -> None:
     import_csv(db, csv(GOOD_CSV), "ACME", "DAY")
+    before = table_snapshot(db)
     update = HEADER + "2024-01-04,20,21,19,20.5,5\n2024-01-05,20,21,19,20.5,5\n"
-    summary = import_csv(db, csv(update), "ACME", "DAY")
-    assert (summary.rows, summary.replaced, summary.bar_count) == (2, 1, 4)
+    with pytest.raises(SecmasterError, match=r"1 bar differs .*first at 2024-01-04.*--replace"):
+        import_csv(db, csv(update), "ACME", "DAY")
+    assert table_snapshot(db) == before
+    summary = import_csv(db, csv(update), "ACME", "DAY", replace=True)
+    assert (summary.rows, summary.added, summary.replaced, summary.bar_count) == (2, 1, 1, 4)
     rows = rows_of(db, "ACME")
     assert [row[0] for row in rows] == [JAN2 + k * DAY_NS for k in range(4)]
     assert rows[1][2] == 10.5  # untouched
@@ -482,7 +488,8 @@ def three_symbols(db: Path) -> tuple[Path, dict[str, int], list[tuple]]:
         text = "ts_event,open,high,low,close,volume\n" + "\n".join(lines)
         import_csv(db, csv(text), symbol, "MINUTE")
     ids = resolve_symbols(db, ["C", "A", "B"], "MINUTE")
-    return db, ids, sorted(expected)
+    # Each row ends with the instrument it came from.
+    return db, ids, sorted((*row, ids[row[1]]) for row in expected)
 
 
 def test_stream_orders_by_time_then_symbol(three_symbols) -> None:
@@ -564,7 +571,7 @@ def test_sample_has_weekday_day_bars_and_session_minute_bars(sample_db: Path) ->
 def test_sample_bars_are_consistent(sample_db: Path) -> None:
     for period in ("DAY", "MINUTE"):
         symbols = list_symbols(sample_db, period)
-        rows = np.array([row[2:] for row in stream_bars(sample_db, resolve_symbols(
+        rows = np.array([row[2:7] for row in stream_bars(sample_db, resolve_symbols(
             sample_db, symbols, period), period)])
         open_, high, low, close, volume = rows.T
         assert (low <= np.minimum(open_, close)).all() and (np.maximum(open_, close) <= high).all()
@@ -696,3 +703,23 @@ def test_dbn_non_ohlcv_schema_and_garbage_are_refused(db: Path, tmp_path: Path) 
         import_dbn(db, garbage)
     with pytest.raises(SecmasterError, match="not found"):
         import_dbn(db, tmp_path / "missing.dbn")
+
+
+def test_dbn_conflict_in_one_symbol_refuses_the_whole_file(db: Path, tmp_path: Path) -> None:
+    importlib.import_module("databento")
+    mappings = {"ACME": 17, "BETA": 18}
+    import_dbn(db, write_dbn(tmp_path / "a.dbn", "ohlcv-1d", DBN_BARS, mappings))
+    before = table_snapshot(db)
+    again = import_dbn(db, write_dbn(tmp_path / "a.dbn", "ohlcv-1d", DBN_BARS, mappings))
+    assert sorted((s.symbol, s.added, s.unchanged) for s in again) == [
+        ("ACME", 0, 2), ("BETA", 0, 1)]
+    corrected = [*DBN_BARS[:1], (18, JAN2, 50.0, 51.0, 49.0, 50.75, 99),
+                 (17, JAN2 + 2 * DAY_NS, 101.5, 103.0, 101.0, 102.0, 10)]
+    path = write_dbn(tmp_path / "b.dbn", "ohlcv-1d", corrected, mappings)
+    with pytest.raises(SecmasterError, match=r"'b.dbn' \(BETA\): 1 bar differs .*close 50.5 "
+                                             r"stored, 50.75 in the file.*--replace"):
+        import_dbn(db, path)
+    assert table_snapshot(db) == before  # ACME's new bar did not land either
+    summaries = import_dbn(db, path, replace=True)
+    assert sorted((s.symbol, s.added, s.replaced) for s in summaries) == [
+        ("ACME", 1, 0), ("BETA", 0, 1)]

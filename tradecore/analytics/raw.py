@@ -64,9 +64,10 @@ def schema(table: str, indicator_slots: int = 0) -> pa.Schema:
 
 
 def select_sql(table: str, indicator_slots: int = 0, *, text_reals: bool,
-               window: bool = False) -> str:
-    """SQLite SQL selecting one run's rows of ``table`` in rowid order; ``?1`` = run_key, and
-    with ``window`` ``?2``/``?3`` = first/last ``ts_event_ns`` to keep.
+               window: bool = False, after: bool = False) -> str:
+    """SQLite SQL selecting one run's rows of ``table`` in rowid order; ``?1`` = run_key, with
+    ``window`` ``?2``/``?3`` = first/last ``ts_event_ns`` to keep, with ``after`` ``?4`` = the
+    last rowid already read (a running run is read incrementally).
 
     ``text_reals`` renders REAL columns with all their digits (for ``sqlite_query``, whose
     columns arrive as text).
@@ -82,22 +83,31 @@ def select_sql(table: str, indicator_slots: int = 0, *, text_reals: bool,
         sql = (f"SELECT {select} FROM run_segments AS s JOIN {table} AS t"
                f" ON t.rowid BETWEEN s.first_rowid AND s.last_rowid"
                f" WHERE s.run_key = ?1 AND s.table_name = '{table}' AND t.run_key = ?1")
+        if after:
+            sql += " AND s.last_rowid > ?4"
     else:
         sql = f"SELECT {select} FROM {table} AS t WHERE t.run_key = ?1"
     if window:
         sql += " AND t.ts_event_ns BETWEEN ?2 AND ?3"
+    if after:
+        sql += " AND t.rowid > ?4"
     return sql + " ORDER BY t.rowid"
 
 
 def read_duckdb(alias: str, run_key: int, table: str, indicator_slots: int = 0, *,
-                start_ns: int | None = None, end_ns: int | None = None) -> pa.Table:
-    """One run's rows of ``table`` through DuckDB's ``sqlite_query`` (typed, exact)."""
+                start_ns: int | None = None, end_ns: int | None = None,
+                after_rowid: int | None = None) -> pa.Table:
+    """One run's rows of ``table`` through DuckDB's ``sqlite_query`` (typed, exact); with
+    ``after_rowid`` only those written after that row."""
     window = start_ns is not None or end_ns is not None
+    after = after_rowid is not None
     values: list[int] = [int(run_key)]
-    if window:
+    if window or after:
         values += [int(start_ns if start_ns is not None else -(2 ** 63)),
                    int(end_ns if end_ns is not None else 2 ** 63 - 1)]
-    sql = select_sql(table, indicator_slots, text_reals=True, window=window)
+    if after:
+        values.append(int(after_rowid))
+    sql = select_sql(table, indicator_slots, text_reals=True, window=window, after=after)
     expression, params = sqlite_query(alias, sql, values)
     target = schema(table, indicator_slots)
     casts = ", ".join(

@@ -3,9 +3,9 @@
 Every function takes ``(run_id, db_path=None)``; ``db_path`` defaults to the runs database in
 use. Everything is read from runs.db through DuckDB's SQLite extension (``connection``):
 
-- a finished run's statistics, round trips and its equity and price overviews (the
-  ``OVERVIEW_POINTS`` view a chart opens with) come from what ``finalize`` stored at its end;
-- fills and the order log are read from their (indexed) tables on every call;
+- a finished run's statistics, round trips, fills, order log and its equity and price
+  overviews (the ``OVERVIEW_POINTS`` view a chart opens with) come from what ``finalize``
+  stored at its end;
 - anything else -- a zoomed window, another resolution, a running run, a run nobody
   finalized -- is computed from the run's raw rows, read inside SQLite by rowid segment. A
   finished run's missing results are stored then, so that happens once.
@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
@@ -55,6 +57,8 @@ class _Run:
     def read(self, table: str, *, start_ns: int | None = None,
              end_ns: int | None = None) -> pa.Table:
         slots = self.slots() if table == "bars_processed" else 0
+        if not self.info.finished and start_ns is None and end_ns is None:
+            return _live_rows(self, table, slots)
         return raw.read_duckdb(self.alias, self.info.run_key, table, slots,
                                start_ns=start_ns, end_ns=end_ns)
 
@@ -83,6 +87,34 @@ class _Run:
         return tables
 
 
+#: A running run's rows read so far, per (runs.db, run_key, ts_start) and table: each look at
+#: it reads only the rows written since the last (SQLite appends a run's rows at growing
+#: rowids), so a live page refreshing every few seconds never re-reads a million bars.
+_live: OrderedDict[tuple, dict[str, tuple[int, pa.Table]]] = OrderedDict()
+_live_lock = threading.Lock()
+_LIVE_RUNS_KEPT = 4
+
+
+def _live_rows(run: _Run, table: str, slots: int) -> pa.Table:
+    key = (str(run.db), run.info.run_key, run.info.ts_start)
+    with _live_lock:
+        tables = _live.setdefault(key, {})
+        _live.move_to_end(key)
+        while len(_live) > _LIVE_RUNS_KEPT:
+            _live.popitem(last=False)
+        last, rows = tables.get(table, (0, None))
+        if rows is not None and rows.num_columns != len(raw.schema(table, slots)):
+            last, rows = 0, None  # a new indicator column appeared: read afresh
+        new = raw.read_duckdb(run.alias, run.info.run_key, table, slots, after_rowid=last)
+        if new.num_rows:
+            rows = new if rows is None else pa.concat_tables([rows, new]).combine_chunks()
+            last = int(pa.compute.max(new["rowid"]).as_py())
+        elif rows is None:
+            rows = new
+        tables[table] = (last, rows)
+        return rows
+
+
 def _store(db, info: source.RunInfo, stats: dict[str, Any], tables: dict[str, pa.Table]) -> None:
     """Store results computed on read, through DuckDB (the dashboard never uses sqlite3)."""
     rows = [("INSERT OR REPLACE INTO run_statistics (run_key, definitions_version, stats,"
@@ -108,7 +140,9 @@ def fills(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
     associated_order_id, strategy, symbol, side, quantity_filled, fill_price, commission``)
     and ``time``."""
     run = _Run(run_id, db_path)
-    table = finalize.sorted_fills(run.read("fills"))
+    table = run.stored("fills")
+    if table is None:
+        table = finalize.sorted_fills(run.read("fills"))
     return query_df("SELECT *, make_timestamp_ns(ts_event_ns) AS time FROM fills"
                     " ORDER BY ts_event_ns, fill_id", tables={"fills": table})
 
@@ -116,7 +150,9 @@ def fills(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
 def order_log(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
     """One row per submitted order with its outcome (see ``tradecore.analytics.orders``)."""
     run = _Run(run_id, db_path)
-    table = orders.assemble({t: run.read(t) for t in orders.TABLES})
+    table = run.stored("order_log")
+    if table is None:
+        table = orders.assemble({t: run.read(t) for t in orders.TABLES})
     return query_df("SELECT * FROM log ORDER BY submitted_ts_ns, order_id",
                     tables={"log": table})
 

@@ -56,18 +56,33 @@ def execute(db: Path, statement: str, values: tuple = ()) -> int:
     return int(query_rows(f"SELECT count(*) FROM {expression}", params)[0][0])
 
 
+_checked: dict[str, str] = {}  # path -> the alias whose schema was checked
+_marked: dict[str, float] = {}  # path -> when interrupted runs were last marked
+#: Interrupted runs are marked at most this often per file (each look costs a query).
+MARK_INTERVAL_S = 0.5
+
+
 def check_schema(db: Path) -> None:
-    """Raise the runs_db error that says what to do if ``db`` is not a usable runs.db."""
+    """Raise the runs_db error that says what to do if ``db`` is not a usable runs.db
+    (checked once per attachment of the file)."""
     from tradecore.runs_db.schema import check_version
 
+    alias = attach(db)
+    if _checked.get(str(db)) == alias:
+        return
     rows = sqlite(db, "SELECT (SELECT user_version FROM pragma_user_version),"
                       " (SELECT count(*) FROM sqlite_master)")
     check_version(db, int(rows[0][0]), empty=int(rows[0][1]) == 0)
+    _checked[str(db)] = alias
 
 
 def mark_interrupted(db: Path) -> int:
     """Mark ``interrupted`` every run of this host left ``running`` by a dead process (the
     dashboard's copy of ``runs_db.runs.mark_interrupted``, through DuckDB)."""
+    now = time.monotonic()
+    if now - _marked.get(str(db), -MARK_INTERVAL_S) < MARK_INTERVAL_S:
+        return 0
+    _marked[str(db)] = now
     rows = [(int(k), int(p) if p is not None else None, h)
             for k, p, h in sqlite(db, runs_rows.RUNNING_ROWS_SQL)]
     dead = runs_rows.dead_running_keys(rows)

@@ -1,6 +1,8 @@
 """SimulatedDatafeed: replays bars from secmaster.db, streamed, in timestamp order.
 
 Memory stays flat in the number of bars: rows come from a SQLite cursor, never a list.
+A rolling symbol (secmaster symbology over date ranges) is followed: each bar comes from the
+instrument mapped on its date, and ``BarReceived.instrument_id`` records which one.
 Within one timestamp, bars are published in symbol order (deterministic); then the feed waits
 for the system to be idle (``include_sinks=False``: the recorder, which never publishes, keeps
 writing beside the next bars). ``progress`` is the share of the time range replayed.
@@ -8,13 +10,20 @@ writing beside the next bars). ``progress`` is the share of the time range repla
 
 from __future__ import annotations
 
+import os
 import time
 from typing import ClassVar
 
 from tradecore import paths
 from tradecore.datafeeds.base import DatafeedBase
 from tradecore.events import BarReceived
-from tradecore.secmaster import count_bars, resolve_symbols, stream_bars, time_range
+from tradecore.secmaster import (
+    count_bars,
+    ensure_secmaster,
+    resolve_symbols,
+    stream_bars,
+    time_range,
+)
 
 
 class SimulatedDatafeed(DatafeedBase):
@@ -43,6 +52,10 @@ class SimulatedDatafeed(DatafeedBase):
     def subscribe(self, symbols, bar_period) -> None:
         super().subscribe(symbols, bar_period)
         cls = type(self)
+        if cls.db_path is None and not os.environ.get("TRADECORE_SECMASTER"):
+            # Zero configuration (the Python API from any folder): the default secmaster gets
+            # the sample on first use, as the CLI and the dashboard do.
+            ensure_secmaster(paths.secmaster_path())
         self._instrument_ids = resolve_symbols(
             cls.resolved_db_path(), self._symbols, self._bar_period,
             publisher_name=cls.publisher_name, dataset=cls.dataset, symbol_type=cls.symbol_type,
@@ -66,7 +79,7 @@ class SimulatedDatafeed(DatafeedBase):
         count = 0
         new_bar, now = tuple.__new__, time.time_ns
         try:
-            for ts, symbol, open_, high, low, close, volume in rows:
+            for ts, symbol, open_, high, low, close, volume, instrument_id in rows:
                 if ts != previous_ts:
                     if previous_ts is not None:
                         wait_until_idle(False)
@@ -78,7 +91,7 @@ class SimulatedDatafeed(DatafeedBase):
                 # The tuple in BarReceived's field order, built without the keyword-friendly
                 # constructor: this line runs once per bar.
                 publish(new_bar(BarReceived, (ts, symbol, period, open_, high, low, close,
-                                              volume, now())))
+                                              volume, instrument_id, now())))
                 count += 1
             else:
                 wait_until_idle(False)

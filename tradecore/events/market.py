@@ -7,7 +7,10 @@ from tradecore.models import BarPeriod
 
 
 class BarReceived(MarketEvent):
-    """One OHLCV bar; ``ts_event_ns`` is the bar's open time."""
+    """One OHLCV bar; ``ts_event_ns`` is the bar's open time. ``instrument_id`` is the secmaster
+    instrument the bar came from (a rolling symbol changes instrument at each roll; 0 when the
+    bar did not come from the secmaster). Declared last so positional construction is unchanged.
+    """
 
     __slots__ = ()
     table = "bars"
@@ -17,6 +20,7 @@ class BarReceived(MarketEvent):
     low: float
     close: float
     volume: float
+    instrument_id: int = 0
 
 
 class BarProcessed(MarketEvent):

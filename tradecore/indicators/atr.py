@@ -9,7 +9,7 @@ ATR(period=14)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from tradecore.indicators.base import NAN, IndicatorBase, check_period, format_name
 
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 class ATR(IndicatorBase):
     """Wilder's average true range: ``ATR(period=14)`` (reads high, low and close)."""
 
-    plot_in_price_panel = False
+    overlay = False
+    label: ClassVar[str] = "ATR"
 
     def __init__(self, period: int = 14) -> None:
         self.period = check_period("ATR", "period", period)

@@ -11,11 +11,27 @@ is NaN, so strategies can compare without guarding. ``ind.latest(symbol)`` is ``
 
 Writing your own: subclass ``IndicatorBase``, call ``super().__init__(name=...)`` with a name
 that encodes the configuration, and implement ``new_state()`` (fresh per-symbol state) and
-``compute(state, bar) -> float``; the default ``update`` does the bookkeeping. Built-ins
-override ``update`` itself with a fused hot path because it runs once per bar per indicator.
+``compute(state, bar) -> float``; the default ``update`` does the bookkeeping. The first
+built-ins (SMA, EMA, RSI, ATR, Bollinger, MACD, ROC) override ``update`` itself with a fused hot
+path, since the common strategies run them on every bar; the later ones use ``new_state`` /
+``compute`` with state objects from ``windows``.
 
 Registry: every subclass whose class name does not start with ``_`` is registered under its
 class name; ``get_registered_indicators()`` returns a copy of ``{class name: class}``.
+
+How it is drawn: class attributes ``overlay`` (True: drawn on the price panel) and ``levels``
+(fixed reference lines of its own panel, e.g. ``(30.0, 70.0)`` for RSI), and
+``plot_info() -> {"overlay": bool, "levels": [float, ...], "panel": str}``. ``panel`` groups the
+lines that share a panel: ``"price"`` for overlays, else ``panel_name()`` (the indicator's own
+name unless a family shares one, e.g. the three MACD lines). Instances may override ``overlay``
+(a rolling max of an overlay is an overlay). ``plot_in_price_panel`` is the older spelling of
+``overlay``, kept in step with it for readers that still use it.
+
+Design Decision: reads are a ``try`` around ``self._history[symbol][offset]``. ``ind[symbol, -1]``
+runs several times per bar in ``on_bar``; the happy path is then one dict lookup and one deque
+index (about half the cost of validating the key first), and the rare cases (unknown symbol,
+offset beyond the history, a bad key) fall to the ``except`` branches. Raising costs more than
+checking, but it happens only in a symbol's first bars (or for a symbol with no bars at all).
 """
 
 from __future__ import annotations
@@ -34,6 +50,7 @@ NAN = math.nan
 SOURCES: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
 _REGISTRY: dict[str, type[IndicatorBase]] = {}
+_UNSEEN = object()
 
 
 def get_registered_indicators() -> dict[str, type[IndicatorBase]]:
@@ -46,11 +63,20 @@ class IndicatorBase:
 
     #: How many values are kept per symbol; older ones read as NaN.
     max_history: ClassVar[int] = 500
-    #: True for overlays drawn over prices (moving averages, bands), False for oscillators.
+    #: True for overlays drawn on the price panel (moving averages, bands), False for a panel.
+    overlay: ClassVar[bool] = False
+    #: Fixed reference lines of the indicator's own panel, e.g. ``(30.0, 70.0)`` for RSI.
+    levels: ClassVar[tuple[float, ...]] = ()
+    #: Older spelling of ``overlay`` (read by charts written before ``plot_info``); kept equal.
     plot_in_price_panel: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        # Keep the two spellings in step whichever one a subclass sets.
+        if "overlay" in cls.__dict__:
+            cls.plot_in_price_panel = bool(cls.overlay)
+        elif "plot_in_price_panel" in cls.__dict__:
+            cls.overlay = bool(cls.plot_in_price_panel)
         if not cls.__name__.startswith("_"):
             _REGISTRY[cls.__name__] = cls
 
@@ -77,6 +103,21 @@ class IndicatorBase:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._name}>"
 
+    # -- drawing -------------------------------------------------------------------------------
+
+    def panel_name(self) -> str:
+        """The panel this indicator shares with its family: its own name unless overridden."""
+        return self._name
+
+    def plot_info(self) -> dict[str, Any]:
+        """``{"overlay": bool, "levels": [float, ...], "panel": str}``: how the charts draw it."""
+        overlay = bool(self.overlay)
+        return {
+            "overlay": overlay,
+            "levels": [float(level) for level in self.levels],
+            "panel": "price" if overlay else self.panel_name(),
+        }
+
     # -- computing -----------------------------------------------------------------------------
 
     def new_state(self) -> Any:
@@ -92,8 +133,8 @@ class IndicatorBase:
     def update(self, bar: BarReceived) -> float:
         """Compute the value for ``bar.symbol`` from ``bar``, append it to the history, return it."""
         symbol = bar.symbol
-        state = self._state.get(symbol)
-        if state is None:
+        state = self._state.get(symbol, _UNSEEN)
+        if state is _UNSEEN:  # a sentinel, so new_state() may return anything, even None
             self._new_history(symbol)
             state = self._state[symbol] = self.new_state()
         value = float(self.compute(state, bar))
@@ -110,13 +151,16 @@ class IndicatorBase:
 
     def __getitem__(self, key: tuple[str, int]) -> float:
         """``ind[symbol, -n]``: the n-th latest value, NaN when not available."""
-        if type(key) is tuple and len(key) == 2:
+        # The hot path (see the module docstring); a non-int offset makes the deque raise
+        # TypeError, and offsets >= 0 skip it, so both reach the checked path and its message.
+        try:
             symbol, offset = key
-            if type(offset) is int and offset < 0:  # the hot path: checked in two tests
-                history = self._history.get(symbol)
-                if history is not None and -offset <= len(history):
-                    return history[offset]
-                return NAN
+            if offset < 0:
+                return self._history[symbol][offset]
+        except (KeyError, IndexError):
+            return NAN
+        except (TypeError, ValueError):
+            pass
         return self._getitem_checked(key)
 
     def _getitem_checked(self, key: object) -> float:
@@ -138,8 +182,10 @@ class IndicatorBase:
 
     def latest(self, symbol: str) -> float:
         """The latest value for ``symbol`` (NaN before its first bar or during warm-up)."""
-        history = self._history.get(symbol)
-        return history[-1] if history else NAN
+        try:
+            return self._history[symbol][-1]
+        except (KeyError, IndexError):
+            return NAN
 
     def history(self, symbol: str) -> list[float]:
         """The kept values for ``symbol``, oldest first (at most ``max_history``)."""

@@ -1,4 +1,4 @@
-"""Bollinger Bands: upper and lower bands (price overlays) and bandwidth (an oscillator).
+"""Bollinger Bands: upper and lower bands (price overlays), bandwidth and %B (own panels).
 
 With ``mean`` the SMA and ``std`` the *population* standard deviation (ddof=0, as in Bollinger's
 own definition) of the last ``period`` values:
@@ -7,6 +7,13 @@ BollingerUpper(period=20, k=2.0, source="close")      ``mean + k * std``, named 
 BollingerLower(period=20, k=2.0, source="close")      ``mean - k * std``, named ``BB_LOWER(20,2)``
 BollingerBandwidth(period=20, k=2.0, source="close")  ``(upper - lower) / mean``
                                                        (NaN when mean is 0), ``BB_BANDWIDTH(20,2)``
+BollingerPercentB(period=20, k=2.0, source="close")   ``(x - lower) / (upper - lower)``, where the
+                                                       close is within the bands (0 at the lower,
+                                                       1 at the upper; NaN when they coincide),
+                                                       ``BB_PERCENT_B(20,2)``
+
+The middle band is ``SMA(period)``. Bandwidth and %B each get their own panel (their scales
+differ); %B draws its 0 and 1 levels.
 
 Streaming: mean and the sum of squared deviations (M2) are updated when a value enters and one
 leaves the window (Welford's update adapted to a sliding window), O(1) per bar and free of the
@@ -47,7 +54,7 @@ class _Bollinger(IndicatorBase):
         super().__init__(name=format_name(self.label, self.period, self.k, source=self.source))
         self.warmup = self.period - 1
 
-    def _combine(self, mean: float, std: float) -> float:
+    def _combine(self, mean: float, std: float, x: float) -> float:
         raise NotImplementedError
 
     def update(self, bar: BarReceived) -> float:
@@ -79,7 +86,7 @@ class _Bollinger(IndicatorBase):
         if len(window) < period:
             value = NAN
         else:
-            value = self._combine(new_mean, math.sqrt(m2 / period) if m2 > 0 else 0.0)
+            value = self._combine(new_mean, math.sqrt(m2 / period) if m2 > 0 else 0.0, x)
         state[3].append(value)
         return value
 
@@ -88,9 +95,9 @@ class BollingerUpper(_Bollinger):
     """Upper band ``SMA + k * std``: ``BollingerUpper(period=20, k=2.0, source="close")``."""
 
     label = "BB_UPPER"
-    plot_in_price_panel = True
+    overlay = True
 
-    def _combine(self, mean: float, std: float) -> float:
+    def _combine(self, mean: float, std: float, x: float) -> float:
         return mean + self.k * std
 
 
@@ -98,9 +105,9 @@ class BollingerLower(_Bollinger):
     """Lower band ``SMA - k * std``: ``BollingerLower(period=20, k=2.0, source="close")``."""
 
     label = "BB_LOWER"
-    plot_in_price_panel = True
+    overlay = True
 
-    def _combine(self, mean: float, std: float) -> float:
+    def _combine(self, mean: float, std: float, x: float) -> float:
         return mean - self.k * std
 
 
@@ -108,7 +115,19 @@ class BollingerBandwidth(_Bollinger):
     """``(upper - lower) / SMA``: ``BollingerBandwidth(period=20, k=2.0, source="close")``."""
 
     label = "BB_BANDWIDTH"
-    plot_in_price_panel = False
+    overlay = False
 
-    def _combine(self, mean: float, std: float) -> float:
+    def _combine(self, mean: float, std: float, x: float) -> float:
         return 2.0 * self.k * std / mean if mean != 0 else NAN
+
+
+class BollingerPercentB(_Bollinger):
+    """Where the value sits in the bands, 0 at lower, 1 at upper: ``BollingerPercentB(20, 2)``."""
+
+    label = "BB_PERCENT_B"
+    overlay = False
+    levels = (0.0, 1.0)
+
+    def _combine(self, mean: float, std: float, x: float) -> float:
+        width = 2.0 * self.k * std
+        return (x - (mean - self.k * std)) / width if width != 0 else NAN

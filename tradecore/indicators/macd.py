@@ -9,7 +9,8 @@ MACDSignal(fast=12, slow=26, signal=9, source="close")
 MACDHistogram(fast=12, slow=26, signal=9, source="close")
     ``MACD - MACDSignal``. Warm-up as MACDSignal. Named ``MACD_HIST(12,26,9)``.
 
-``signal`` is part of every name so the three outputs of one configuration read as a family.
+``signal`` is part of every name so the three outputs of one configuration read as a family;
+they share the panel ``MACD(12,26,9)``, with a level at 0.
 A source other than close is appended: ``MACD(12,26,9,open)``.
 """
 
@@ -35,7 +36,8 @@ class _MACDFamily(IndicatorBase):
     """Shared computation; subclasses choose the output with ``_combine``."""
 
     label: ClassVar[str] = ""
-    plot_in_price_panel = False
+    overlay = False
+    levels = (0.0,)
 
     def __init__(
         self, fast: int = 12, slow: int = 26, signal: int = 9, source: str = "close"
@@ -54,6 +56,10 @@ class _MACDFamily(IndicatorBase):
 
     def _warmup(self) -> int:
         return self.slow + self.signal - 2
+
+    def panel_name(self) -> str:
+        # The three lines of one configuration share a panel, named after the MACD line.
+        return format_name("MACD", self.fast, self.slow, self.signal, source=self.source)
 
     def _combine(self, line: float, signal: float) -> float:
         raise NotImplementedError

@@ -8,7 +8,7 @@ ROC(period=10, source="close")
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from tradecore.indicators.base import (
     NAN,
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 class ROC(IndicatorBase):
     """Rate of change in percent: ``ROC(period=10, source="close")``."""
 
-    plot_in_price_panel = False
+    overlay = False
+    levels = (0.0,)
+    label: ClassVar[str] = "ROC"
 
     def __init__(self, period: int = 10, source: str = "close") -> None:
         self.period = check_period("ROC", "period", period)

@@ -12,7 +12,7 @@ RSI(period=14, source="close")
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from tradecore.indicators.base import (
     NAN,
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 class RSI(IndicatorBase):
     """Wilder's RSI: ``RSI(period=14, source="close")``."""
 
-    plot_in_price_panel = False
+    overlay = False
+    levels = (30.0, 70.0)
+    label: ClassVar[str] = "RSI"
 
     def __init__(self, period: int = 14, source: str = "close") -> None:
         self.period = check_period("RSI", "period", period)

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,6 +53,7 @@ BATCH_SIZE = 1000
 FLUSH_INTERVAL_S = 1.0
 _PROCESSED = BarProcessed.table
 _INDICATORS_AT = BarProcessed.fields.index("indicators")
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 class RecorderError(RuntimeError):
@@ -82,7 +84,7 @@ class SQLiteWriter:
         self._processed_sql: dict[int, str] = {}
         # strategy -> {names tuple: positions of the values, or None when in slot order}
         self._slots: dict[str, dict[str, int]] = {}
-        self._layouts: dict[tuple[str, tuple[str, ...]], list[int] | None] = {}
+        self._layouts: dict[tuple[str, tuple[str, ...]], tuple[list[int] | None, int]] = {}
         self._segment: dict[str, list[int] | None] = dict.fromkeys(SEGMENTED_TABLES)
         self.rows_written: dict[str, int] = dict.fromkeys(self._buffers, 0)
         self._last_flush = time.monotonic()
@@ -97,41 +99,49 @@ class SQLiteWriter:
     def _flatten_processed(self, rows: list[tuple]) -> tuple[int, list[tuple]]:
         """BarProcessed tuples -> ``(width, flat rows)``, in their order (so a run's rows are
         stored in publication order whatever the batching), each padded to ``width``
-        indicator values."""
+        indicator values. Runs once per row of the biggest table: C-level ``map`` and tuple
+        concatenation only, the layout looked up once per distinct (strategy, names)."""
         at = _INDICATORS_AT
         flats = []
+        append = flats.append
         width = 0
         layouts = self._layouts
         for row in rows:
             pairs = row[at]
-            key = (row[2], tuple(name for name, _ in pairs))  # (strategy, names)
-            positions = layouts.get(key, False)
-            if positions is False:
-                positions = layouts[key] = self._layout(*key)
+            key = (row[2], tuple(map(_first, pairs)))  # (strategy, indicator names)
+            layout = layouts.get(key)
+            if layout is None:
+                layout = layouts[key] = self._layout(*key)
+            positions, row_width = layout
             if positions is None:
-                values = [value for _, value in pairs]
+                values = tuple(map(_second, pairs))
             else:
-                values = [None] * (max(positions) + 1 if positions else 0)
-                for position, (_, value) in zip(positions, pairs):
-                    values[position] = value
-            width = max(width, len(values))
-            flats.append((*row[:at], *row[at + 1:], *values))
+                placed = [None] * row_width
+                for position, pair in zip(positions, pairs):
+                    placed[position] = pair[1]
+                values = tuple(placed)
+            append(row[:at] + row[at + 1:] + values)
+            if row_width > width:
+                width = row_width
         base = len(rows[0]) - 1 if rows else 0
         return width, [flat if len(flat) == base + width
                        else flat + (None,) * (base + width - len(flat)) for flat in flats]
 
-    def _layout(self, strategy: str, names: tuple[str, ...]) -> list[int] | None:
-        """Slots of ``names`` for ``strategy`` (new names get the next free slots)."""
+    def _layout(self, strategy: str, names: tuple[str, ...]) -> tuple[list[int] | None, int]:
+        """Slots of ``names`` for ``strategy`` (new names get the next free slots): the
+        positions of the values (None when in slot order) and the row's width."""
         slots = self._slots.setdefault(strategy, {})
-        new = [name for name in names if name not in slots]
-        for name in new:
-            slots[name] = len(slots)
-            self._conn.execute(
-                "INSERT OR IGNORE INTO run_indicators (run_key, strategy, slot, name)"
-                " VALUES (?, ?, ?, ?)", (self.run_key, strategy, slots[name], name))
+        for name in names:
+            if name not in slots:
+                slots[name] = len(slots)
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO run_indicators (run_key, strategy, slot, name)"
+                    " VALUES (?, ?, ?, ?)", (self.run_key, strategy, slots[name], name))
         self._ensure_indicator_columns(len(slots))
         positions = [slots[name] for name in names]
-        return None if positions == list(range(len(names))) else positions
+        if positions == list(range(len(names))):
+            return None, len(names)
+        return positions, max(positions) + 1
 
     def _ensure_indicator_columns(self, wanted: int) -> None:
         while self._indicator_columns < wanted:

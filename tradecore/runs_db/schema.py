@@ -218,7 +218,25 @@ def connect(path: str | Path, *, create: bool = True, timeout: float = 30.0) -> 
                 for statement in schema_statements():
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+    else:
+        _add_new_event_columns(conn)
     return conn
+
+
+def _add_new_event_columns(conn: sqlite3.Connection) -> None:
+    """Within one schema version, an event type may gain a field (declared last, with a
+    default, e.g. ``BarReceived.instrument_id``): add its column to an older file's table, so
+    new rows fit and old rows read it as NULL."""
+    for event_type in EVENT_TYPES:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({event_type.table})")}
+        missing = [(n, t) for n, t in event_columns(event_type) if n not in present]
+        for name, sql_type in missing:
+            try:
+                with conn:
+                    conn.execute(f"ALTER TABLE {event_type.table} ADD COLUMN {name} {sql_type}")
+            except sqlite3.OperationalError as error:
+                if "duplicate column" not in str(error):
+                    raise
 
 
 def check_version(path: str | Path, version: int, *, empty: bool) -> None:

@@ -2,11 +2,13 @@
 
 * Schema, price storage (REAL doubles) and time convention (``ts_event`` = bar open time, UTC
   nanoseconds): see :mod:`tradecore.secmaster.schema`.
-* Imports: :func:`import_csv` (any OHLCV CSV), :func:`import_dbn` (Databento OHLCV files),
+* Imports: :func:`import_csv` (OHLCV CSV in the common vendor shapes), :func:`import_dbn`
+  (Databento OHLCV files), :func:`import_symbology` (rolling symbols from a mapping CSV),
   :func:`build_sample` / :func:`ensure_secmaster` (the bundled synthetic sample).
 * Reads: :func:`resolve_symbols` and :func:`stream_bars` (the datafeed's replay; windows are
   ``start_ns <= ts_event <= end_ns``, both inclusive), :func:`time_range`, :func:`count_bars`,
-  :func:`list_instruments`, :func:`list_symbols`, :func:`coverage`, :func:`preview_bars`.
+  :func:`list_instruments`, :func:`list_symbols`, :func:`list_mappings`, :func:`coverage`,
+  :func:`preview_bars`. A rolling symbol resolves to dated :class:`Segment` s.
 * The database path defaults to :func:`default_secmaster_path` (``$TRADECORE_SECMASTER`` or
   ``data/secmaster.db``) wherever a ``db_path`` of ``None`` is accepted.
 
@@ -19,6 +21,8 @@ from tradecore.secmaster.errors import SecmasterError
 from tradecore.secmaster.queries import (
     BarRow,
     Coverage,
+    Resolved,
+    Segment,
     count_bars,
     coverage,
     list_instruments,
@@ -31,10 +35,13 @@ from tradecore.secmaster.queries import (
 from tradecore.secmaster.sample import (
     SAMPLE_DATASET,
     SAMPLE_PUBLISHER,
+    Recipe,
     build_sample,
     ensure_secmaster,
+    load_recipe,
 )
 from tradecore.secmaster.schema import connect, create_secmaster, default_secmaster_path
+from tradecore.secmaster.symbology import SymbologySummary, import_symbology, list_mappings
 from tradecore.secmaster.writer import ImportSummary
 
 __all__ = [
@@ -43,7 +50,11 @@ __all__ = [
     "BarRow",
     "Coverage",
     "ImportSummary",
+    "Recipe",
+    "Resolved",
+    "Segment",
     "SecmasterError",
+    "SymbologySummary",
     "build_sample",
     "connect",
     "count_bars",
@@ -53,7 +64,10 @@ __all__ = [
     "ensure_secmaster",
     "import_csv",
     "import_dbn",
+    "import_symbology",
     "list_instruments",
+    "list_mappings",
+    "load_recipe",
     "list_symbols",
     "preview_bars",
     "resolve_symbols",

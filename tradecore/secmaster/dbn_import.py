@@ -11,7 +11,7 @@
 * Prices are decoded to floats by ``databento`` (fixed-point 1e-9 to float); ``ts_event`` is
   Databento's bar open time, already UTC nanoseconds. Bars go through the same checks as CSV
   rows (row n = the symbol's n-th record) and the whole file is written in one transaction;
-  bars at existing timestamps are replaced, as for CSV.
+  bars already stored are skipped and conflicting ones need ``replace``, as for CSV.
 * Databento's own ``instrument_id`` is kept in ``instruments.source_instrument_id``.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import IO
@@ -53,8 +54,12 @@ def import_dbn(
     db_path: schema.PathLike | None,
     source: DbnSource,
     symbol: str | None = None,
+    replace: bool = False,
 ) -> list[ImportSummary]:
-    """Store the OHLCV bars of a Databento file; one summary per symbol imported."""
+    """Store the OHLCV bars of a Databento file; one summary per symbol imported.
+
+    Bars already stored are skipped; bars that differ from stored ones refuse the import unless
+    ``replace`` (as for CSV, see :func:`~tradecore.secmaster.writer.write_bars`)."""
     store, name = _open_store(source)
     period = _period(store, name)
     frame = _frame(store, name)
@@ -82,6 +87,8 @@ def import_dbn(
                 ts=ts,
                 values=values,
                 source_instrument_id=source_id,
+                replace=replace,
+                what=f"{name} ({name_of_symbol})",
             )
             for name_of_symbol, ts, values, source_id in prepared
         ]
@@ -108,7 +115,16 @@ def _open_store(source: DbnSource):  # -> databento.DBNStore
             data = source if isinstance(source, bytes) else source.read()
         return databento.DBNStore.from_bytes(io.BytesIO(data)), name
     except Exception as exc:  # databento raises several types (ValueError, DBNError, OSError)
-        raise SecmasterError(f"cannot import {name}: not a readable DBN file ({exc})") from exc
+        raise SecmasterError(
+            f"cannot import {name}: not a readable DBN file ({_plain(exc)}); expected a "
+            "Databento .dbn or .dbn.zst file"
+        ) from exc
+
+
+def _plain(exc: BaseException) -> str:
+    """databento names the buffer we handed it (``<_io.BytesIO object at 0x7f...>``), which
+    means nothing to a user: say "the file" instead."""
+    return re.sub(r"<_?io\.\w+ object at 0x[0-9a-fA-F]+>", "the file", str(exc))
 
 
 def _period(store, name: str) -> BarPeriod:
@@ -130,7 +146,8 @@ def _frame(store, name: str) -> pd.DataFrame:
         try:
             frame = store.to_df(price_type="float", pretty_ts=True, map_symbols=True)
         except Exception as exc:  # decoding errors surface here for truncated files
-            raise SecmasterError(f"cannot import {name}: cannot decode records ({exc})") from exc
+            raise SecmasterError(
+                f"cannot import {name}: cannot decode records ({_plain(exc)})") from exc
     frame = frame.reset_index()
     if "symbol" not in frame.columns:
         frame["symbol"] = None

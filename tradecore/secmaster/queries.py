@@ -5,14 +5,30 @@ Time windows are closed and in UTC nanoseconds: a bar is included when
 ``start_ns <= ts_event <= end_ns`` (both inclusive; ``ts_event`` = bar open time). ``None`` means
 unbounded. To include the whole of an end *date*, pass the following midnight minus 1 ns (or the
 last bar's open time) as ``end_ns``.
+
+Rolling symbols
+---------------
+A symbol may map to different instruments over date ranges (a continuous futures contract that
+rolls from ``ESH4`` to ``ESM4``; see :mod:`tradecore.secmaster.symbology`). :func:`resolve_symbols`
+then gives that symbol a tuple of :class:`Segment` (instrument and UTC window, in date order)
+instead of one instrument id, and :func:`stream_bars`, :func:`count_bars` and :func:`time_range`
+accept either form: each bar comes from the instrument mapped on its date, and the stream carries
+the instrument id so a run can record where each bar came from.
+
+Design Decision: one instrument stays an ``int``
+    A symbol with a single mapping that covers all of its instrument's bars (every plain import)
+    resolves to the bare instrument id, exactly as before rolling symbols existed, so callers and
+    the replay of ordinary data do not change.
 """
 
 from __future__ import annotations
 
 import heapq
 import sqlite3
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain, islice
 
 import pandas as pd
 
@@ -28,8 +44,23 @@ MAX_TS_NS = 2**63 - 1
 # How many available symbols an "unknown symbol" message lists.
 SYMBOLS_SHOWN = 8
 
-BarRow = tuple[int, str, float, float, float, float, float]
-"""``(ts_event_ns, symbol, open, high, low, close, volume)``"""
+BarRow = tuple[int, str, float, float, float, float, float, int]
+"""``(ts_event_ns, symbol, open, high, low, close, volume, instrument_id)``"""
+
+DAY_NS = 86_400 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Bars of ``instrument_id`` with ``start_ns <= ts_event <= end_ns`` (a symbology window)."""
+
+    instrument_id: int
+    start_ns: int
+    end_ns: int
+
+
+Resolved = int | tuple[Segment, ...]
+"""What a symbol resolves to: one instrument (all its bars) or dated segments (a rolling symbol)."""
 
 ConnOrPath = sqlite3.Connection | schema.PathLike | None
 
@@ -69,8 +100,9 @@ def resolve_symbols(
     publisher_name: str = "",
     dataset: str = "",
     symbol_type: str = "raw_symbol",
-) -> dict[str, int]:
-    """Map each symbol to the instrument whose ``period`` bars should be replayed.
+) -> dict[str, Resolved]:
+    """Map each symbol to the instrument whose ``period`` bars should be replayed (an ``int``),
+    or to the dated :class:`Segment` tuple of a rolling symbol.
 
     With ``publisher_name``/``dataset`` empty, a symbol found under exactly one publisher and
     dataset (with bars for ``period``) resolves there; several candidates are an error naming
@@ -79,7 +111,7 @@ def resolve_symbols(
     period = parse_period(period)
     if isinstance(symbols, str):
         symbols = [symbols]
-    resolved: dict[str, int] = {}
+    resolved: dict[str, Resolved] = {}
     errors: list[str] = []
     with schema.reading(conn_or_path) as conn:
         for symbol in symbols:
@@ -101,9 +133,9 @@ def _resolve_one(
     publisher_name: str,
     dataset: str,
     symbol_type: str,
-) -> int:
+) -> Resolved:
     rows = conn.execute(schema.SELECT_SYMBOL_CANDIDATES, (symbol, symbol_type)).fetchall()
-    everywhere = sorted({(name, data) for _, name, data, _ in rows})
+    everywhere = sorted({(row[1], row[2]) for row in rows})
     rows = [
         row
         for row in rows
@@ -120,13 +152,44 @@ def _resolve_one(
         periods = sorted({row[3] for row in rows if row[3]}, key=lambda p: BarPeriod[p].nanoseconds)
         have = ", ".join(periods) if periods else "no bars at all"
         raise SecmasterError(f"{symbol} has no {period.name} bars; it has {have}")
-    candidates = sorted({(name, data, instrument) for instrument, name, data, _ in with_period})
-    if len(candidates) > 1:
-        where = _sources([(name, data) for name, data, _ in candidates])
+    sources = sorted({(row[1], row[2]) for row in with_period})
+    if len(sources) > 1:
         raise SecmasterError(
-            f"{symbol} exists in {where}; set publisher_name and dataset to choose one"
+            f"{symbol} exists in {_sources(sources)}; set publisher_name and dataset to choose one"
         )
-    return candidates[0][2]
+    mappings = sorted({(row[4], row[5], row[0], row[6], row[7], row[8]) for row in with_period})
+    if len(mappings) == 1:
+        start_date, end_date, instrument_id, first_ts, last_ts, _ = mappings[0]
+        if _date_ns(start_date) <= first_ts and last_ts < _date_ns(end_date):
+            return instrument_id
+    segments = []
+    for (start_date, end_date, instrument_id, _, _, raw), following in zip(
+        mappings, [*mappings[1:], None], strict=True
+    ):
+        if following is not None and following[0] < end_date:
+            raise SecmasterError(
+                f"the symbology of {symbol} overlaps: {raw} from {start_date} to {end_date} and "
+                f"{following[5]} from {following[0]} to {following[1]}; import a symbology "
+                "file that gives each date one instrument"
+            )
+        segments.append(Segment(instrument_id, _date_ns(start_date), _date_ns(end_date) - 1))
+    return tuple(segments)
+
+
+def _date_ns(date: str) -> int:
+    """An ISO date as UTC nanoseconds at midnight (symbology bounds)."""
+    if date >= "2262-04-11":  # past the int64 nanosecond range: "until further notice"
+        return MAX_TS_NS
+    return pd.Timestamp(date, tz="UTC").value
+
+
+def segments_of(resolved: Resolved, low: int, high: int) -> list[Segment]:
+    """The part of each segment inside ``[low, high]`` (an ``int`` is one unbounded segment)."""
+    if isinstance(resolved, int):
+        return [Segment(resolved, low, high)] if low <= high else []
+    clipped = [Segment(s.instrument_id, max(s.start_ns, low), min(s.end_ns, high))
+               for s in resolved]
+    return [segment for segment in clipped if segment.start_ns <= segment.end_ns]
 
 
 def _sources(pairs: Iterable[tuple[str, str]]) -> str:
@@ -145,13 +208,14 @@ def _unknown_symbol_message(conn: sqlite3.Connection, symbol: str, symbol_type: 
 
 def stream_bars(
     db_path: schema.PathLike | None,
-    instrument_ids: Mapping[str, int],
+    instrument_ids: Mapping[str, Resolved],
     period: BarPeriod | str,
     start_ns: int | None = None,
     end_ns: int | None = None,
 ) -> Iterator[BarRow]:
-    """Bars of several instruments as ``(ts_event_ns, symbol, open, high, low, close, volume)``
-    tuples ordered by ``(ts_event, symbol)``, for ``start_ns <= ts_event <= end_ns``.
+    """Bars of several symbols as ``(ts_event_ns, symbol, open, high, low, close, volume,
+    instrument_id)`` tuples ordered by ``(ts_event, symbol)``, for ``start_ns <= ts_event <=
+    end_ns``; a rolling symbol's bars come from each segment's instrument in turn.
 
     Streams: one cursor per instrument walks the ``bars`` primary key and the cursors are merged
     lazily (``heapq.merge``), so memory does not grow with the number of bars. Arguments are
@@ -171,47 +235,54 @@ def stream_bars(
 
 
 def _stream(
-    path: schema.PathLike, items: list[tuple[str, int]], period: str, low: int, high: int
+    path: schema.PathLike, items: list[tuple[str, Resolved]], period: str, low: int, high: int
 ) -> Iterator[BarRow]:
     if not items or low > high:
         return
     conn = schema.connect(path)
     try:
         conn.execute("BEGIN")
-        cursors = [
-            conn.execute(schema.STREAM_BARS, (symbol, instrument_id, period, low, high))
-            for symbol, instrument_id in items
-        ]
-        if len(cursors) == 1:
-            yield from cursors[0]
+        streams = []
+        for symbol, resolved in items:
+            # A rolling symbol's segments are consecutive in time: chaining them keeps order.
+            cursors = [
+                conn.execute(schema.STREAM_BARS,
+                             (symbol, segment.instrument_id, period, segment.start_ns,
+                              segment.end_ns))
+                for segment in segments_of(resolved, low, high)
+            ]
+            streams.append(cursors[0] if len(cursors) == 1 else chain.from_iterable(cursors))
+        if len(streams) == 1:
+            yield from streams[0]
         else:
-            # Tuples compare by ts_event, then symbol (distinct per cursor): the required order.
-            yield from heapq.merge(*cursors)
+            # Tuples compare by ts_event, then symbol (distinct per stream): the required order.
+            yield from heapq.merge(*streams)
     finally:
         conn.close()
 
 
 def time_range(
     conn_or_path: ConnOrPath,
-    instrument_ids: Mapping[str, int],
+    instrument_ids: Mapping[str, Resolved],
     period: BarPeriod | str,
     start_ns: int | None = None,
     end_ns: int | None = None,
 ) -> tuple[int | None, int | None]:
     """``(first, last)`` ``ts_event`` that :func:`stream_bars` will yield for the same arguments,
-    ``(None, None)`` when it yields nothing. Two index look-ups per instrument."""
+    ``(None, None)`` when it yields nothing. Two index look-ups per instrument segment."""
     period = parse_period(period)
     low = MIN_TS_NS if start_ns is None else int(start_ns)
     high = MAX_TS_NS if end_ns is None else int(end_ns)
     firsts: list[int] = []
     lasts: list[int] = []
     with schema.reading(conn_or_path) as conn:
-        for instrument_id in instrument_ids.values():
-            key = (instrument_id, period.name, low, high)
-            first = conn.execute(schema.FIRST_BAR_TS, key).fetchone()
-            if first is not None:
-                firsts.append(first[0])
-                lasts.append(conn.execute(schema.LAST_BAR_TS, key).fetchone()[0])
+        for resolved in instrument_ids.values():
+            for segment in segments_of(resolved, low, high):
+                key = (segment.instrument_id, period.name, segment.start_ns, segment.end_ns)
+                first = conn.execute(schema.FIRST_BAR_TS, key).fetchone()
+                if first is not None:
+                    firsts.append(first[0])
+                    lasts.append(conn.execute(schema.LAST_BAR_TS, key).fetchone()[0])
     if not firsts:
         return None, None
     return min(firsts), max(lasts)
@@ -219,7 +290,7 @@ def time_range(
 
 def count_bars(
     conn_or_path: ConnOrPath,
-    instrument_ids: Mapping[str, int],
+    instrument_ids: Mapping[str, Resolved],
     period: BarPeriod | str,
     start_ns: int | None = None,
     end_ns: int | None = None,
@@ -230,8 +301,10 @@ def count_bars(
     high = MAX_TS_NS if end_ns is None else int(end_ns)
     with schema.reading(conn_or_path) as conn:
         return sum(
-            conn.execute(schema.COUNT_BARS, (instrument_id, period.name, low, high)).fetchone()[0]
-            for instrument_id in instrument_ids.values()
+            conn.execute(schema.COUNT_BARS, (segment.instrument_id, period.name,
+                                             segment.start_ns, segment.end_ns)).fetchone()[0]
+            for resolved in instrument_ids.values()
+            for segment in segments_of(resolved, low, high)
         )
 
 
@@ -275,12 +348,16 @@ def coverage(
     """First/last bar and bar count of one symbol and period (resolved as the datafeed does)."""
     period = parse_period(period)
     with schema.reading(conn_or_path) as conn:
-        instrument_id = resolve_symbols(
-            conn, [symbol], period, publisher_name, dataset, symbol_type
-        )[symbol]
-        first_ts, last_ts, bar_count = conn.execute(
-            schema.SELECT_COVERAGE, (instrument_id, period.name)
-        ).fetchone()
+        resolved = resolve_symbols(conn, [symbol], period, publisher_name, dataset, symbol_type)
+        instrument_id = resolved[symbol]
+        if isinstance(instrument_id, int):
+            first_ts, last_ts, bar_count = conn.execute(
+                schema.SELECT_COVERAGE, (instrument_id, period.name)
+            ).fetchone()
+        else:  # a rolling symbol: its segments' bars; reported under the latest instrument
+            first_ts, last_ts = time_range(conn, resolved, period)
+            bar_count = count_bars(conn, resolved, period)
+            instrument_id = instrument_id[-1].instrument_id
         publisher, data = conn.execute(
             schema.SELECT_PUBLISHER_OF_INSTRUMENT, (instrument_id,)
         ).fetchone()
@@ -310,9 +387,18 @@ def preview_bars(
         instrument_id = resolve_symbols(
             conn, [symbol], period, publisher_name, dataset, symbol_type
         )[symbol]
-        rows = conn.execute(sql, (instrument_id, period.name, low, high, int(limit))).fetchall()
-    if last:
-        rows.reverse()
+        if isinstance(instrument_id, int):
+            rows = conn.execute(sql, (instrument_id, period.name, low, high, int(limit)))
+            rows = rows.fetchall()
+            if last:
+                rows.reverse()
+        else:  # a rolling symbol: walk its segments in order
+            stream = (row[:1] + row[2:7] for segment in segments_of(instrument_id, low, high)
+                      for row in conn.execute(schema.STREAM_BARS, (
+                          symbol, segment.instrument_id, period.name, segment.start_ns,
+                          segment.end_ns)))
+            rows = list(deque(stream, maxlen=int(limit)) if last
+                        else islice(stream, int(limit)))
     frame = pd.DataFrame(rows, columns=["ts_event", *BAR_FRAME_COLUMNS])
     frame["ts_event"] = pd.to_datetime(frame["ts_event"].astype("int64"), unit="ns", utc=True)
     frame[BAR_FRAME_COLUMNS] = frame[BAR_FRAME_COLUMNS].astype("float64")

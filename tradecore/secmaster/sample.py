@@ -15,12 +15,17 @@ trades. Part of each day's move happens overnight (open != previous close). Pric
 volumes whole numbers, and every bar satisfies low <= open, close <= high. On days that also have
 minute bars the minutes are a Brownian bridge from the day's open to its close and the DAY bar's
 high, low and volume are those of its minutes, so both periods tell the same story.
+
+The recipe (seed, dates, symbols and their profiles) is also written out in
+``data/sample_recipe.toml``; :func:`load_recipe` reads such a file so a variant can be built with
+``build_sample(path, recipe=load_recipe(file))``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +33,7 @@ import pandas as pd
 
 from tradecore.models import BarPeriod
 from tradecore.secmaster import schema
+from tradecore.secmaster.errors import SecmasterError
 from tradecore.secmaster.writer import ImportSummary, delete_publisher, write_bars
 
 SAMPLE_PUBLISHER = "sample"
@@ -59,17 +65,55 @@ PROFILES = (
 )
 
 
-def build_sample(db_path: schema.PathLike | None = None, seed: int = 42) -> list[ImportSummary]:
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides the sample's bars (``data/sample_recipe.toml`` spells it out)."""
+
+    seed: int = 42
+    daily_start: str = DAILY_START
+    daily_end: str = DAILY_END
+    minute_start: str = MINUTE_START
+    minute_symbols: tuple[str, ...] = MINUTE_SYMBOLS
+    profiles: tuple[_Profile, ...] = field(default=PROFILES)
+
+
+def load_recipe(path: str | os.PathLike[str]) -> Recipe:
+    """Read a recipe TOML file (the layout of ``data/sample_recipe.toml``)."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+        return Recipe(
+            seed=int(data["seed"]),
+            daily_start=str(data["daily_start"]),
+            daily_end=str(data["daily_end"]),
+            minute_start=str(data["minute_start"]),
+            minute_symbols=tuple(data["minute_symbols"]),
+            profiles=tuple(
+                _Profile(str(p["symbol"]), float(p["start_price"]), float(p["volatility"]),
+                         float(p["drift"]), float(p["volume"]))
+                for p in data["profiles"]
+            ),
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise SecmasterError(f"cannot read the sample recipe {path}: {exc!r}") from None
+
+
+def build_sample(
+    db_path: schema.PathLike | None = None, seed: int | None = None, recipe: Recipe | None = None
+) -> list[ImportSummary]:
     """(Re)build the sample in ``db_path``: the previous sample data is replaced, anything else
-    (imported CSV/DBN data) is left alone. The same seed always gives the same bars."""
-    days = pd.bdate_range(DAILY_START, DAILY_END)
+    (imported CSV/DBN data) is left alone. The same recipe and seed always give the same bars
+    (``seed`` overrides the recipe's)."""
+    recipe = recipe or Recipe()
+    seed = recipe.seed if seed is None else seed
+    days = pd.bdate_range(recipe.daily_start, recipe.daily_end)
     day_ts = days.as_unit("ns").asi8
-    in_minute_window = days >= pd.Timestamp(MINUTE_START)
+    in_minute_window = days >= pd.Timestamp(recipe.minute_start)
     series: list[tuple[str, BarPeriod, np.ndarray, dict[str, np.ndarray]]] = []
-    for index, profile in enumerate(PROFILES):
+    for index, profile in enumerate(recipe.profiles):
         rng = np.random.default_rng([seed, index])
         daily, daily_vol = _daily_bars(profile, len(days), rng)
-        if profile.symbol in MINUTE_SYMBOLS:
+        if profile.symbol in recipe.minute_symbols:
             minute_ts, minutes = _minute_bars(days[in_minute_window], daily, daily_vol,
                                               in_minute_window, rng)
             series.append((profile.symbol, BarPeriod.MINUTE, minute_ts, minutes))

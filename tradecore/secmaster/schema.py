@@ -53,7 +53,8 @@ PathLike = str | os.PathLike[str]
 
 
 def default_secmaster_path() -> Path:
-    """``$TRADECORE_SECMASTER`` if set, else ``data/secmaster.db`` relative to the CWD.
+    """``$TRADECORE_SECMASTER`` if set, else ``secmaster.db`` in :func:`tradecore.paths.data_dir`
+    (the checkout's ``data/`` folder, whatever the working directory).
 
     Read at call time, so tests and the CLI can change the variable after import.
     """
@@ -187,7 +188,12 @@ WHERE symbol = ?
   AND instrument_id = ?
 """
 
-# Re-importing bars at an existing timestamp replaces them (documented in csv_import).
+INSERT_BAR = """
+INSERT INTO bars (instrument_id, bar_period, ts_event, open, high, low, close, volume)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+# Only for bars the user asked to replace (--replace); see writer.write_bars.
 UPSERT_BAR = """
 INSERT INTO bars (instrument_id, bar_period, ts_event, open, high, low, close, volume)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -197,6 +203,17 @@ ON CONFLICT (instrument_id, bar_period, ts_event) DO UPDATE SET
     low = excluded.low,
     close = excluded.close,
     volume = excluded.volume
+"""
+
+# The stored bars an import overlaps, compared with the incoming ones before anything is written.
+SELECT_BARS_BETWEEN = """
+SELECT ts_event, open, high, low, close, volume
+FROM bars
+WHERE instrument_id = ?
+  AND bar_period = ?
+  AND ts_event >= ?
+  AND ts_event <= ?
+ORDER BY ts_event
 """
 
 SELECT_BAR_COUNT = """
@@ -225,20 +242,59 @@ SELECT count(*)
 FROM instruments
 """
 
+# Symbology files (tradecore.secmaster.symbology): a file replaces the mappings of the symbols it
+# names, within its publisher/dataset.
+SELECT_INSTRUMENT_IN_SOURCE = """
+SELECT i.instrument_id
+FROM instruments AS i
+JOIN publishers AS p ON p.publisher_id = i.publisher_id
+WHERE p.name = ?
+  AND p.dataset = ?
+  AND i.raw_symbol = ?
+ORDER BY i.instrument_id
+"""
+
+DELETE_SYMBOL_MAPPINGS_IN_SOURCE = """
+DELETE FROM symbology
+WHERE symbol = ?
+  AND symbol_type = ?
+  AND instrument_id IN (
+      SELECT i.instrument_id
+      FROM instruments AS i
+      JOIN publishers AS p ON p.publisher_id = i.publisher_id
+      WHERE p.name = ?
+        AND p.dataset = ?
+  )
+"""
+
+# Mappings whose symbol is not the instrument's own raw symbol: the ones a user set up.
+SELECT_MAPPINGS = """
+SELECT s.symbol, s.symbol_type, p.name AS publisher, p.dataset, i.raw_symbol AS instrument,
+       s.start_date, s.end_date, s.instrument_id
+FROM symbology AS s
+JOIN instruments AS i ON i.instrument_id = s.instrument_id
+JOIN publishers AS p ON p.publisher_id = i.publisher_id
+WHERE s.symbol <> i.raw_symbol
+   OR s.symbol_type <> i.symbol_type
+ORDER BY s.symbol, s.symbol_type, p.name, p.dataset, s.start_date
+"""
+
 # --------------------------------------------------------------------------------------------
 # Reads (datafeed, CLI, dashboard)
 # --------------------------------------------------------------------------------------------
 
-# Every mapping of a symbol, with the periods its instrument has bars for (NULL: none).
+# Every mapping of a symbol (with its date window), with the periods its instrument has bars for
+# and their first/last bar (NULL: no bars).
 SELECT_SYMBOL_CANDIDATES = """
-SELECT i.instrument_id, p.name, p.dataset, c.bar_period
+SELECT i.instrument_id, p.name, p.dataset, c.bar_period, s.start_date, s.end_date,
+       c.first_ts, c.last_ts, i.raw_symbol
 FROM symbology AS s
 JOIN instruments AS i ON i.instrument_id = s.instrument_id
 JOIN publishers AS p ON p.publisher_id = i.publisher_id
 LEFT JOIN coverage AS c ON c.instrument_id = i.instrument_id
 WHERE s.symbol = ?
   AND s.symbol_type = ?
-ORDER BY p.name, p.dataset, i.instrument_id
+ORDER BY p.name, p.dataset, s.start_date, i.instrument_id
 """
 
 SELECT_SYMBOLS = """
@@ -283,7 +339,7 @@ WHERE i.instrument_id = ?
 # The replay query: one instrument, time-ordered, straight off the primary key. The symbol is a
 # bound parameter so each row arrives as the finished tuple the datafeed publishes.
 STREAM_BARS = """
-SELECT ts_event, ?, open, high, low, close, volume
+SELECT ts_event, ?, open, high, low, close, volume, instrument_id
 FROM bars
 WHERE instrument_id = ?
   AND bar_period = ?

@@ -2,6 +2,22 @@
 
 CSV import, DBN import and the sample generator all end in :func:`write_bars`, so publishers,
 instruments, symbology and coverage are maintained the same way whatever the source.
+
+Design Decision: a re-import never silently overwrites
+    Importing bars that are already stored with the same values adds nothing; bars at new
+    timestamps are added (overlapping ranges merge); a bar whose stored values differ is a
+    *conflict*. Conflicts refuse the whole import (count and first example in the message)
+    unless ``replace=True`` (``--replace``): a vendor's corrected file should be a decision, not
+    an accident. The check runs inside the import's transaction, so a refused import leaves the
+    secmaster exactly as it was.
+
+Design Decision: the bar spacing must fit the declared period
+    :func:`check_spacing` measures the median gap between consecutive bars. Nights, weekends and
+    holidays make some gaps long, but most gaps of a real series are one period, so the median
+    is the period itself (or a little more for sparse, illiquid data). It must lie in
+    ``[period, 4 x period)``: the nearest wrong period is at least 7 times away (DAY vs WEEK),
+    so this refuses every mislabelled file (daily bars declared MINUTE or WEEK, 5-minute bars
+    declared MINUTE) while tolerating sparse series. Fewer than three bars cannot be measured.
 """
 
 from __future__ import annotations
@@ -38,9 +54,14 @@ class ImportSummary:
     publisher: str
     dataset: str
     replaced: int = 0
-    """Bars that already existed at an imported timestamp and were overwritten."""
+    """Bars that already existed at an imported timestamp with other values, overwritten
+    (only with ``replace=True``)."""
     bar_count: int = 0
     """Bars stored for this instrument and period after the import (old and new)."""
+    added: int = 0
+    """Bars at timestamps that were not stored before."""
+    unchanged: int = 0
+    """Bars already stored with exactly these values (nothing written)."""
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -54,17 +75,67 @@ class ImportSummary:
     def __str__(self) -> str:
         text = (
             f"imported {self.rows:,} {self.bar_period.name} bars of {self.symbol} "
-            f"({self.publisher}/{self.dataset}) from {self.first_ts} to {self.last_ts}; "
-            f"{self.replaced:,} replaced, {self.bar_count:,} stored in total"
+            f"({self.publisher}/{self.dataset}) from {self.first_ts} to {self.last_ts}: "
+            f"{self.added:,} added, {self.unchanged:,} already stored, {self.replaced:,} "
+            f"replaced; {self.bar_count:,} stored in total"
         )
         return "; ".join((text, *self.notes))
 
 
+# The declared period fits when the median bar spacing lies in [period, SPACING_SLACK x period).
+SPACING_SLACK = 4
+
+
 def parse_period(period: BarPeriod | str) -> BarPeriod:
+    """Lenient (``BarPeriod.parse``: ``1d``, ``daily`` ...), for reads that name a stored series."""
     try:
         return BarPeriod.parse(period)
     except ValueError as exc:
         raise SecmasterError(str(exc)) from None
+
+
+def parse_period_exactly(period: BarPeriod | str) -> BarPeriod:
+    """An import's declared period: a member name in any case (``DAY``, ``day``), nothing else.
+
+    Imports are strict because a near-miss such as ``WEEKLY`` or ``1m`` (minute or month?) stored
+    under a guessed period would mislabel every bar without a word.
+    """
+    if isinstance(period, BarPeriod):
+        return period
+    key = str(period).strip().upper()
+    if key in BarPeriod.__members__:
+        return BarPeriod[key]
+    choices = ", ".join(member.name for member in BarPeriod)
+    raise SecmasterError(f"unknown bar period {str(period)!r}; choose one of {choices}")
+
+
+def describe_span(ns: float) -> str:
+    """``1 day``, ``5 minutes``, ``2.5 hours``: a spacing as a person would say it."""
+    for unit, size in (("week", 7 * 86_400e9), ("day", 86_400e9), ("hour", 3_600e9),
+                       ("minute", 60e9), ("second", 1e9)):
+        if ns >= size:
+            count = ns / size
+            text = f"{count:.0f}" if abs(count - round(count)) < 0.05 else f"{count:.2g}"
+            return f"{text} {unit}{'' if text == '1' else 's'}"
+    return f"{ns / 1e6:.3g} ms"
+
+
+def check_spacing(ts: np.ndarray, period: BarPeriod, what: str) -> None:
+    """Refuse bars whose median spacing does not fit ``period`` (``ts`` sorted, unique)."""
+    if len(ts) < 3:
+        return
+    median = float(np.median(np.diff(ts)))
+    size = period.nanoseconds
+    if size <= median < SPACING_SLACK * size:
+        return
+    fits = [p for p in BarPeriod if p.nanoseconds <= median < SPACING_SLACK * p.nanoseconds]
+    fix = (f"declare the bar period {fits[0].name} (--period {fits[0].name})" if fits else
+           "no bar period fits: resample the bars to one of "
+           + ", ".join(p.name for p in BarPeriod))
+    raise SecmasterError(
+        f"cannot import {what}: the bars are {describe_span(median)} apart (median spacing), "
+        f"which does not fit the declared period {period.name}; {fix}"
+    )
 
 
 def clean_symbol(symbol: str) -> str:
@@ -193,10 +264,15 @@ def write_bars(
     values: dict[str, np.ndarray],
     source_instrument_id: int | None = None,
     notes: tuple[str, ...] = (),
+    replace: bool = False,
+    what: str = "",
+    on_progress: Progress | None = None,
 ) -> ImportSummary:
     """Store one symbol's validated bars (``ts`` int64 ns, strictly increasing) inside the
-    caller's transaction: creates publisher/instrument/symbology rows as needed, upserts the bars
-    (an existing bar at the same timestamp is replaced) and refreshes coverage."""
+    caller's transaction: creates publisher/instrument/symbology rows as needed, adds the bars
+    not stored yet, skips identical ones, and refuses bars that differ from stored ones unless
+    ``replace`` (then they are overwritten). Refreshes coverage. ``on_progress(fraction)`` is
+    called as the rows are written."""
     if len(ts) == 0:
         raise SecmasterError(f"no bars to import for {symbol}")
     publisher_id = _publisher_id(conn, publisher, dataset)
@@ -205,19 +281,18 @@ def write_bars(
     start_date, end_date = str(days[0]), str(days[1] + np.timedelta64(1, "D"))
     _widen_symbology(conn, symbol, symbol_type, instrument_id, start_date, end_date)
 
-    row = conn.execute(schema.SELECT_BAR_COUNT, (instrument_id, period.name)).fetchone()
-    before = row[0] if row else 0
-    conn.executemany(
-        schema.UPSERT_BAR,
-        zip(
-            repeat(instrument_id),
-            repeat(period.name),
-            ts.tolist(),
-            *(values[column].tolist() for column in BAR_COLUMNS),
-        ),
-    )
-    conn.execute(schema.REFRESH_COVERAGE, (instrument_id, period.name))
-    after = conn.execute(schema.SELECT_BAR_COUNT, (instrument_id, period.name)).fetchone()[0]
+    new_rows, conflicts = _split_against_stored(conn, instrument_id, period, ts, values)
+    if len(conflicts) and not replace:
+        raise SecmasterError(_conflict_message(what or symbol, conn, instrument_id, period, ts,
+                                               values, conflicts))
+    key = (instrument_id, period.name)
+    _insert(conn, schema.INSERT_BAR, key, ts, values, new_rows, on_progress, 0, len(new_rows)
+            + len(conflicts))
+    _insert(conn, schema.UPSERT_BAR, key, ts, values, conflicts, on_progress, len(new_rows),
+            len(new_rows) + len(conflicts))
+    if len(new_rows) or len(conflicts):
+        conn.execute(schema.REFRESH_COVERAGE, key)
+    after = conn.execute(schema.SELECT_BAR_COUNT, key).fetchone()[0]
     return ImportSummary(
         symbol=symbol,
         bar_period=period,
@@ -227,10 +302,97 @@ def write_bars(
         instrument_id=instrument_id,
         publisher=publisher,
         dataset=dataset,
-        replaced=before + len(ts) - after,
+        replaced=len(conflicts),
         bar_count=after,
+        added=len(new_rows),
+        unchanged=len(ts) - len(new_rows) - len(conflicts),
         notes=notes,
     )
+
+
+Progress = Callable[[float], None]
+
+# Rows per executemany call: small enough for progress to move, large enough to cost nothing.
+WRITE_CHUNK = 50_000
+
+
+def _split_against_stored(
+    conn: sqlite3.Connection,
+    instrument_id: int,
+    period: BarPeriod,
+    ts: np.ndarray,
+    values: dict[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indexes of ``ts`` that are new, and of those that differ from the stored bar at the
+    same time. Only the stored bars inside the file's time range are read."""
+    stored = conn.execute(
+        schema.SELECT_BARS_BETWEEN, (instrument_id, period.name, int(ts[0]), int(ts[-1]))
+    ).fetchall()
+    everything = np.arange(len(ts))
+    if not stored:
+        return everything, everything[:0]
+    stored_ts = np.fromiter((row[0] for row in stored), dtype="int64", count=len(stored))
+    stored_values = np.array([row[1:] for row in stored], dtype="float64")
+    _, file_rows, stored_rows = np.intersect1d(ts, stored_ts, assume_unique=True,
+                                               return_indices=True)
+    incoming = np.column_stack([values[column][file_rows] for column in BAR_COLUMNS])
+    differs = np.any(incoming != stored_values[stored_rows], axis=1)
+    is_new = np.ones(len(ts), dtype=bool)
+    is_new[file_rows] = False
+    return everything[is_new], np.sort(file_rows[differs])
+
+
+def _conflict_message(
+    what: str,
+    conn: sqlite3.Connection,
+    instrument_id: int,
+    period: BarPeriod,
+    ts: np.ndarray,
+    values: dict[str, np.ndarray],
+    conflicts: np.ndarray,
+) -> str:
+    first = int(conflicts[0])
+    stored = conn.execute(
+        schema.SELECT_BARS_BETWEEN, (instrument_id, period.name, int(ts[first]), int(ts[first]))
+    ).fetchone()[1:]
+    differing = [
+        f"{column} {_num(old)} stored, {_num(values[column][first])} in the file"
+        for column, old in zip(BAR_COLUMNS, stored, strict=True)
+        if old != values[column][first]
+    ]
+    count = len(conflicts)
+    return (
+        f"cannot import {what}: {count:,} bar{'s differ' if count != 1 else ' differs'} from the "
+        f"{period.name} bars already stored (first at {_ts_text(ts[first])}: "
+        f"{', '.join(differing)}); nothing was imported. To overwrite the stored bars, import "
+        f"again with --replace (on the Data page: 'Replace conflicting bars')"
+    )
+
+
+def _insert(
+    conn: sqlite3.Connection,
+    sql: str,
+    key: tuple[int, str],
+    ts: np.ndarray,
+    values: dict[str, np.ndarray],
+    rows: np.ndarray,
+    on_progress: Progress | None,
+    done_before: int,
+    total: int,
+) -> None:
+    for start in range(0, len(rows), WRITE_CHUNK):
+        chunk = rows[start:start + WRITE_CHUNK]
+        conn.executemany(
+            sql,
+            zip(
+                repeat(key[0]),
+                repeat(key[1]),
+                ts[chunk].tolist(),
+                *(values[column][chunk].tolist() for column in BAR_COLUMNS),
+            ),
+        )
+        if on_progress is not None:
+            on_progress((done_before + start + len(chunk)) / max(total, 1))
 
 
 def delete_publisher(conn: sqlite3.Connection, publisher: str, dataset: str) -> None:
@@ -271,7 +433,10 @@ def _widen_symbology(
     end_date: str,
 ) -> None:
     key = (symbol, symbol_type, instrument_id)
-    if conn.execute(schema.SELECT_SYMBOLOGY_BOUNDS, key).fetchone():
-        conn.execute(schema.WIDEN_SYMBOLOGY, (start_date, end_date, *key))
+    bounds = conn.execute(schema.SELECT_SYMBOLOGY_BOUNDS, key).fetchone()
+    if bounds:
+        # Only when they grow: a re-import of stored bars then writes nothing at all.
+        if start_date < bounds[0] or end_date > bounds[1]:
+            conn.execute(schema.WIDEN_SYMBOLOGY, (start_date, end_date, *key))
     else:
         conn.execute(schema.INSERT_SYMBOLOGY, (*key, start_date, end_date))

@@ -1,0 +1,191 @@
+"""tradecore.runs_db: the schema's one owner -- versions, RunConfig, rowid segments of runs
+written side by side, more indicators than columns, copying and deleting a run."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+
+import pytest
+
+from tests.analytics.helpers import RunBuilder, config, day
+from tradecore import analytics
+from tradecore.runs_db import (
+    SCHEMA_VERSION,
+    RunConfig,
+    RunConfigError,
+    RunsDatabaseError,
+    connect,
+    copy_run,
+    delete_run,
+)
+from tradecore.runs_db.recorder import BATCH_SIZE
+
+
+def _rows(db, run_id, table="bars"):
+    """A run's rows of ``table`` found the way analytics finds them (segments or key)."""
+    from tradecore.analytics.raw import select_sql
+
+    with sqlite3.connect(db) as conn:
+        key = conn.execute("SELECT run_key FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
+        rows = conn.execute(select_sql(table, text_reals=False), (key,)).fetchall()
+    conn.close()
+    return rows
+
+
+def test_an_older_runs_db_is_refused_with_what_to_do(tmp_path):
+    old = tmp_path / "runs.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY)")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with pytest.raises(RunsDatabaseError, match="older tradecore.*move the file aside"):
+        connect(old)
+    with pytest.raises(RunsDatabaseError, match="older tradecore"):
+        analytics.list_runs(old)
+    analytics.close_connections()
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(newer) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        conn.execute("CREATE TABLE x (a)")
+    conn.close()
+    with pytest.raises(RunsDatabaseError, match="newer tradecore"):
+        connect(newer)
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path):
+    bad = tmp_path / "runs.db"
+    bad.write_bytes(b"this is not a database file at all" * 100)
+    with pytest.raises(RunsDatabaseError, match="not a usable runs database"):
+        connect(bad)
+
+
+def test_run_config_round_trips_and_refuses_bad_json():
+    raw = config(["AAA", "BBB"], cash=50_000.0, commission=0.01,
+                 parameters={"fast_period": 3}, extra={"custom": {"x": 1}})
+    raw["datafeed"] = {"class": "SimulatedDatafeed", "start_ns": 5, "end_ns": None,
+                       "publisher_name": "local", "dataset": "csv", "symbol_type": "raw"}
+    parsed = RunConfig.from_json(json.dumps(raw))
+    assert parsed.initial_cash == 50_000.0 and parsed.symbols == ("AAA", "BBB")
+    assert parsed.strategies[0].parameters["fast_period"] == 3
+    assert parsed.datafeed.attributes["symbol_type"] == "raw"
+    assert json.loads(parsed.to_json()) == raw
+    for text, message in (("{not json", "not JSON"), ("[]", "JSON object"),
+                          ('{"symbols": []}', "strategies"), ("", "no stored configuration")):
+        with pytest.raises(RunConfigError, match=message):
+            RunConfig.from_json(text)
+    broken = dict(raw, broker={"initial_cash": "lots"})
+    with pytest.raises(RunConfigError, match="initial_cash"):
+        RunConfig.from_dict(broken)
+
+
+def test_runs_recorded_side_by_side_each_find_exactly_their_rows(tmp_path):
+    db = tmp_path / "runs.db"
+    builders = {name: RunBuilder(db, name, config(["AAA"])) for name in ("left", "right")}
+    bars = 3 * BATCH_SIZE + 17
+    errors = []
+
+    def record(name: str, offset: float) -> None:
+        try:
+            builder = builders[name]
+            for d in range(bars):
+                builder.bar(day(d), "AAA", 10 + offset, 11 + offset, 9 + offset,
+                            10 + offset + d / 1000, indicators={"SMA(2)": offset + d})
+                if d % 300 == 0:
+                    builder.flush()  # interleave the two writers' transactions
+            builder.finish()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=record, args=(name, i * 100.0))
+               for i, name in enumerate(builders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with sqlite3.connect(db) as conn:
+        segments = conn.execute("SELECT count(*) FROM run_segments").fetchone()[0]
+    conn.close()
+    assert segments > 4  # the writers did interleave
+    for offset, name in ((0.0, "left"), (100.0, "right")):
+        rows = _rows(db, name)
+        assert len(rows) == bars
+        assert {row[3] for row in rows} == {10 + offset}  # open: only this run's bars
+        assert [row[1] for row in rows] == [day(d) for d in range(bars)]
+        processed = _rows(db, name, "bars_processed")
+        assert len(processed) == bars
+
+
+def test_more_indicators_than_columns_get_columns_of_their_own(tmp_path):
+    db = tmp_path / "runs.db"
+    builder = RunBuilder(db, "wide", config(["AAA"]))
+    names = {f"IND({i})": float(i) for i in range(11)}
+    for d in range(5):
+        builder.bar(day(d), "AAA", 10, 11, 9, 10, indicators=names)
+    builder.bar(day(5), "AAA", 10, 11, 9, 10, indicators={"IND(3)": 3.0, "LATE": 99.0})
+    builder.finish()
+    frame = analytics.bars("wide", db)
+    assert list(frame.columns[-12:]) == [*names, "LATE"]
+    assert frame["IND(10)"].iloc[0] == 10.0 and frame["LATE"].iloc[5] == 99.0
+    assert math.isnan(frame["IND(0)"].iloc[5])  # not in that row: NaN, never another value
+    analytics.close_connections()
+
+
+def test_copy_run_brings_a_run_over_in_one_piece(tmp_path):
+    private, shared = tmp_path / "private.db", tmp_path / "shared.db"
+    builder = RunBuilder(private, "point", config(["AAA"]))
+    builder.trade(day(2), 1, "AAA", "BUY", 10, 10.0)
+    for d in range(2 * BATCH_SIZE + 5):
+        builder.bar(day(d), "AAA", 10, 11, 9, 10 + d % 3, indicators={"SMA(2)": 1.0 * d})
+    builder.finish()
+    RunBuilder(shared, "point", config(["AAA"])).finish()  # the id is taken there
+    copied = copy_run(private, shared, "point", sweep_id="sw-1", role="in_sample")
+    assert copied == "point_2"
+    for table in ("bars", "bars_processed", "fills", "order_submissions"):
+        copied_rows = [r[1:] for r in _rows(shared, copied, table)]  # all but the rowid
+        assert copied_rows == [r[1:] for r in _rows(private, "point", table)], table
+    with sqlite3.connect(shared) as conn:
+        sweep, role = conn.execute("SELECT sweep_id, role FROM runs WHERE run_id = ?",
+                                   (copied,)).fetchone()
+        segments = conn.execute("SELECT count(*) FROM run_segments JOIN runs USING (run_key)"
+                                " WHERE run_id = ?", (copied,)).fetchone()[0]
+    conn.close()
+    assert (sweep, role) == ("sw-1", "in_sample")
+    assert segments == 2  # one contiguous range per big table
+    assert analytics.statistics(copied, shared)["trades"] == \
+        analytics.statistics("point", private)["trades"]
+    analytics.close_connections()
+
+
+def test_delete_run_removes_its_rows_and_no_one_elses(tmp_path):
+    db = tmp_path / "runs.db"
+    for name in ("a", "b"):
+        builder = RunBuilder(db, name, config(["AAA"]))
+        for d in range(1500):
+            builder.bar(day(d), "AAA", 10, 11, 9, 10)
+        builder.finish()
+    conn = connect(db)
+    try:
+        delete_run(conn, "a")
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM bars").fetchone()[0] == 1500
+        assert conn.execute("SELECT count(*) FROM bars_processed").fetchone()[0] == 1500
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        conn.close()
+    assert len(_rows(db, "b")) == 1500
+
+
+def test_a_field_added_to_an_event_gets_its_column_in_an_older_file(tmp_path):
+    db = tmp_path / "runs.db"
+    connect(db).close()
+    with sqlite3.connect(db) as conn:  # as a file from before BarReceived.instrument_id
+        conn.execute("ALTER TABLE bars DROP COLUMN instrument_id")
+    conn.close()
+    builder = RunBuilder(db, "old-file", config(["AAA"]))
+    builder.bar(day(0), "AAA", 10, 11, 9, 10)
+    builder.finish()
+    assert len(_rows(db, "old-file")) == 1
