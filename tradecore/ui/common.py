@@ -94,9 +94,10 @@ def request_refresh(seconds: float) -> None:
         Timed fragments (``st.fragment(run_every=...)``) blanked the run page after a
         backtest (issue 9): the page switched while a fragment tick was on its way and the
         browser dropped the new page's elements. Without fragments there are no ticks.
-        Under AppTest (no Streamlit runtime) nothing waits: the test reruns the page itself.
+        A session without a browser (no HTTP headers: AppTest) does not wait; its test reruns
+        the page itself.
     """
-    if not st.runtime.exists():
+    if not st.context.headers:
         return
     pulse = st.empty()
     deadline = time.monotonic() + seconds
