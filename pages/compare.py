@@ -29,7 +29,7 @@ all_ids = list(labels_by_id)
 requested = view.requested_runs()
 missing = [r for r in requested if r not in all_ids]
 if missing:
-    st.warning("Not in this runs database (deleted?): " + ", ".join(f"`{r}`" for r in missing),
+    st.warning("Not in this runs database (deleted?): " + ", ".join(fmt.code_span(r) for r in missing),
                icon=":material/search_off:")
 selected = view.pick_runs(labels_by_id, requested)
 

@@ -42,7 +42,8 @@ run_id = requested
 row = run_data.run_row(run_id, db)
 if row is None:
     st.title("Run not found")
-    st.error(f"There is no run `{run_id}` in `{db}`. It may have been deleted, or the link "
+    st.error(f"There is no run {fmt.code_span(run_id)} in {fmt.code_span(db)}. It may have "
+             "been deleted, or the link "
              "points at another runs database.", icon=":material/search_off:")
     common.page_link(common.RUNS_PAGE, "Go to the Runs page", icon=":material/table_rows:")
     st.stop()
@@ -92,7 +93,7 @@ first_bar = (overview["ts_event_ns"].min() if overview is not None and not overv
 last_point = equity_all["ts_event_ns"].iloc[-1] if has_equity else None
 details = " · ".join(part for part in (
     f"{bar_period} bars" if bar_period else "", view.period_text(first_bar, last_point),
-    fmt.parameters_text(fmt.strategy_parameters(config)), f"`{run_id}`") if part)
+    fmt.parameters_text(fmt.strategy_parameters(config)), fmt.code_span(run_id)) if part)
 st.markdown(f":{fmt.STATUS_COLORS.get(status, 'gray')}-badge[{status}] &nbsp; :gray[{details}]")
 if running:
     st.info("This run is still recording: the page shows what is recorded so far and "
