@@ -46,6 +46,7 @@ def _sma(values: np.ndarray, n: int) -> np.ndarray:
 def write_run(db: Path, run_id: str, n_bars: int, *, seed: int, symbol: str = "ACME") -> str:
     """One synthetic SMA-crossover run recorded through the recorder's writer, finalized."""
     from tradecore.analytics.finalize import finalize_run
+    from tradecore.events import BarReceived
     from tradecore.models import BarPeriod, OrderType, TradeSide
     from tradecore.runs_db import RunConfig, connect, create_run
     from tradecore.runs_db.recorder import SQLiteWriter
@@ -75,10 +76,13 @@ def write_run(db: Path, run_id: str, n_bars: int, *, seed: int, symbol: str = "A
     for lo in range(0, n_bars, CHUNK):
         hi = min(n_bars, lo + CHUNK)
         stamps = ts[lo:hi].tolist()
-        writer.add("bars", list(zip(stamps, [symbol] * (hi - lo), [minute] * (hi - lo),
-                                    open_[lo:hi].tolist(), high[lo:hi].tolist(),
-                                    low[lo:hi].tolist(), close[lo:hi].tolist(),
-                                    volume[lo:hi].tolist(), [now] * (hi - lo), strict=True)))
+        count = hi - lo
+        columns = {"ts_event_ns": stamps, "symbol": [symbol] * count,
+                   "bar_period": [minute] * count, "open": open_[lo:hi].tolist(),
+                   "high": high[lo:hi].tolist(), "low": low[lo:hi].tolist(),
+                   "close": close[lo:hi].tolist(), "volume": volume[lo:hi].tolist(),
+                   "instrument_id": [1] * count, "ts_created_ns": [now] * count}
+        writer.add("bars", list(zip(*(columns[f] for f in BarReceived.fields), strict=True)))
         writer.add("bars_processed", [
             (t, symbol, "SMA Crossover", minute, (("SMA(10)", f), ("SMA(30)", s)), now)
             for t, f, s in zip(stamps, fast[lo:hi].tolist(), slow[lo:hi].tolist(),

@@ -13,11 +13,13 @@ import datetime as dt
 import json
 import os
 import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from tradecore import paths
 
@@ -28,9 +30,20 @@ class CliError(Exception):
     """A problem the user can fix; printed as one line."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one ``error:`` line (the usage block is one
+    ``--help`` away), like every other error of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {_one_line(message)} (see `{self.prog} --help`)\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # A secmaster the user named (flag or env) is never replaced by the sample behind their back.
+    named_secmaster = bool(getattr(args, "secmaster", None)
+                           or os.environ.get("TRADECORE_SECMASTER"))
     if getattr(args, "secmaster", None):
         os.environ["TRADECORE_SECMASTER"] = str(Path(args.secmaster).resolve())
     if getattr(args, "runs_db", None):
@@ -38,17 +51,102 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
+    previous = _stop_on_sigterm()
     try:
+        _check_files(args, named_secmaster)
         return args.handler(args) or 0
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except (CliError, ValueError, LookupError, OSError, TypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (CliError, ValueError, LookupError, TypeError) as error:
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return 1
     except Exception as error:  # noqa: BLE001 - a strategy's own exception: one line, exit 1
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"error: {_one_line(_explain(error))}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm():
+    """SIGTERM (``kill``, ``timeout``, a service manager) stops a command as Ctrl-C does, so a
+    run ends ``cancelled`` with its rows flushed instead of vanishing mid-write. Returns the
+    previous handler (None when not on the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt("terminated")
+
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def _check_files(args: argparse.Namespace, named_secmaster: bool) -> None:
+    """Refuse a damaged, foreign or unwritable database before a command starts on it."""
+    command = args.command
+    writes_runs = command in ("run", "sweep") or getattr(args, "runs_command", "") == "delete"
+    if command in ("run", "sweep", "runs"):
+        runs = paths.runs_db_path()
+        problem = paths.file_problem(runs)
+        if problem:
+            raise CliError(f"the runs database {runs} {problem}; move it aside (or restore a "
+                           f"backup) and run again, or pass --runs-db with another file")
+        if command == "runs" and args.runs_command != "list" and not runs.exists():
+            wanted = getattr(args, "run_id", None) or ", ".join(getattr(args, "run_ids", []))
+            raise CliError(f"no run {wanted!r}: no runs database at {runs} yet; start a run "
+                           f"with `python -m "
+                           f"tradecore run STRATEGY --symbols S`, or pass --runs-db with the "
+                           f"file that holds your runs")
+        problem = paths.writable_problem(runs) if writes_runs else None
+        if problem:
+            raise CliError(f"cannot write the runs database {runs}: {problem}; make it "
+                           f"writable, or pass --runs-db with a writable path")
+    if command in ("run", "sweep") and named_secmaster:
+        secmaster = paths.secmaster_path()
+        if not secmaster.exists():
+            raise CliError(f"no secmaster database at {secmaster}; build the sample there with "
+                           f"`python -m tradecore sample --secmaster {secmaster}` or import data "
+                           f"with `python -m tradecore import csv FILE --symbol S --period P`")
+
+
+def _explain(error: BaseException) -> str:
+    """An error from deep inside (SQLite, DuckDB, the OS, a strategy) as what to do about it."""
+    detail = str(error).strip() or type(error).__name__
+    module = type(error).__module__ or ""
+    database = isinstance(error, OSError) or module.startswith(("sqlite3", "duckdb", "_duckdb"))
+    return _database_advice(detail, database) or f"{type(error).__name__}: {detail}"
+
+
+def _database_advice(detail: str, database: bool = False) -> str | None:
+    """What to do about a disk or database problem in ``detail`` (None: not one of those)."""
+    text = detail.lower()
+    if not (database or "sqlite" in text or "database" in text or "disk" in text):
+        return None
+    if "secmaster" in text:
+        return None  # the secmaster's own errors already say what to do
+    runs = paths.runs_db_path()
+    if any(word in text for word in ("disk is full", "no space", "file too large", "quota")):
+        return (f"the disk holding {runs} is full ({detail}); free some space (or pass "
+                f"--runs-db on another disk) and run again")
+    if "disk i/o" in text:  # SQLite's word for a failed write: usually no space left
+        return (f"writing {runs} failed ({detail}); check that its disk has free space and "
+                f"works (or pass --runs-db on another disk), then run again")
+    if any(word in text for word in ("readonly", "read-only", "permission denied",
+                                     "unable to open")):
+        return (f"cannot write the runs database {runs} ({detail}); make the file and its folder "
+                f"writable, or pass --runs-db with a writable path")
+    if any(word in text for word in ("not a database", "malformed", "encrypted", "corrupt")):
+        return (f"the runs database {runs} is damaged ({detail}); move it aside (or restore a "
+                f"backup) and run again, or pass --runs-db with another file")
+    if "locked" in text or "busy" in text:
+        return (f"the runs database {runs} stayed locked by another process ({detail}); wait "
+                f"for it to finish and try again")
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="secmaster.db (default: $TRADECORE_SECMASTER or data/secmaster.db)")
     common.add_argument("--runs-db", metavar="PATH", default=argparse.SUPPRESS,
                         help="runs.db (default: $TRADECORE_RUNS_DB or data/runs.db)")
-    parser = argparse.ArgumentParser(prog="python -m tradecore", parents=[common],
+    parser = _Parser(prog="python -m tradecore", parents=[common],
                                      description="tradecore backtesting engine")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -244,8 +342,9 @@ def _print_headline(stats: dict) -> None:
 
 def _print_failure(status, error: str | None, error_traceback: str | None) -> None:
     """Why a run did not complete: its status and error, and the whole traceback if any."""
-    print(f"run {status}: {error or 'no error recorded'}", file=sys.stderr)
-    if error_traceback:
+    advice = _database_advice(error or "")
+    print(f"run {status}: {_one_line(advice or error or 'no error recorded')}", file=sys.stderr)
+    if error_traceback and not advice:  # a disk or database problem needs no traceback
         print(error_traceback.rstrip(), file=sys.stderr)
 
 

@@ -8,6 +8,7 @@ so they never reach the registry), broker and datafeed with the chosen class att
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,8 @@ def build_orchestrator(request: RunRequest) -> Orchestrator:
         ) if value is not None
     }
     for key, value in broker_attrs.items():
+        if not math.isfinite(value):  # NaN compares false both ways: it passes "< 0" tests
+            raise ParameterError(f"{key.replace('_', ' ')} must be a number, not {value:g}")
         if value < 0 or (key == "initial_cash" and value <= 0):
             raise ParameterError(f"{key.replace('_', ' ')} must be "
                                  f"{'positive' if key == 'initial_cash' else 'zero or more'}, "

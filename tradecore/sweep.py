@@ -60,6 +60,8 @@ def run_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int =
               progress: Callable[[int, int], None] | None = None,
               sweep_id: str | None = None) -> str:
     """Run every grid point; return the sweep id. Points are validated before any run."""
+    if workers < 1:
+        raise ParameterError(f"workers must be at least 1, not {workers}")
     strategy = find_strategy(request.strategy)
     points = grid_points(grid)
     for point in points:  # fail fast on a bad value, before starting processes

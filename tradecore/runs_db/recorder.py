@@ -253,6 +253,7 @@ class ProcessWriter:
         )
         self.pid = self._process.pid
         self.rows_written: dict[str, int] = {}
+        self._failure_text: str | None = None
         _widen_pipe(self._process.stdin)
 
     def add_many(self, groups: list[tuple[str, list[tuple]]]) -> None:
@@ -279,13 +280,17 @@ class ProcessWriter:
         self.rows_written = reply
 
     def _failure(self) -> str:
-        self._process.kill()
-        self._process.wait()
-        detail = self._process.stderr.read().decode(errors="replace").strip().splitlines()
-        if detail:
-            return f"the recorder's writer process failed: {detail[-1]}"
-        return (f"the recorder's writer process ended without a word (exit code "
+        # Kept from the first call: the shutdown's finish() asks again after a failed send,
+        # and by then stderr is drained -- the real reason (disk full ...) must not be lost.
+        if self._failure_text is None:
+            self._process.kill()
+            self._process.wait()
+            detail = self._process.stderr.read().decode(errors="replace").strip().splitlines()
+            self._failure_text = (
+                f"the recorder's writer process failed: {detail[-1]}" if detail else
+                f"the recorder's writer process ended without a word (exit code "
                 f"{self._process.returncode}; killed?)")
+        return self._failure_text
 
 
 def _widen_pipe(stream) -> None:

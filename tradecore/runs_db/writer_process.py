@@ -9,6 +9,7 @@ run ``interrupted``. Any error goes to stderr and a non-zero exit, which the rec
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import pickle
 import sys
@@ -33,10 +34,13 @@ def main(db_path: str, run_key: int) -> int:
         header = _read_exactly(source, 8)
         payload = header and _read_exactly(source, int.from_bytes(header, "little"))
         if not payload:
-            print("the engine closed the pipe before finishing the run", file=sys.stderr)
             # What arrived whole is kept; the run is marked, never left "running".
             writer.flush()
             writer.abandon(RunStatus.INTERRUPTED, INTERRUPTED_MESSAGE)
+            # Last, and allowed to fail: a killed engine took the read end of stderr with it,
+            # and a BrokenPipeError before the flush lost the rows that had arrived.
+            with contextlib.suppress(OSError):
+                print("the engine closed the pipe before finishing the run", file=sys.stderr)
             return 1
         message = pickle.loads(payload)
         kind = message[0]

@@ -143,14 +143,25 @@ def ensure_secmaster(db_path: schema.PathLike | None = None, seed: int = 42) -> 
     place, so a reader never sees a half-built database.
     """
     path = schema.resolve_path(db_path)
-    if path.is_file():
-        conn = schema.connect(path, for_writing=True)
+    schema.check_file(path)  # a damaged file is reported, never rebuilt over
+    if path.is_file() and path.stat().st_size:
+        # Read first: a complete secmaster in a read-only folder is fine to use as it is.
         try:
-            has_data = conn.execute(schema.COUNT_INSTRUMENTS).fetchone()[0] > 0
-        finally:
-            conn.close()
-        if has_data:
-            return False
+            conn = schema.connect(path)
+        except SecmasterError as error:
+            if "no secmaster schema" not in str(error):
+                raise
+            conn = None  # a SQLite file without the secmaster schema yet: built below
+        if conn is not None:
+            try:
+                has_data = conn.execute(schema.COUNT_INSTRUMENTS).fetchone()[0] > 0
+            finally:
+                conn.close()
+            if has_data:
+                return False
+        build_sample(path, seed)
+        return True
+    if path.is_file():
         build_sample(path, seed)
         return True
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -412,8 +413,11 @@ def connect(db_path: PathLike | None = None, *, for_writing: bool = False) -> sq
     For reading the file must exist and hold the schema; for writing it is created if needed.
     The connection may be used from another thread than the one that opened it (the datafeed
     creates its stream in one thread and replays it in another), never from two at once.
+    A file that is missing, read-only (for writing), cut off or not a database raises
+    :class:`SecmasterError` naming the file and what to do.
     """
     path = resolve_path(db_path)
+    check_file(path)
     if for_writing:
         create_secmaster(path)
     elif not path.is_file():
@@ -421,20 +425,59 @@ def connect(db_path: PathLike | None = None, *, for_writing: bool = False) -> sq
             f"no secmaster database at {path}; build the sample with `python -m tradecore sample` "
             f"or import data with `python -m tradecore import csv FILE --symbol S --period P`"
         )
-    conn = _open(path)
-    if not for_writing and conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+    conn = _open(path, read_only=not for_writing)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
         conn.close()
-        raise SecmasterError(f"{path} is not a secmaster database (no secmaster schema found)")
+        raise _unusable(path, exc) from exc
+    if not for_writing and version < SCHEMA_VERSION:
+        conn.close()
+        raise SecmasterError(f"{path} is not a secmaster database (no secmaster schema found); "
+                             f"point --secmaster at your secmaster.db, or build the sample "
+                             f"there with `python -m tradecore sample --secmaster {path}`")
     return conn
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("PRAGMA foreign_keys = ON")
-    # WAL makes NORMAL durable up to the last checkpoint and much faster for bulk imports.
-    conn.execute("PRAGMA synchronous = NORMAL")
+def check_file(path: Path) -> None:
+    """Refuse a file that is not a SQLite database or was cut off, before SQLite meets it."""
+    problem = paths.file_problem(path)
+    if problem:
+        raise SecmasterError(
+            f"the secmaster database {path} {problem}; restore it from a backup, or move it "
+            f"aside and rebuild with `python -m tradecore sample --secmaster {path}` or "
+            f"`python -m tradecore import ...`")
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> SecmasterError:
+    """A SQLite error on opening, as a message that names the file and what to do."""
+    text = str(exc)
+    if "readonly" in text or "unable to open" in text or "read-only" in text:
+        return SecmasterError(
+            f"cannot open the secmaster database {path} ({text}); make the file and its "
+            f"folder readable and writable, or pass --secmaster with a copy elsewhere")
+    return SecmasterError(
+        f"the secmaster database {path} is damaged ({text}); restore it from a backup, or "
+        f"move it aside and rebuild with `python -m tradecore sample --secmaster {path}`")
+
+
+def _open(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    if read_only and paths.writable_problem(path) and not Path(f"{path}-shm").exists():
+        # A WAL database in a read-only folder cannot create its -shm index; nobody can be
+        # writing it there, so read it as immutable instead of failing "unable to open".
+        target, uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro&immutable=1", True
+    else:
+        target, uri = str(path), False
+    try:
+        conn = sqlite3.connect(
+            target, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False,
+            uri=uri,
+        )
+        conn.execute("PRAGMA foreign_keys = ON")
+        # WAL makes NORMAL durable up to the last checkpoint and much faster for bulk imports.
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise _unusable(path, exc) from exc
     return conn
 
 
@@ -478,6 +521,12 @@ def reading(conn_or_path: sqlite3.Connection | PathLike | None) -> Iterator[sqli
 def create_secmaster(db_path: PathLike | None = None) -> Path:
     """Create secmaster.db with its schema (and parent directories); harmless if it exists."""
     path = resolve_path(db_path)
+    check_file(path)
+    unwritable = paths.writable_problem(path)
+    if unwritable:
+        raise SecmasterError(
+            f"cannot write to the secmaster database {path}: {unwritable}; make it writable, "
+            f"or pass --secmaster with a writable copy")
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = _open(path)
     try:

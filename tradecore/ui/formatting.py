@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -38,6 +39,15 @@ STATS: tuple[catalogue.Statistic, ...] = tuple(catalogue.STATISTICS.values())
 CONVENTION_KEYS = frozenset(catalogue.CONVENTION)
 format_stat = catalogue.format_value
 stat_label = catalogue.label
+
+
+def code_span(text: Any) -> str:
+    """``text`` as a markdown code span that nothing in it can close: a run id or path from a
+    URL or a user's strategy name shows literally, never as a link, emphasis or HTML."""
+    text = " ".join(str(text).split())  # a code span is one line
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"{fence}{text}{fence}"
 
 
 def is_missing(value: Any) -> bool:
