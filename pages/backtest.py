@@ -1,4 +1,9 @@
-"""Backtest: choose a strategy, its parameters, data and broker; run it and watch it grow."""
+"""Backtest: choose a strategy, its parameters, data and broker; run it and watch it grow.
+
+Design Decision: progress by whole-page reruns, not a timed fragment
+    A timed fragment here left a browser timer behind when the finished run switched to the
+    run page, and its late tick blanked that page (issue 9; see ``common.request_refresh``).
+"""
 
 import streamlit as st
 
@@ -6,7 +11,7 @@ from tradecore import analytics
 from tradecore.configure import RunRequest
 from tradecore.models import RunStatus
 from tradecore.strategies import get_registered_strategies
-from tradecore.ui import common, runner, widgets
+from tradecore.ui import charts, common, runner, widgets
 
 common.page_setup()
 st.title("Backtest")
@@ -60,14 +65,11 @@ if run_clicked and data is not None:
         job = None
 
 
-@st.fragment(run_every=0.75)
-def live_run() -> None:
-    """Progress, a live equity line and Cancel while the run replays; a full rerun at the end."""
-    current = runner.current_backtest()
-    if current is None:
-        return
-    if not current.running:
-        st.rerun(scope="app")
+POLL_SECONDS = 0.75
+
+
+def live_run(current: runner.BackgroundRun) -> None:
+    """Progress, a live equity line and Cancel while the run replays."""
     label = current.run_id or "starting"
     stage = (f"{current.progress:.0%}" if current.progress < 1
              else "replayed, writing the last events")
@@ -76,18 +78,20 @@ def live_run() -> None:
         current.cancel()
         st.toast("Cancelling the run...")
     if current.run_id:
-        equity = analytics.equity_curve(current.run_id)
-        if equity.empty:
+        equity = common.load("live equity", lambda: analytics.equity_curve(
+            current.run_id, db_path=current.request.runs_db_path, max_points=600))
+        if equity is None or equity.empty:
             st.caption("Waiting for the first bars...")
         else:
-            st.altair_chart(common.live_equity_chart(equity, current.request.start,
+            st.altair_chart(charts.live_equity_chart(equity, current.request.start,
                                                      current.request.end),
                             width="stretch", key="backtest.live_equity")
 
 
+shown_running = job is not None and job.running  # decided once: the end of the page agrees
 if job is not None:
-    if job.running:
-        live_run()
+    if shown_running:
+        live_run(job)
     elif job.status is RunStatus.COMPLETED and not job.handled:
         job.handled = True
         st.session_state["backtest.last_run"] = job.run_id
@@ -105,3 +109,6 @@ if job is not None:
 last_run = st.session_state.get("backtest.last_run")
 if last_run and not busy:
     common.run_link(last_run, f"Last run: {last_run}")
+
+if shown_running:
+    common.request_refresh(POLL_SECONDS)

@@ -1,117 +1,37 @@
 """Compare: two or more runs side by side (`?runs=<id>,<id>,...`): equity rebased to 100 and
 drawdowns overlaid, the statistics with the best value of each row highlighted, and only the
-configuration settings that differ. Each run keeps one colour and letter everywhere.
+configuration settings that differ. Each run keeps one colour and letter everywhere. The
+pieces live in ``tradecore.ui.compare_view``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
 from urllib.parse import quote
 
-import pandas as pd
 import streamlit as st
 
+from tradecore.analytics import catalogue
 from tradecore.ui import charts, common, run_data
+from tradecore.ui import compare_view as view
 from tradecore.ui import formatting as fmt
-
-T = TypeVar("T")
-PICKER = "compare.picker"
-PICKER_SOURCE = "compare.picker_source"
-BEST_STYLE = "background-color: #dff3e4; color: #0b5d1e; font-weight: 600"
-#: Rows of the first statistics table; the others fold into "All statistics".
-HEADLINE = ("total_return_pct", "buy_and_hold_return_pct", "cagr_pct", "volatility_ann_pct",
-            "sharpe", "sortino", "calmar", "max_drawdown_pct", "max_drawdown_duration",
-            "exposure_pct", "equity_final", "commissions", "trades", "win_rate_pct",
-            "profit_factor", "expectancy", "sqn")
-
-
-def requested_runs() -> list[str]:
-    text = st.query_params.get("runs") or ""
-    seen: list[str] = []
-    for part in text.split(","):
-        part = part.strip()
-        if part and part not in seen:
-            seen.append(part)
-    return seen
-
-
-def pick_runs(all_ids: list[str], requested: list[str]) -> list[str]:
-    """The run multiselect, kept in step with ``?runs=``."""
-    source = ",".join(requested)
-    if st.session_state.get(PICKER_SOURCE) != source:
-        st.session_state[PICKER] = [r for r in requested if r in all_ids]
-        st.session_state[PICKER_SOURCE] = source
-
-    def picked() -> None:
-        chosen = st.session_state.get(PICKER) or []
-        st.query_params["runs"] = ",".join(chosen)
-        st.session_state[PICKER_SOURCE] = ",".join(chosen)
-
-    return st.multiselect("Runs", all_ids, key=PICKER, on_change=picked,
-                          placeholder="Choose two or more runs",
-                          help="Newest first. The URL follows, so the comparison can be shared.")
-
-
-def stats_frame(compared: pd.DataFrame, run_ids: list[str], headers: list[str]
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(numbers, text)``: statistics as rows, runs as columns, in display order; the text
-    frame adds a ``Best`` column naming the winning run(s) of each row."""
-    frame = compared.copy()
-    if "run_id" in frame.columns and not set(run_ids) <= set(frame.columns):
-        frame = frame.set_index("run_id").T  # a row a run: turn it round
-    frame = frame[[r for r in run_ids if r in frame.columns]]
-    known = [spec.key for spec in fmt.STATS if spec.key in frame.index]
-    extra = [k for k in frame.index
-             if k not in fmt.STAT_BY_KEY and k not in fmt.CONVENTION_KEYS]
-    numbers = frame.loc[known + extra]
-    numbers.columns = [headers[run_ids.index(r)] for r in numbers.columns]
-    text = pd.DataFrame(
-        [[fmt.format_stat(key, value) for value in numbers.loc[key]] for key in numbers.index],
-        index=[fmt.stat_label(k) for k in numbers.index], columns=numbers.columns)
-    best = []
-    for key in numbers.index:
-        spec = fmt.STAT_BY_KEY.get(key)
-        winners = fmt.best_index(numbers.loc[key].tolist(), spec.better if spec else None)
-        best.append(", ".join(numbers.columns[i] for i in winners))
-    text["Best"] = best
-    text.index.name = "Statistic"
-    return numbers, text
-
-
-def highlight_best(numbers: pd.DataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    def styles(text: pd.DataFrame) -> pd.DataFrame:
-        css = pd.DataFrame("", index=text.index, columns=text.columns)
-        for row, key in enumerate(numbers.index):
-            spec = fmt.STAT_BY_KEY.get(key)
-            for column in fmt.best_index(numbers.loc[key].tolist(), spec.better if spec else None):
-                css.iat[row, column] = BEST_STYLE
-        return css
-
-    return styles
-
-
-def runs_legend(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["Run", "Run id", "Strategy", "Symbols", "Period",
-                                       "Parameters", "Status", "Open"])
-
+from tradecore.ui.run_view import choice_labels
 
 # -- the page ---------------------------------------------------------------------------------
 
-st.set_page_config(page_title="Compare · tradecore", layout="wide")
 common.page_setup()
 st.title("Compare runs")
 db = run_data.runs_db()
 runs = common.load("list of runs", lambda: run_data.run_list(db))
 if runs is None:
     st.stop()
-all_ids = runs["run_id"].astype(str).tolist() if not runs.empty else []
-requested = requested_runs()
+labels_by_id = choice_labels(runs)
+all_ids = list(labels_by_id)
+requested = view.requested_runs()
 missing = [r for r in requested if r not in all_ids]
 if missing:
     st.warning("Not in this runs database (deleted?): " + ", ".join(fmt.code_span(r) for r in missing),
                icon=":material/search_off:")
-selected = pick_runs(all_ids, requested)
+selected = view.pick_runs(labels_by_id, requested)
 
 if len(selected) < 2:
     if len(all_ids) < 2:
@@ -148,7 +68,7 @@ for i, run_id in enumerate(selected):
         "Open": f"run?run={quote(run_id)}",
     })
 legend_colors = dict(zip(letters, (colors[label] for label in labels), strict=True))
-st.dataframe(runs_legend(legend).style.map(
+st.dataframe(view.runs_legend(legend).style.map(
     lambda letter: f"background-color: {legend_colors[letter]}; color: white; "
                    "font-weight: 700; text-align: center", subset=["Run"]),
              hide_index=True, width="stretch", column_config={
@@ -164,13 +84,13 @@ if any((rows[r] or {}).get("status") == run_data.RUNNING for r in selected):
 st.subheader("Equity (start = 100) and drawdown")
 curves = {}
 for label, run_id, token in zip(labels, selected, tokens, strict=True):
-    curve = common.load(f"equity curve of {run_id}", lambda r=run_id, t=token: run_data.equity(r, db, t))
+    curve = common.load(f"equity curve of {run_id}",
+                        lambda r=run_id, t=token: run_data.equity(r, db, t))
     if curve is not None and not curve.empty:
         curves[label] = curve
-width = 1100
 if curves:
-    st.altair_chart(charts.compare_chart(charts.normalised_equity(curves), colors, width=width),
-                    key="compare.equity", width="content")
+    st.altair_chart(charts.compare_chart(charts.normalised_equity(curves), colors),
+                    key="compare.equity", width="stretch")
     st.caption("Each run's equity divided by its first value x 100; drawdown from each run's "
                "running peak. Scroll to zoom, drag to pan, double-click to reset.")
 else:
@@ -180,15 +100,15 @@ else:
 st.subheader("Statistics")
 compared = common.load("statistics", lambda: run_data.compare(tuple(selected), db, tuple(tokens)))
 if compared is not None and not compared.empty:
-    numbers, text = stats_frame(compared, selected, headers)
-    headline = [i for i, key in enumerate(numbers.index) if key in HEADLINE]
+    numbers, text = view.stats_frame(compared, selected, headers)
+    headline = [i for i, key in enumerate(numbers.index) if key in catalogue.HEADLINE]
     rest = [i for i in range(len(numbers)) if i not in headline]
     for rows, container in ((headline, st.container()),
                             (rest, st.expander(f"All statistics ({len(rest)} more)"))):
         if not rows:
             continue
         part_numbers, part_text = numbers.iloc[rows], text.iloc[rows]
-        styler = part_text.style.apply(highlight_best(part_numbers), axis=None,
+        styler = part_text.style.apply(view.highlight_best(part_numbers), axis=None,
                                        subset=list(part_numbers.columns))
         container.dataframe(styler, width="stretch", height=35 * (len(part_text) + 1) + 3,
                             column_config={
@@ -208,7 +128,8 @@ if compared is not None and not compared.empty:
 
 # -- configuration ---------------------------------------------------------------------------
 st.subheader("What differs")
-diff = fmt.config_diff({headers[i]: configs[r] for i, r in enumerate(selected)})
+diff = view.readable_diff(fmt.config_diff({headers[i]: configs[r]
+                                           for i, r in enumerate(selected)}))
 if diff.empty:
     st.caption("The configurations are identical.")
 else:

@@ -284,15 +284,14 @@ def out_of_sample_section(frame: pd.DataFrame, varying: list[str], metric: str) 
 with result_col:
     if job is not None and job.running:
         sweep_progress()
-    elif job is not None and job.error is not None:
-        st.error(f"The sweep stopped: {type(job.error).__name__}: {job.error}",
-                 icon=":material/error:")
     elif job is not None and job.result is not None:
         done = job.result
         text = f"Last sweep: {done.completed} completed, {done.failed} failed"
         if done.cancelled:
             text += f"; cancelled ({done.not_started} not started)"
         st.caption(text)
+    elif job is not None and job.error is not None:
+        st.error(f"The sweep stopped: {job.error_text}", icon=":material/error:")
 
     runs = analytics.list_runs()
     sweeps = runs.dropna(subset=["sweep_id"]).groupby("sweep_id")["run_id"].count()

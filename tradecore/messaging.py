@@ -21,6 +21,20 @@ Design Decision: the order of nested events
     makes while handling a bar reaches the strategy before that same bar does: the strategy's
     ``on_bar`` sees its position already updated, as in backtesting.py.
 
+Design Decision: fast paths for the replay loop, taken only with the plain ``publish``
+    Two things run once a bar and cost more through the general ``publish`` than the work
+    they deliver: the datafeed's bar and the per-timestamp barrier. ``replay_publisher(type)``
+    returns both in one call, specialised for one event type and one calling thread (no
+    thread check, no type lookup); its barrier only calls ``wait_until_system_idle`` when
+    something can be pending: a worker thread holds work, a
+    worker failed, a sink's batch is full, a sink's last hand-over is older than
+    ``HAND_OVER_INTERVAL_S`` (the clock is read every ``BARRIER_CLOCK_EVERY`` timestamps, so a
+    slow strategy still hands its fills over live) or a sink fell far behind. Inline handlers publish nested events with
+    ``nested_publisher()``, a plain append to the list ``publish`` itself would append to.
+    Delivery order and content are exactly those of ``publish``. When ``publish`` is
+    overridden (a subclass, or instrumentation patching ``EventBus.publish``), all three hand
+    back ``publish`` itself, so such a ``publish`` still sees every event.
+
 Errors are never swallowed: an inline handler's exception propagates to the publisher (and so
 to the orchestrator); a worker thread's exception is kept and raised, as ``SubscriberError``,
 from the next ``publish`` or ``wait_until_system_idle`` in any thread.
@@ -44,6 +58,8 @@ _STOP = object()
 HAND_OVER_INTERVAL_S = 0.5
 #: Events a sink may have queued before the datafeed's barrier waits for it.
 MAX_SINK_BACKLOG = 200_000
+#: The replay barrier reads the clock (time-based hand-over) every this many timestamps.
+BARRIER_CLOCK_EVERY = 8
 
 
 class SubscriberError(RuntimeError):
@@ -117,10 +133,89 @@ class EventBus:
         for handler, inline in self._routes.get(type(event), ()):
             handler(event)
             if inline and pending:
+                if len(pending) == 1:
+                    self._dispatch(pending.pop())
+                    continue
                 nested = pending[:]
                 pending.clear()
                 for item in nested:
                     self._dispatch(item)
+
+    # -- fast paths for the replay loop (see the module docstring) ----------------------------
+
+    def _publish_is_plain(self) -> bool:
+        return type(self).publish is _PLAIN_PUBLISH
+
+    def replay_publisher(self, event_type: type[Event]) -> Callable[[Event, bool], None]:
+        """``publish(event, new_timestamp)`` for events of exactly ``event_type`` sent from the
+        calling thread, from outside any handler (the datafeed's loop). With
+        ``new_timestamp`` it first runs the per-timestamp barrier,
+        ``wait_until_system_idle(False)``, whenever that could do anything."""
+        if not self._publish_is_plain():
+            def publish_plain(event: Event, new_timestamp: bool) -> None:
+                if new_timestamp:
+                    self.wait_until_system_idle(False)
+                self.publish(event)
+
+            return publish_plain
+        routes, lock, pending, dispatch = (self._routes, self._dispatch_lock, self._pending,
+                                           self._dispatch)
+        errors, me, wait = self._errors, get_ident(), self.wait_until_system_idle
+        sinks = [(sink, sink._batch, sink.batch_size) for sink in self._batched_sinks]
+        batches = [(batch, size) for _, batch, size in sinks]
+        ticks = 0
+
+        def publish_fast(event: Event, new_timestamp: bool) -> None:
+            nonlocal ticks
+            if new_timestamp:
+                # The barrier, when something can be pending (see the module docstring).
+                ticks += 1
+                if self._unfinished_non_sink or errors or ticks >= BARRIER_CLOCK_EVERY:
+                    ticks = 0
+                    if len(self._batched_sinks) != len(sinks):  # a sink joined meanwhile
+                        sinks[:] = [(sink, sink._batch, sink.batch_size)
+                                    for sink in self._batched_sinks]
+                        batches[:] = [(batch, size) for _, batch, size in sinks]
+                    if (self._unfinished_non_sink or errors or self._unfinished
+                            - self._unfinished_non_sink > MAX_SINK_BACKLOG or any(
+                                len(batch) >= size
+                                or monotonic() - sink._handed_at > HAND_OVER_INTERVAL_S
+                                for sink, batch, size in sinks)):
+                        wait(False)
+                else:
+                    for batch, size in batches:
+                        if len(batch) >= size:
+                            wait(False)
+                            break
+            if errors:
+                self._raise_worker_error()
+            with lock:
+                self._dispatching_thread = me
+                try:
+                    for handler, inline in routes.get(event_type, ()):
+                        handler(event)
+                        if inline and pending:
+                            if len(pending) == 1:  # usually a strategy's BarProcessed
+                                dispatch(pending.pop())
+                                continue
+                            nested = pending[:]
+                            pending.clear()
+                            for item in nested:
+                                dispatch(item)
+                except BaseException:
+                    pending.clear()
+                    raise
+                finally:
+                    self._dispatching_thread = None
+
+        return publish_fast
+
+    def nested_publisher(self) -> Callable[[Event], None]:
+        """``publish`` for inline handlers, valid only while they handle an event (the bus's
+        dispatching thread): the event joins those delivered when the handler returns."""
+        if not self._publish_is_plain():
+            return self.publish
+        return self._pending.append
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -192,6 +287,9 @@ class EventBus:
         with self._id_lock:
             self._next_id += 1
             return self._next_id
+
+
+_PLAIN_PUBLISH = EventBus.publish
 
 
 class Subscriber:

@@ -15,6 +15,7 @@ import pytest
 
 from tradecore.configure import RunRequest, build_orchestrator
 from tradecore.secmaster import build_sample
+from tradecore.strategies import StrategyBase
 from tradecore.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,19 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+
+
+class E2eSetupFails(StrategyBase):
+    """A strategy whose setup() raises: its run records no equity (issue 9, defect 1)."""
+
+    name = "E2E setup fails"
+    symbols = ["ACME"]
+
+    def setup(self) -> None:
+        raise ValueError("bad setup on purpose")
+
+    def on_bar(self, bar) -> None:  # pragma: no cover - never reached
+        pass
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +48,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1440, "height": 1800}}
+    return {**browser_context_args, "viewport": {"width": 1440, "height": 1000}}
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +65,11 @@ def e2e_data(tmp_path_factory) -> dict:
                            {"fast_period": 20, "slow_period": 60})]
     sweep_id = run_sweep(RunRequest("SMACrossover", **common),
                          {"fast_period": [5, 10], "slow_period": [20, 40]}, workers=2).sweep_id
-    return {"secmaster": secmaster, "runs_db": runs_db, "runs": runs, "sweep_id": sweep_id}
+    failed = build_orchestrator(RunRequest("E2eSetupFails", **common))
+    with pytest.raises(ValueError, match="bad setup"):
+        failed.run()
+    return {"secmaster": secmaster, "runs_db": runs_db, "runs": runs, "sweep_id": sweep_id,
+            "failed": failed.run_id}
 
 
 def _free_port() -> int:

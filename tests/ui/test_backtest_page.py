@@ -228,10 +228,12 @@ def test_a_strategy_exception_shows_its_error_and_links_the_failed_run(sample_se
 
 def test_cancel_stops_the_run_as_cancelled(sample_secmaster, runs_db):
     at = choose_strategy(backtest_page(), "UiTestSlow")
-    set_dates(at, "2023-01-02", "2023-12-29")  # ~260 bars x 20 ms: several seconds
+    # ~260 bars x 100 ms: long enough to see it run and cancel it, after the child starts
+    at.slider(key="backtest.param.UiTestSlow.sleep_ms").set_value(100)
+    set_dates(at, "2023-01-02", "2023-12-29")
     at.button(key="backtest.run").click().run()
     job = at.session_state[runner.BACKTEST_KEY]
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while job.run_id is None and time.monotonic() < deadline:
         time.sleep(0.05)
     at.run()
@@ -259,3 +261,25 @@ def test_choices_survive_a_visit_to_another_page(sample_secmaster, runs_db):
     at.switch_page("pages/backtest.py").run()
     assert at.selectbox(key="backtest.strategy").value == "BollingerBreakout"
     assert at.slider(key="backtest.param.BollingerBreakout.period").value == 33
+
+
+def test_dates_follow_the_coverage_and_keep_a_range_that_fits(sample_secmaster, runs_db):
+    """Defect 6: switching to data with other coverage collapsed the range to one day."""
+    import datetime as dt
+
+    at = backtest_page()
+    set_dates(at, "2015-03-02", "2016-06-30")
+    at.selectbox(key="backtest.data.bar_period").set_value(BarPeriod.MINUTE).run()
+    start, end = at.date_input(key="backtest.data.start"), at.date_input(key="backtest.data.end")
+    assert (start.value, end.value) == (dt.date(2024, 10, 1), dt.date(2024, 12, 31))
+    # a range chosen inside the minute coverage survives a symbol change that still covers it
+    set_dates(at, "2024-11-04", "2024-11-29")
+    at.multiselect(key="backtest.data.symbols.MINUTE").set_value(["GLOBX"]).run()
+    assert (at.date_input(key="backtest.data.start").value,
+            at.date_input(key="backtest.data.end").value) == (dt.date(2024, 11, 4),
+                                                               dt.date(2024, 11, 29))
+    # and back on daily bars it still fits, so it stays; never a single day
+    at.selectbox(key="backtest.data.bar_period").set_value(BarPeriod.DAY).run()
+    start, end = at.date_input(key="backtest.data.start"), at.date_input(key="backtest.data.end")
+    assert (start.value, end.value) == (dt.date(2024, 11, 4), dt.date(2024, 11, 29))
+    assert not at.exception and not at.warning

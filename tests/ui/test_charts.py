@@ -12,6 +12,7 @@ import pytest
 
 from tradecore.ui import charts
 from tradecore.ui import formatting as fmt
+from tradecore.ui.charts.axes import NOMINAL_WIDTH
 
 DAY_NS = 86_400 * 10**9
 START_NS = 1_704_067_200 * 10**9  # 2024-01-01
@@ -34,6 +35,14 @@ def make_bars(n: int = 300, *, start_ns: int = START_NS, step_ns: int = DAY_NS) 
     frame["MACD_SIGNAL(12,26,9)"] = rng.normal(0, 1, n)
     frame["ATR(14)"] = 1 + rng.random(n)
     return frame
+
+
+PLOT_INFO = {"SMA(10)": {"overlay": True, "levels": [], "panel": "price"},
+             "BB_UPPER(20,2.5)": {"overlay": True, "levels": [], "panel": "price"},
+             "RSI(14)": {"overlay": False, "levels": [30, 70], "panel": "RSI"},
+             "MACD(12,26,9)": {"overlay": False, "levels": [0], "panel": "MACD"},
+             "MACD_SIGNAL(12,26,9)": {"overlay": False, "levels": [0], "panel": "MACD"},
+             "ATR(14)": {"overlay": False, "levels": [], "panel": "ATR"}}
 
 
 def make_fills(bars: pd.DataFrame, rows: list[int]) -> pd.DataFrame:
@@ -84,7 +93,7 @@ def test_price_chart_panels_candles_markers_and_shared_zoom():
                           "entry_price": [1.0, 2.0], "exit_price": [2.0, 1.0],
                           "pnl": [100.0, -100.0], "quantity": [100.0, 100.0],
                           "direction": ["LONG", "LONG"]})
-    spec = spec_of(charts.price_chart(bars, fills, trips, width=700))
+    spec = spec_of(charts.price_chart(bars, fills, trips, plot_info=PLOT_INFO))
     panels = spec["vconcat"]
     # price, RSI, MACD, ATR, volume
     assert len(panels) == 5
@@ -123,8 +132,14 @@ def test_price_chart_panels_candles_markers_and_shared_zoom():
     names = [layers(p)[0].get("name") for p in panels]
     assert zoom["views"] == names and len(set(names)) == len(panels)
     assert spec["autosize"] == {"type": "pad", "contains": "padding"}
-    # Every sub-view has an explicit width; only the bottom one labels its dates.
-    assert all(p.get("width", layers(p)[0].get("width")) == 700 for p in panels)
+    # Every sub-view has a width the page replaces with its container's (width="stretch"),
+    # and nothing beside it: y labels inside the plot, no side padding.
+    assert all(p.get("width", layers(p)[0].get("width")) == NOMINAL_WIDTH for p in panels)
+    assert spec["padding"]["left"] == 0 and spec["padding"]["right"] < 0
+    for panel in panels:
+        axis = layers(panel)[0]["encoding"]["y"]["axis"]
+        assert axis["labelPadding"] < 0 and axis["maxExtent"] == 0
+    # only the bottom panel labels its dates
     assert layers(panels[-1])[0]["encoding"]["x"]["axis"].get("labels", True) is not False
     assert layers(panels[0])[0]["encoding"]["x"]["axis"]["labels"] is False
 
@@ -132,7 +147,8 @@ def test_price_chart_panels_candles_markers_and_shared_zoom():
 def test_price_chart_window_sets_the_x_domain_and_empty_bars_render():
     bars = make_bars(50)
     window = (bars["ts_event_ns"].iloc[5] / 1e6, bars["ts_event_ns"].iloc[20] / 1e6)
-    spec = spec_of(charts.price_chart(bars, None, None, window_ms=window))
+    axis = charts.bars_axis(bars, trading=False, window_ms=window)
+    spec = spec_of(charts.price_chart(bars, None, None, axis=axis))
     domain = layers(spec["vconcat"][0])[0]["encoding"]["x"]["scale"]["domain"]
     assert [datetime_ms(d) for d in domain] == [round(w) for w in window]
     assert all(d["utc"] for d in domain)
@@ -147,31 +163,46 @@ def test_too_many_fills_drop_the_markers_instead_of_flooding_the_chart():
     assert not [v for v in layers(spec["vconcat"][0]) if mark_type(v) == "point"]
 
 
-def test_split_indicators_uses_the_registry_then_names_then_values():
+def test_indicator_layout_comes_from_the_recorded_plot_info():
     bars = make_bars(60)
-    bars["MY_LEVEL"] = bars["close"] * 1.01  # unknown, within the price range: overlay
-    bars["MY_SCORE"] = 0.001  # unknown, far from prices: own panel
-    overlays, panels = charts.split_indicators(charts.indicator_columns(bars), bars)
-    assert overlays == ["SMA(10)", "BB_UPPER(20,2.5)", "MY_LEVEL"]
-    assert list(panels) == ["RSI", "MACD", "ATR", "MY_SCORE"]
-    assert panels["MACD"] == ["MACD(12,26,9)", "MACD_SIGNAL(12,26,9)"]
+    columns = charts.indicator_columns(bars)
+    info = {"SMA(10)": {"overlay": True, "levels": [], "panel": "price"},
+            "BB_UPPER(20,2.5)": {"overlay": True, "levels": [], "panel": "price"},
+            "RSI(14)": {"overlay": False, "levels": [30, 70], "panel": "RSI"},
+            "MACD(12,26,9)": {"overlay": False, "levels": [0], "panel": "MACD"},
+            "MACD_SIGNAL(12,26,9)": {"overlay": False, "levels": [0], "panel": "MACD"}}
+    layout = charts.layout(columns, info)
+    assert layout.overlays == ["SMA(10)", "BB_UPPER(20,2.5)"]
+    assert list(layout.panels) == ["RSI", "MACD", "ATR"]  # ATR: no info, a panel of its own
+    assert layout.panels["MACD"] == ["MACD(12,26,9)", "MACD_SIGNAL(12,26,9)"]
+    assert layout.levels == {"RSI": [30.0, 70.0], "MACD": [0.0], "ATR": []}
+    # nothing recorded: nothing guessed onto the price panel
+    assert charts.layout(columns).overlays == []
     assert charts.indicator_label("SMA Crossover: SMA(10)") == "SMA"
-    assert "bar_count" not in charts.indicator_columns(bars)
+    assert "bar_count" not in columns
 
 
-def test_downsample_keeps_first_row_and_deepest_drawdown():
-    n = 10_000
-    curve = pd.DataFrame({"ts_event_ns": np.arange(n, dtype=np.int64) * 60 * 10**9,
-                          "equity": np.linspace(100.0, 200.0, n), "drawdown": 0.0})
-    curve.loc[5_001, "drawdown"] = -0.25
-    out = charts.downsample(curve, 2000, lowest=["drawdown"])
-    assert len(out) == 2000
-    assert out["ts_event_ns"].iloc[0] == 0 and out["equity"].iloc[0] == 100.0
-    assert out["equity"].iloc[-1] == 200.0
-    assert out["drawdown"].min() == -0.25
-    assert out["ts_event_ns"].is_monotonic_increasing
-    small = curve.iloc[:100]
-    pd.testing.assert_frame_equal(charts.downsample(small, 2000), small)
+def test_trading_time_spaces_bars_evenly_and_collapses_gaps():
+    # minute bars of two sessions with a night between them
+    day1 = START_NS + 14 * 3_600 * 10**9 + np.arange(30, dtype=np.int64) * 60 * 10**9
+    day2 = day1 + DAY_NS
+    bars = make_bars(60)
+    bars["ts_event_ns"] = np.r_[day1, day2]
+    fills = make_fills(bars, [10, 45])
+    axis = charts.bars_axis(bars, trading=True)
+    spec = spec_of(charts.price_chart(bars, fills, axis=axis))
+    wick = layers(spec["vconcat"][0])[0]
+    assert wick["encoding"]["x"]["field"] == "pos"
+    assert wick["encoding"]["x"]["type"] == "quantitative"
+    positions = [r["pos"] for r in dataset(spec, wick)]
+    assert positions == list(range(60))  # the night is one step, like any other bar
+    markers = next(v for v in layers(spec["vconcat"][0]) if mark_type(v) == "point")
+    assert [r["pos"] for r in dataset(spec, markers)] == [10, 45]
+    bottom = layers(spec["vconcat"][-1])[0]["encoding"]["x"]["axis"]
+    assert bottom["values"] == [0, 30]  # a label at each session start
+    # calendar time keeps the gap: the night stays as wide as it was
+    calendar = spec_of(charts.price_chart(bars, axis=charts.bars_axis(bars, trading=False)))
+    assert layers(calendar["vconcat"][0])[0]["encoding"]["x"]["type"] == "temporal"
 
 
 def test_equity_chart_carries_the_curve_and_drawdown_in_percent():
@@ -179,7 +210,7 @@ def test_equity_chart_carries_the_curve_and_drawdown_in_percent():
                           "equity": [100.0, 110.0, 99.0, 120.0, 90.0]})
     curve["drawdown"] = curve["equity"] / curve["equity"].cummax() - 1
     bench = pd.DataFrame({"ts_event_ns": curve["ts_event_ns"], "equity": 100.0})
-    spec = spec_of(charts.equity_chart(curve, benchmark=bench, width=600))
+    spec = spec_of(charts.equity_chart(curve, benchmark=bench))
     eq_view, dd_view = (layers(p)[0] for p in spec["vconcat"])
     rows = dataset(spec, eq_view)
     strategy = [r["equity"] for r in rows if r["series"] == "Strategy"]
@@ -191,14 +222,14 @@ def test_equity_chart_carries_the_curve_and_drawdown_in_percent():
 
 
 def test_normalised_equity_starts_every_run_at_100_and_compare_chart_colours_runs():
-    a = pd.DataFrame({"ts_event_ns": START_NS + np.arange(3000) * DAY_NS,
-                      "equity": np.linspace(50_000, 75_000, 3000), "drawdown": 0.0})
+    a = pd.DataFrame({"ts_event_ns": START_NS + np.arange(300) * DAY_NS,
+                      "equity": np.linspace(50_000, 75_000, 300), "drawdown": 0.0})
     b = pd.DataFrame({"ts_event_ns": START_NS + np.arange(4) * DAY_NS,
                       "equity": [1e6, 9e5, 1.1e6, 1.2e6], "drawdown": [0, -0.1, 0, 0]})
     frame = charts.normalised_equity({"A · a": a, "B · b": b})
     assert frame.groupby("run")["value"].first().tolist() == [100.0, 100.0]
     assert frame[frame["run"] == "A · a"]["value"].iloc[-1] == pytest.approx(150.0)
-    assert len(frame[frame["run"] == "A · a"]) <= charts.MAX_POINTS
+    assert len(frame[frame["run"] == "A · a"]) == 300
     colors = fmt.run_colors(["A · a", "B · b"])
     spec = spec_of(charts.compare_chart(frame, colors))
     color = layers(spec["vconcat"][0])[0]["encoding"]["color"]["scale"]

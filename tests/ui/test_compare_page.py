@@ -111,10 +111,7 @@ def test_best_value_per_row_is_highlighted(two_runs):
 
 def test_config_diff_lists_exactly_the_differing_parameter(two_runs):
     at = open_page(",".join(two_runs))
-    diff = next(d.value for d in at.dataframe if d.value.index.name == "setting"
-                or "setting" in d.value.columns)
-    if "setting" in diff.columns:
-        diff = diff.set_index("setting")
+    diff = next(d.value for d in at.dataframe if d.value.index.name == "Setting")
     assert diff.index.tolist() == ["strategy.parameters.fast_period"]
     assert diff.iloc[0].tolist() == ["5", "20"]
 
@@ -138,3 +135,19 @@ def test_fewer_than_two_runs_gives_a_helpful_message(sample_secmaster):
 def test_unknown_run_ids_are_named(two_runs):
     at = open_page(f"{two_runs[0]},nope-run")
     assert any("nope-run" in w.value for w in at.warning)
+
+
+def test_what_differs_shows_dates_and_symbols_once(sample_secmaster):
+    """Issue 9: start times showed as nanosecond integers and the symbols twice."""
+    runs = [build_orchestrator(RunRequest(strategy="SMACrossover", symbols=[symbol],
+                                          start=start, end="2020-12-31")).run()
+            for symbol, start in (("ACME", "2019-01-02"), ("GLOBX", "2019-06-03"))]
+    at = open_page(",".join(runs))
+    diff = next(d.value for d in at.dataframe if d.value.index.name == "Setting")
+    text = diff.to_string()
+    assert "2019-01-02" in text and "2019-06-03" in text
+    assert not any(ch.isdigit() and len(v) > 12 for v in diff.to_numpy().ravel()
+                   for ch in str(v)[:1]), diff
+    symbol_rows = [row for row in diff.index if row.rsplit(".", 1)[-1] == "symbols"]
+    assert len(symbol_rows) == 1, diff.index.tolist()
+    assert diff.loc[symbol_rows[0]].tolist() == ["ACME", "GLOBX"]

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tradecore import analytics
+from tradecore.analytics import catalogue
 from tradecore.brokers import SimulatedBroker
 from tradecore.configure import RunRequest, build_orchestrator
 from tradecore.datafeeds import SimulatedDatafeed
@@ -25,8 +26,6 @@ from tradecore.ui import run_data
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "run.py")
 TIMEOUT = 30
-KPIS = ("total_return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
-        "win_rate_pct", "trades", "profit_factor", "exposure_pct")
 
 
 class _ExplodingStrategy(StrategyBase):
@@ -110,13 +109,16 @@ def test_metrics_match_analytics_statistics(sma_run):
     at = open_page(run=sma_run)
     stats = analytics.statistics(sma_run)
     shown = metrics(at)
-    for key in KPIS:
-        label = fmt.STAT_BY_KEY[key].label
-        assert shown[label] == fmt.format_stat(key, stats[key]), key
+    assert list(shown) == [catalogue.label(key) for key in catalogue.KPI_TILES]
+    for key in catalogue.KPI_TILES:
+        expected = (fmt.format_money(stats[key], decimals=0)
+                    if catalogue.STATISTICS[key].unit == "money"
+                    else catalogue.format_value(key, stats[key]))
+        assert shown[catalogue.label(key)] == expected, key
     final = float(analytics.equity_curve(sma_run)["equity"].iloc[-1])
-    assert shown["Final equity"] == fmt.format_money(stats.get("equity_final", final), decimals=0)
+    assert stats["equity_final"] == pytest.approx(final)
     assert stats["trades"] > 0
-    ret = next(m for m in at.metric if m.label == "Return")
+    ret = next(m for m in at.metric if m.label == catalogue.label("total_return_pct"))
     expected = stats["total_return_pct"] - stats["buy_and_hold_return_pct"]
     assert ret.proto.delta == f"{expected:+.2f} pp vs B&H"
     assert any("periods a year" in c.value for c in at.caption)
@@ -144,11 +146,18 @@ def test_price_chart_candles_downsampled_markers_and_indicators(sma_run):
     assert set(markers["side"]) == {"BUY", "SELL"}
     assert markers["signal"].str.contains("SMA").all()
 
-    overlays = data_of(next(v for v in price if mark_type(v) == "line"), datasets)
-    assert set(overlays["indicator"]) == {"SMA(10)", "SMA(30)"}
+    # indicators go where the run recorded them (analytics.indicator_info), nowhere else
+    info = analytics.indicator_info(sma_run)
+    assert set(info["column"]) == {"SMA(10)", "SMA(30)"}
+    on_price = set(info[info["overlay"]]["column"])
+    lines = [v for v in price if mark_type(v) == "line"]
+    assert {i for v in lines for i in data_of(v, datasets)["indicator"]} == on_price
+    panels = spec["vconcat"][1:-1]
+    assert len(panels) == info[~info["overlay"]]["panel"].nunique()
     volume = layers(spec["vconcat"][-1])[0]
     assert volume["encoding"]["y"]["field"] == "volume"
-    assert spec["params"][0]["bind"] == "scales" and len(spec["params"][0]["views"]) == 2
+    assert spec["params"][0]["bind"] == "scales"
+    assert len(spec["params"][0]["views"]) == len(spec["vconcat"])
 
 
 def test_equity_chart_matches_equity_curve(multi_run):
@@ -181,7 +190,7 @@ def test_multi_symbol_run_switches_symbol(multi_run):
     globx = analytics.bars(multi_run, max_points=2000, symbol="GLOBX")
     assert candles["close"].tolist() == pytest.approx(globx["close"].tolist())
     rsi_panel = spec["vconcat"][1]
-    assert layers(rsi_panel)[0]["encoding"]["y"]["axis"]["title"] == "RSI"
+    assert layers(rsi_panel)[0]["encoding"]["y"]["axis"]["title"].startswith("RSI")
     assert "Symbol" in at.dataframe[0].value.columns or len(at.dataframe) >= 1
 
 
@@ -264,3 +273,118 @@ def test_running_run_shows_a_note(sma_run):
     at = open_page(run=sma_run)
     assert any("still recording" in i.value for i in at.info)
     assert len(charts_of(at)) == 2
+
+
+class _SetupFails(StrategyBase):
+    """Raises in setup(), before any bar (underscore: kept out of the registry)."""
+
+    name = "SetupFails"
+    symbols = ["ACME"]
+
+    def setup(self) -> None:
+        raise ValueError("bad setup on purpose")
+
+    def on_bar(self, bar) -> None:  # pragma: no cover - never reached
+        pass
+
+
+def _failed_in_setup() -> str:
+    with pytest.raises(ValueError, match="bad setup on purpose"):
+        Orchestrator(strategies=[_SetupFails], broker=SimulatedBroker,
+                     datafeed=SimulatedDatafeed).run()
+    runs = analytics.list_runs()
+    return runs[runs["status"] == "failed"]["run_id"].iloc[0]
+
+
+def test_run_that_failed_in_setup_shows_status_error_and_traceback(sample_secmaster):
+    """Defects 1 and 3: no equity must not crash the page (it did: 'Selections are
+    activated, but the provided chart spec does not have any selections defined'), and the
+    traceback runs.db holds is shown."""
+    run_id = _failed_in_setup()
+    at = open_page(run=run_id)
+    assert any("bad setup on purpose" in e.value for e in at.error)
+    assert any(m.value.startswith(":red-badge[") and "failed" in m.value for m in at.markdown)
+    tracebacks = [c.value for c in at.code if "Traceback (most recent call last)" in c.value]
+    assert tracebacks and "bad setup on purpose" in tracebacks[0]
+    assert "in setup" in tracebacks[0]
+
+
+def test_failed_run_traceback_is_shown(sample_secmaster):
+    """Defect 3: a run failing mid-way shows the traceback stored with it."""
+    with pytest.raises(RuntimeError, match="boom on bar 40"):
+        Orchestrator(strategies=[_ExplodingStrategy], broker=SimulatedBroker,
+                     datafeed=SimulatedDatafeed).run()
+    runs = analytics.list_runs()
+    failed = runs[runs["status"] == "failed"]["run_id"].iloc[0]
+    at = open_page(run=failed)
+    tracebacks = [c.value for c in at.code if "Traceback (most recent call last)" in c.value]
+    assert tracebacks and "boom on bar 40" in tracebacks[0] and "on_bar" in tracebacks[0]
+
+
+
+def test_picker_without_a_run_selects_nothing_and_choosing_opens_the_run(sma_run, multi_run):
+    """Defect 7: the picker showed the newest run as chosen, and choosing it did nothing."""
+    at = open_page()
+    picker = at.selectbox(key="run.picker")
+    assert picker.value is None
+    # the labels tell runs apart: return, strategy and parameters beside the id
+    stats = analytics.statistics(sma_run)
+    (label,) = [o for o in picker.options if o.startswith(sma_run)]
+    assert "SMA Crossover" in label and "fast_period=10" in label
+    assert f"{stats['total_return_pct']:+.2f}%" in label
+    assert any(o.startswith(multi_run) for o in picker.options)
+    newest = analytics.list_runs()["run_id"].iloc[0]
+    picker.set_value(newest).run()
+    assert not at.exception
+    assert at.query_params["run"] in (newest, [newest])
+    assert at.title[0].value != "Run"
+    assert not any("No run selected" in i.value for i in at.info)
+
+
+def test_header_period_starts_at_the_first_bar_of_a_downsampled_run(sma_run):
+    """Defect 8: the start shown was a down-sampling bucket's time, not the first bar's."""
+    full = analytics.equity_curve(sma_run)
+    assert len(full) > 2000  # down-sampled on the page
+    first, last = full["ts_event_ns"].iloc[0], full["ts_event_ns"].iloc[-1]
+    at = open_page(run=sma_run)
+    header = next(m.value for m in at.markdown if "-badge[" in m.value)
+    assert fmt.format_period(first, last) in header
+
+
+@pytest.fixture
+def minute_run(sample_secmaster):
+    return build_orchestrator(RunRequest(strategy="SMACrossover", symbols=["ACME"],
+                                         parameters={"bar_period": "MINUTE"},
+                                         start="2024-10-01", end="2024-10-08")).run()
+
+
+def test_trading_time_axis_for_intraday_runs(minute_run, sma_run):
+    """Issue 9: intraday charts can collapse nights and weekends."""
+    at = open_page(run=minute_run)
+    toggle = at.toggle(key="run.trading_time")
+    assert toggle.value is False
+    spec, _ = price_chart(at)
+    assert layers(spec["vconcat"][0])[0]["encoding"]["x"]["type"] == "temporal"
+    toggle.set_value(True).run()
+    assert not at.exception
+    spec, datasets = price_chart(at)
+    wick = layers(spec["vconcat"][0])[0]
+    assert wick["encoding"]["x"]["field"] == "pos"
+    candles = data_of(wick, datasets)
+    assert candles["pos"].tolist() == list(range(len(candles)))
+    eq_spec, _ = spec_and_data(charts_of(at)[1])
+    assert layers(eq_spec["vconcat"][0])[0]["encoding"]["x"]["field"] == "pos"
+    # daily runs have no such option
+    daily = open_page(run=sma_run)
+    assert not [t for t in daily.toggle if t.key == "run.trading_time"]
+
+
+def test_all_statistics_are_a_full_table_and_charts_fill_the_page(sma_run):
+    """Issue 9: the statistics tab was a 10-row scroll box; charts had a width slider."""
+    at = open_page(run=sma_run)
+    table = at.table[0].value
+    expected = fmt.stats_table(analytics.statistics(sma_run))
+    assert len(table) == len(expected) > 10  # every row, no scroll box
+    assert list(table.index) == expected["Statistic"].tolist()
+    assert not [s for s in at.select_slider if "width" in s.label.lower()]
+    assert len(charts_of(at)) == 2  # their width is the page's: checked in tests/e2e

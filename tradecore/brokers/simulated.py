@@ -65,11 +65,21 @@ Cash and positions
 Design Decision: a symbol without open orders costs one dict lookup per bar
     On a 1M-bar run almost every bar finds no order of its symbol, so ``_on_bar`` stores the bar
     (for ``equity`` and the end-of-data time) and returns before anything else.
+
+Design Decision: closed orders are remembered in about 9 bytes each
+    To answer a late cancellation or modification with "no longer open: it was filled" (and
+    to refuse a reused id) the broker must know every order id it has seen and what became of
+    it, for the whole run. Keeping a dict entry or an order object per order made memory grow
+    by hundreds of bytes an order; ``_OrderOutcomes`` keeps the ids in submission order in an
+    ``array`` (they increase: the bus hands them out) with one outcome byte each, found by
+    bisection. Ids that do not increase (hand-made requests) go to a small dict.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
+from bisect import bisect_left
 from numbers import Integral, Real
 
 from tradecore.brokers.base import BrokerBase
@@ -95,12 +105,18 @@ _NEEDS_STOP = (OrderType.STOP, OrderType.STOP_LIMIT)
 
 # What became of an order that is no longer open (for the ORDER_NOT_OPEN message).
 _FILLED, _CANCELLED, _EXPIRED, _REJECTED = "filled", "cancelled", "expired", "rejected"
+_OPEN = "open"
+_OUTCOMES = (_OPEN, _FILLED, _CANCELLED, _EXPIRED, _REJECTED)
+_OUTCOME_CODE = {outcome: code for code, outcome in enumerate(_OUTCOMES)}
+_INT64 = (-(2**63), 2**63 - 1)
 
 # No member of RejectionReason names a reused order id; the id is "unknown" as a *new* order.
 _DUPLICATE_ORDER_REASON = RejectionReason.DUPLICATE_ORDER_ID
 
 
 def _is_positive_finite(value: object) -> bool:
+    if type(value) is float or type(value) is int:  # the usual case, without the ABC check
+        return 0 < value < math.inf
     return (
         isinstance(value, Real)
         and not isinstance(value, bool)
@@ -113,6 +129,42 @@ def _quantity_message(quantity: object) -> str:
     return f"Quantity must be a finite number greater than 0, not {quantity!r}."
 
 
+class _OrderOutcomes:
+    """Every order id the broker has seen and its outcome (``_OPEN`` while open); see the
+    module docstring for why it is an array and not a dict."""
+
+    __slots__ = ("_codes", "_ids", "_others")
+
+    def __init__(self) -> None:
+        self._ids = array("q")
+        self._codes = bytearray()
+        self._others: dict[object, str] = {}
+
+    def get(self, order_id: object) -> str | None:
+        ids = self._ids
+        if type(order_id) is int and ids:
+            at = bisect_left(ids, order_id) if _INT64[0] <= order_id <= _INT64[1] else len(ids)
+            if at < len(ids) and ids[at] == order_id:
+                return _OUTCOMES[self._codes[at]]
+        return self._others.get(order_id)
+
+    def set(self, order_id: object, outcome: str) -> None:
+        """Record ``outcome`` for ``order_id`` (new ids should come in increasing order)."""
+        ids = self._ids
+        if type(order_id) is int and _INT64[0] <= order_id <= _INT64[1]:
+            if not ids or order_id > ids[-1]:
+                if order_id not in self._others:
+                    ids.append(order_id)
+                    self._codes.append(_OUTCOME_CODE[outcome])
+                    return
+            else:
+                at = bisect_left(ids, order_id)
+                if ids[at] == order_id:
+                    self._codes[at] = _OUTCOME_CODE[outcome]
+                    return
+        self._others[order_id] = outcome
+
+
 class _OpenOrder:
     """The broker's mutable view of one open order."""
 
@@ -121,17 +173,15 @@ class _OpenOrder:
         "side", "stop_price", "strategy", "submitted_ns", "symbol", "triggered",
     )
 
-    def __init__(self, request: OrderSubmissionRequest) -> None:
-        self.order_id = request.order_id
-        self.strategy = request.strategy
-        self.symbol = request.symbol
-        self.order_type = OrderType(request.order_type)
-        self.side = TradeSide(request.side)
-        self.quantity = float(request.quantity)
-        self.limit_price = None if request.limit_price is None else float(request.limit_price)
-        self.stop_price = None if request.stop_price is None else float(request.stop_price)
-        self.expiry_ns = request.expiry_ns
-        self.submitted_ns = request.ts_event_ns
+    def __init__(self, request: OrderSubmissionRequest, order_type: OrderType,
+                 side: TradeSide) -> None:
+        (self.submitted_ns, self.order_id, self.strategy, self.symbol, _, _, quantity,
+         limit_price, stop_price, self.expiry_ns) = request[:10]
+        self.order_type = order_type
+        self.side = side
+        self.quantity = float(quantity)
+        self.limit_price = None if limit_price is None else float(limit_price)
+        self.stop_price = None if stop_price is None else float(stop_price)
         self.triggered = False  # a STOP_LIMIT whose stop has triggered (now a plain limit)
         self.commission_paid = 0.0
 
@@ -147,7 +197,7 @@ class SimulatedBroker(BrokerBase):
     def __init__(self, event_bus: EventBus) -> None:
         self._open_by_symbol: dict[str, list[_OpenOrder]] = {}
         self._open_orders: dict[int, _OpenOrder] = {}  # insertion order = submission order
-        self._closed_orders: dict[int, str] = {}  # order id -> _FILLED, _CANCELLED, ...
+        self._outcomes = _OrderOutcomes()  # every order id seen -> _OPEN, _FILLED, ...
         self._last_bar: dict[str, BarReceived] = {}
         self._positions: dict[str, float] = {}
         self._cash = float(self.initial_cash)
@@ -189,12 +239,12 @@ class SimulatedBroker(BrokerBase):
     # -- bars ---------------------------------------------------------------------------------
 
     def _on_bar(self, bar: BarReceived) -> None:
-        symbol = bar.symbol
+        symbol = bar[1]  # bar.symbol, without the property call: this runs once a bar
         self._last_bar[symbol] = bar
-        orders = self._open_by_symbol.get(symbol)
-        if not orders:
-            return
-        self._work_orders(bar, orders)
+        if self._open_by_symbol:
+            orders = self._open_by_symbol.get(symbol)
+            if orders:
+                self._work_orders(bar, orders)
 
     def _work_orders(self, bar: BarReceived, orders: list[_OpenOrder]) -> None:
         now = bar.ts_event_ns
@@ -279,7 +329,7 @@ class SimulatedBroker(BrokerBase):
     def _close(self, order: _OpenOrder, outcome: str) -> None:
         """Record ``order`` as no longer open; the caller removes it from its symbol's list."""
         del self._open_orders[order.order_id]
-        self._closed_orders[order.order_id] = outcome
+        self._outcomes.set(order.order_id, outcome)
 
     def _remove_from_symbol(self, order: _OpenOrder) -> None:
         orders = self._open_by_symbol[order.symbol]
@@ -293,24 +343,25 @@ class SimulatedBroker(BrokerBase):
         problem = self._submission_problem(request)
         if problem is not None:
             reason, message = problem
-            if request.order_id not in self._open_orders:
-                self._closed_orders.setdefault(request.order_id, _REJECTED)
+            if self._outcomes.get(request.order_id) is None:
+                self._outcomes.set(request.order_id, _REJECTED)
             self._publish(OrderRejected(ts_event_ns=request.ts_event_ns,
                                         order_id=request.order_id, reason=reason,
                                         message=message))
             return
-        order = _OpenOrder(request)
+        order = _OpenOrder(request, _as_order_type(request.order_type), _as_side(request.side))
         self._open_orders[order.order_id] = order
+        self._outcomes.set(order.order_id, _OPEN)
         self._open_by_symbol.setdefault(order.symbol, []).append(order)
-        self._publish(OrderAccepted(ts_event_ns=request.ts_event_ns, order_id=order.order_id))
+        self._publish(OrderAccepted(request.ts_event_ns, order.order_id))
 
     def _submission_problem(
         self, request: OrderSubmissionRequest
     ) -> tuple[RejectionReason, str] | None:
         # A wrong order type or side is a programming error, not a market event: ValueError.
-        order_id, order_type = request.order_id, OrderType(request.order_type)
-        TradeSide(request.side)
-        if order_id in self._open_orders or order_id in self._closed_orders:
+        order_id, order_type = request.order_id, _as_order_type(request.order_type)
+        _as_side(request.side)
+        if order_id in self._open_orders or self._outcomes.get(order_id) is not None:
             return (_DUPLICATE_ORDER_REASON,
                     f"Order id {order_id} is already in use; a new order needs a new id.")
         if not _is_positive_finite(request.quantity):
@@ -346,8 +397,8 @@ class SimulatedBroker(BrokerBase):
                            f"not {strategy!r}.")
                 return RejectionReason.UNKNOWN_ORDER, message
             return None
-        outcome = self._closed_orders.get(order_id)
-        if outcome is None:
+        outcome = self._outcomes.get(order_id)
+        if outcome is None or outcome == _OPEN:
             return RejectionReason.UNKNOWN_ORDER, f"No order with id {order_id} is known."
         return RejectionReason.ORDER_NOT_OPEN, f"Order {order_id} is no longer open: it was {outcome}."
 
@@ -408,6 +459,14 @@ class SimulatedBroker(BrokerBase):
             self._publish(OrderExpired(ts_event_ns=ts, order_id=order.order_id,
                                        symbol=order.symbol))
         self._open_by_symbol.clear()
+
+
+def _as_order_type(value: object) -> OrderType:
+    return value if type(value) is OrderType else OrderType(value)
+
+
+def _as_side(value: object) -> TradeSide:
+    return value if type(value) is TradeSide else TradeSide(value)
 
 
 def _limit_price(buy: bool, limit: float, bar: BarReceived) -> float | None:

@@ -33,6 +33,7 @@ class SimulatedDatafeed(DatafeedBase):
     symbol_type: ClassVar[str] = "raw_symbol"
     start_ns: ClassVar[int | None] = None  # inclusive
     end_ns: ClassVar[int | None] = None  # inclusive
+    _stop: bool = False  # set by cancel(); a plain attribute so the replay reads it cheaply
 
     @classmethod
     def resolved_db_path(cls) -> str:
@@ -63,38 +64,48 @@ class SimulatedDatafeed(DatafeedBase):
         self.expected_bars = count_bars(cls.resolved_db_path(), self._instrument_ids,
                                         self._bar_period, cls.start_ns, cls.end_ns)
 
+    def cancel(self) -> None:
+        super().cancel()
+        self._stop = True
+
     def _replay(self) -> None:
         cls = type(self)
         bus = self._event_bus
-        publish = bus.publish
-        wait_until_idle = bus.wait_until_system_idle
-        cancelled = self._cancelled.is_set
+        publish = bus.replay_publisher(BarReceived)  # publish(bar, new_timestamp)
         period = self._bar_period
         first_ts, last_ts = time_range(cls.resolved_db_path(), self._instrument_ids, period,
                                        cls.start_ns, cls.end_ns)
         span = max(last_ts - first_ts, 1) if first_ts is not None else 1
+        # Rows carry the symbol's index, not the symbol: no text decoded per row, and every bar
+        # of a symbol shares one str object (hashed once, compared by identity in the dicts
+        # of the broker, the strategies and the indicators).
+        symbols = sorted(self._instrument_ids)
         rows = stream_bars(cls.resolved_db_path(), self._instrument_ids, period,
-                           cls.start_ns, cls.end_ns)
+                           cls.start_ns, cls.end_ns, symbol_as_index=True)
         previous_ts = None
         count = 0
         new_bar, now = tuple.__new__, time.time_ns
         try:
-            for ts, symbol, open_, high, low, close, volume, instrument_id in rows:
+            for ts, index, open_, high, low, close, volume, instrument_id in rows:
+                # The tuple in BarReceived's field order, built without the keyword-friendly
+                # constructor: this line runs once per bar.
+                bar = new_bar(BarReceived, (ts, symbols[index], period, open_, high, low, close,
+                                            volume, instrument_id, now()))
                 if ts != previous_ts:
-                    if previous_ts is not None:
-                        wait_until_idle(False)
-                        if cancelled():
+                    if previous_ts is None:
+                        publish(bar, False)  # the first timestamp: nothing to wait for
+                    else:
+                        if self._stop:
                             break
                         if count & 1023 == 0:
                             self.progress = (ts - first_ts) / span
+                        publish(bar, True)  # the barrier, then the bar
                     previous_ts = ts
-                # The tuple in BarReceived's field order, built without the keyword-friendly
-                # constructor: this line runs once per bar.
-                publish(new_bar(BarReceived, (ts, symbol, period, open_, high, low, close,
-                                              volume, instrument_id, now())))
+                else:
+                    publish(bar, False)
                 count += 1
             else:
-                wait_until_idle(False)
+                bus.wait_until_system_idle(False)
         finally:
             self.bars_published = count
             rows.close()

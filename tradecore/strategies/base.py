@@ -24,6 +24,19 @@ Design Decision: read the broker's account directly, not through events
 Design Decision: the strategy's clock follows every event it receives
     A fill arrives before the strategy's own ``on_bar`` for the bar it filled on; an order sent
     from ``on_fill`` is stamped with the fill's time, not the previous bar's.
+
+Design Decision: a strategy keeps its open orders, not every order it ever sent
+    Memory must stay flat in the number of bars. An order's record is dropped when it closes
+    (filled, cancelled, rejected, expired). What is still needed to route responses is small:
+    an order is this strategy's while it is open, and a cancellation or modification this
+    strategy sent awaits exactly one response (``_awaiting``), even for an order that has
+    closed meanwhile (the broker answers "no longer open").
+
+Design Decision: the per-bar path
+    ``_on_bar_received`` runs once a bar per strategy. Indicator updates are (name, update)
+    pairs made once in ``add_indicator``; ``BarProcessed`` is built as a plain tuple and handed
+    to the bus with ``nested_publisher()`` (see messaging), which delivers it exactly as
+    ``publish`` would from inside a handler.
 """
 
 from __future__ import annotations
@@ -127,14 +140,15 @@ class StrategyBase(Subscriber):
         self._symbol_set = frozenset(cls.symbols)
         self._indicators: list = []
         self._indicator_names: tuple[str, ...] = ()
-        self._indicator_updates: list = []
+        self._indicator_pairs: tuple = ()
         self._positions: dict[str, float] = {}
         self._average_prices: dict[str, float] = {}
-        self._orders: dict[int, OrderSubmissionRequest] = {}
         self._open_orders: dict[int, OrderSubmissionRequest] = {}
-        self._filled: dict[int, float] = {}
+        self._filled: dict[int, float] = {}  # open orders partly filled: quantity so far
+        self._awaiting: dict[int, int] = {}  # order id -> cancel/modify requests unanswered
         self._bar: BarReceived | None = None
         self._now_ns = 0
+        self._emit = event_bus.nested_publisher() if self.delivery == "inline" else self._publish
         self._account = None
         self._subscribe(BarReceived, self._on_bar_received)
         for event_type, handler in (
@@ -142,10 +156,14 @@ class StrategyBase(Subscriber):
             (OrderAccepted, self._own(self.on_order_accepted)),
             (OrderRejected, self._closing(self.on_order_rejected)),
             (OrderExpired, self._closing(self.on_order_expired)),
-            (CancellationAccepted, self._closing(self.on_cancellation_accepted)),
-            (CancellationRejected, self._own(self.on_cancellation_rejected)),
-            (ModificationAccepted, self._own(self._on_modification_accepted)),
-            (ModificationRejected, self._own(self.on_modification_rejected)),
+            (CancellationAccepted, self._closing(self.on_cancellation_accepted,
+                                                 answers_request=True)),
+            (CancellationRejected, self._own(self.on_cancellation_rejected,
+                                             answers_request=True)),
+            (ModificationAccepted, self._own(self._on_modification_accepted,
+                                             answers_request=True)),
+            (ModificationRejected, self._own(self.on_modification_rejected,
+                                             answers_request=True)),
         ):
             self._subscribe(event_type, handler)
         self.setup()
@@ -171,7 +189,7 @@ class StrategyBase(Subscriber):
         """Register an indicator: it is updated before ``on_bar`` and recorded with each bar."""
         self._indicators.append(indicator)
         self._indicator_names = tuple(ind.name for ind in self._indicators)
-        self._indicator_updates = [ind.update for ind in self._indicators]
+        self._indicator_pairs = tuple((ind.name, ind.update) for ind in self._indicators)
         return indicator
 
     @property
@@ -259,21 +277,22 @@ class StrategyBase(Subscriber):
     ) -> int:
         """Send an order to the broker; returns its id. The answer arrives as an event."""
         order_id = self._event_bus.next_id()
-        request = OrderSubmissionRequest(
+        # Enum calls are slow even on a member: convert only what is not one already.
+        request = _new_tuple(OrderSubmissionRequest, (
             self._now_ns,
-            order_id=order_id,
-            strategy=self.strategy_name,
-            symbol=symbol or self._current_symbol(),
-            order_type=OrderType(order_type),
-            side=TradeSide(side),
-            quantity=quantity,
-            limit_price=limit_price,
-            stop_price=stop_price,
-            expiry_ns=expiry_ns,
-            action=ActionType(action) if action is not None else None,
-            signal=signal,
-        )
-        self._orders[order_id] = request
+            order_id,
+            self.strategy_name,
+            symbol or self._current_symbol(),
+            order_type if type(order_type) is OrderType else OrderType(order_type),
+            side if type(side) is TradeSide else TradeSide(side),
+            quantity,
+            limit_price,
+            stop_price,
+            expiry_ns,
+            action if action is None or type(action) is ActionType else ActionType(action),
+            signal,
+            _now_ns(),
+        ))
         self._open_orders[order_id] = request
         self._publish(request)
         return order_id
@@ -281,11 +300,13 @@ class StrategyBase(Subscriber):
     def submit_modification(self, order_id: int, *, quantity: float | None = None,
                             limit_price: float | None = None,
                             stop_price: float | None = None) -> None:
+        self._await(order_id)
         self._publish(OrderModificationRequest(
             self._now_ns, order_id=order_id, strategy=self.strategy_name, quantity=quantity,
             limit_price=limit_price, stop_price=stop_price))
 
     def submit_cancellation(self, order_id: int) -> None:
+        self._await(order_id)
         self._publish(OrderCancellationRequest(
             self._now_ns, order_id=order_id, strategy=self.strategy_name))
 
@@ -303,22 +324,46 @@ class StrategyBase(Subscriber):
             return
         self._bar = bar
         self._now_ns = ts
-        indicators = tuple(zip(self._indicator_names,
-                               [update(bar) for update in self._indicator_updates]))
+        pairs = self._indicator_pairs
+        if len(pairs) == 2:  # the common case, unrolled
+            (name_a, update_a), (name_b, update_b) = pairs
+            indicators = ((name_a, update_a(bar)), (name_b, update_b(bar)))
+        else:
+            indicators = tuple([(name, update(bar)) for name, update in pairs])
         self.on_bar(bar)
-        self._publish(_new_tuple(BarProcessed, (
+        self._emit(_new_tuple(BarProcessed, (
             ts, symbol, self.strategy_name, period, indicators, _now_ns())))
 
+    def _mine(self, order_id: int) -> bool:
+        return order_id in self._open_orders or order_id in self._awaiting
+
+    def _await(self, order_id: int) -> None:
+        self._awaiting[order_id] = self._awaiting.get(order_id, 0) + 1
+
+    def _answered(self, order_id: int) -> None:
+        """A cancellation or modification response arrived: one fewer awaited."""
+        left = self._awaiting.get(order_id, 0) - 1
+        if left > 0:
+            self._awaiting[order_id] = left
+        else:
+            self._awaiting.pop(order_id, None)
+
+    def _close_order(self, order_id: int) -> None:
+        self._open_orders.pop(order_id, None)
+        self._filled.pop(order_id, None)
+
     def _on_fill_event(self, fill: FillEvent) -> None:
-        order = self._orders.get(fill.associated_order_id)
+        order_id = fill.associated_order_id
+        order = self._open_orders.get(order_id)
         if order is None:
             return
         if fill.ts_event_ns > self._now_ns:
             self._now_ns = fill.ts_event_ns  # before on_bar of the bar it filled on
-        filled = self._filled.get(fill.associated_order_id, 0.0) + fill.quantity_filled
-        self._filled[fill.associated_order_id] = filled
+        filled = self._filled.get(order_id, 0.0) + fill.quantity_filled
         if filled >= order.quantity - 1e-12:
-            self._open_orders.pop(fill.associated_order_id, None)
+            self._close_order(order_id)
+        else:
+            self._filled[order_id] = filled
         self._apply_fill(fill)
         self.on_fill(fill)
 
@@ -341,30 +386,37 @@ class StrategyBase(Subscriber):
             self._average_prices[symbol] = average
 
     def _on_modification_accepted(self, event: ModificationAccepted) -> None:
-        order = self._orders[event.order_id]
-        updated = order.replace(quantity=event.quantity, limit_price=event.limit_price,
-                                stop_price=event.stop_price)
-        self._orders[event.order_id] = updated
-        if event.order_id in self._open_orders:
-            self._open_orders[event.order_id] = updated
+        order = self._open_orders.get(event.order_id)
+        if order is not None:
+            self._open_orders[event.order_id] = order.replace(
+                quantity=event.quantity, limit_price=event.limit_price,
+                stop_price=event.stop_price)
         self.on_modification_accepted(event)
 
-    def _own(self, hook):
-        orders = self._orders
+    def _own(self, hook, *, answers_request: bool = False):
+        """Call ``hook`` for responses about this strategy's orders only."""
+        mine = self._mine
 
         def handle(event):
-            if event.order_id in orders:
+            order_id = event.order_id
+            if mine(order_id):
+                if answers_request:
+                    self._answered(order_id)
                 self._advance_clock(event.ts_event_ns)
                 hook(event)
 
         return handle
 
-    def _closing(self, hook):
-        orders, open_orders = self._orders, self._open_orders
+    def _closing(self, hook, *, answers_request: bool = False):
+        """Like ``_own``, for responses after which the order is no longer open."""
+        mine, close = self._mine, self._close_order
 
         def handle(event):
-            if event.order_id in orders:
-                open_orders.pop(event.order_id, None)
+            order_id = event.order_id
+            if mine(order_id):
+                if answers_request:
+                    self._answered(order_id)
+                close(order_id)
                 self._advance_clock(event.ts_event_ns)
                 hook(event)
 

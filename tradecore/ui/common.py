@@ -1,33 +1,44 @@
 """What every page shares: start-up checks, page links that also work when a page runs on its
-own, the secmaster listing, and the Home page.
+own, the secmaster listing and the runs table.
 
 Design Decision: start-up runs in the navigation frame *and* in each page
     ``dashboard.py`` calls :func:`prepare_app` before the page runs, so a deep link to any page
     (even one that does not call it) gets the sample data and the interrupted-run check. A page
-    calls :func:`page_setup`, which repeats that only when the page runs on its own (AppTest,
-    ``streamlit run pages/x.py``), so nothing is shown twice.
+    calls :func:`page_setup`, which repeats that only when the page runs without the frame,
+    so nothing is shown twice.
+
+Design Decision: the first request of a fresh server, detected from ``sys.argv``
+    Until some session calls ``st.navigation``, Streamlit routes a folder named ``pages/`` the
+    legacy way: ``/backtest`` as the first request runs ``pages/backtest.py`` without
+    ``dashboard.py``. :func:`page_setup` then registers the navigation and reruns through the
+    frame. "Served by dashboard.py" is read from ``sys.argv[0]`` (``streamlit run`` sets it to
+    the script's path), not from Streamlit's internal script-run context. That detection was
+    suspected for the blank run page after a backtest; the cause was a timed fragment (see
+    :func:`request_refresh`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import textwrap
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from tradecore import paths
 from tradecore.secmaster import SecmasterError, ensure_secmaster, list_instruments
 from tradecore.strategies import get_registered_strategies, strategy_discovery_errors
+from tradecore.ui import charts
 
+HOME_PAGE = "pages/home.py"
 RUN_PAGE = "pages/run.py"
 COMPARE_PAGE = "pages/compare.py"
 BACKTEST_PAGE = "pages/backtest.py"
@@ -37,6 +48,7 @@ DATA_PAGE = "pages/data.py"
 
 _FRAME_FLAG = "_tradecore_navigation_frame"
 
+#: The strategy the Home page shows as an example (tests run it).
 STRATEGY_EXAMPLE = textwrap.dedent('''\
     from tradecore import ParamSpec, StrategyBase
     from tradecore.indicators import RSI
@@ -70,10 +82,35 @@ def prepare_app() -> None:
     _prepare()
 
 
+# -- live pages ------------------------------------------------------------------------------
+
+def request_refresh(seconds: float) -> None:
+    """Rerun this page in ``seconds``: called last by a page showing something live (a
+    backtest replaying, a run still recording). While it waits, a click or a page change is
+    taken at once: the placeholder touched every tenth of a second is a point where Streamlit
+    lets a pending rerun interrupt the script.
+
+    Design Decision: a whole-page rerun after a short wait, no timed fragment
+        Timed fragments (``st.fragment(run_every=...)``) blanked the run page after a
+        backtest (issue 9): the page switched while a fragment tick was on its way and the
+        browser dropped the new page's elements. Without fragments there are no ticks.
+        A session without a browser (no HTTP headers: AppTest) does not wait; its test reruns
+        the page itself.
+    """
+    if not st.context.headers:
+        return
+    pulse = st.empty()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(min(0.1, max(deadline - time.monotonic(), 0.0)))
+        pulse.empty()  # a yield point: a pending user request interrupts here
+    st.rerun()
+
+
 def navigation_pages() -> dict[str, list[st.Page]]:
     """Every page of the app, by sidebar section (``st.navigation`` input)."""
     return {
-        "": [st.Page(home_page, title="Home", icon=":material/home:", url_path="home",
+        "": [st.Page(HOME_PAGE, title="Home", icon=":material/home:", url_path="home",
                      default=True)],
         "Research": [
             st.Page(BACKTEST_PAGE, title="Backtest", icon=":material/play_circle:"),
@@ -102,8 +139,7 @@ def page_setup() -> None:
 
 
 def _served_by_dashboard() -> bool:
-    ctx = get_script_run_ctx()
-    return ctx is not None and Path(ctx.main_script_path).name == "dashboard.py"
+    return Path(sys.argv[0]).name == "dashboard.py" if sys.argv else False
 
 
 def _prepare() -> None:
@@ -170,63 +206,6 @@ def humanize(name: str) -> str:
     """``fast_period`` -> ``Fast period``: a parameter or column name as a label."""
     text = name.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
-
-
-# -- Home ------------------------------------------------------------------------------------
-
-def home_page() -> None:
-    """What the app is, how to add a strategy, what data there is, the latest runs."""
-    page_setup()
-    st.title("tradecore")
-    st.markdown(
-        "An event-driven backtesting engine. Pick a strategy and its parameters, replay bars "
-        "from the security master through a simulated broker, and study every recorded event: "
-        "equity, drawdowns, trades and orders. Compare runs side by side or sweep a parameter grid."
-    )
-    cols = st.columns(4)
-    with cols[0]:
-        page_link(BACKTEST_PAGE, "New backtest", icon=":material/play_arrow:")
-    with cols[1]:
-        page_link(RUNS_PAGE, "All runs", icon=":material/table_rows:")
-    with cols[2]:
-        page_link(SWEEP_PAGE, "Parameter sweep", icon=":material/grid_on:")
-    with cols[3]:
-        page_link(DATA_PAGE, "Data", icon=":material/database:")
-
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        st.subheader("Recent runs")
-        runs = list_runs_with_statistics(limit=8)
-        if runs.empty:
-            st.info("No runs yet. Start one on the Backtest page.")
-        else:
-            for row in runs.head(8).itertuples(index=False):
-                text = f"{row.run_id} · {row.status}"
-                if row.total_return_pct == row.total_return_pct:  # not NaN
-                    text += f" · {row.total_return_pct:+.2f}%"
-                run_link(row.run_id, text)
-            st.caption(f"{len(runs)} runs recorded in `{paths.runs_db_path()}`")
-    with right:
-        st.subheader("Data")
-        held = instruments()
-        if held.empty:
-            st.warning("The security master holds no bars.")
-        else:
-            m1, m2 = st.columns(2)
-            m1.metric("Symbols", held["symbol"].nunique())
-            m2.metric("Bars", f"{int(held['bar_count'].sum()):,}")
-            periods = ", ".join(sorted(held["bar_period"].unique()))
-            first, last = utc_date(held["first_ts_ns"].min()), utc_date(held["last_ts_ns"].max())
-            st.caption(f"Periods: {periods} · {first} → {last} · `{paths.secmaster_path()}`")
-
-    st.subheader("Add a strategy")
-    st.markdown(
-        "Subclass `StrategyBase` in a `.py` file in a `strategies/` folder next to where you "
-        "start the dashboard (or name a module in `TRADECORE_STRATEGIES`). It appears in the "
-        "Backtest dropdown on the next rerun, with a widget per `ParamSpec`; an import error "
-        "shows at the top of every page."
-    )
-    st.code(STRATEGY_EXAMPLE, language="python")
 
 
 def sentence(text: str) -> str:
@@ -348,99 +327,10 @@ def sweep_results(runs: pd.DataFrame, sweep_id: str) -> tuple[pd.DataFrame, list
     return rows, varying
 
 
-# -- charts small enough to live here ----------------------------------------------------------
+# -- charts the Sweep and Data pages take from here ------------------------------------------
 
-def price_preview_chart(bars: pd.DataFrame, *, height: int = 320,
-                        width: int = 820) -> alt.VConcatChart:
-    """Candlesticks over volume for a handful of bars (``preview_bars`` output)."""
-    frame = bars.reset_index().rename(columns={"ts_event": "time"})
-    frame["time"] = frame["time"].dt.tz_localize(None)
-    up = alt.value("#26a69a")
-    down = alt.value("#ef5350")
-    color = alt.condition("datum.open <= datum.close", up, down)
-    base = alt.Chart(frame).encode(x=alt.X("time:T", title=None))
-    top = alt.Chart(frame).encode(x=alt.X("time:T", title=None,
-                                          axis=alt.Axis(labels=False, ticks=False)))
-    wick = top.mark_rule().encode(
-        y=alt.Y("low:Q", title="Price", scale=alt.Scale(zero=False)), y2="high:Q", color=color)
-    body = top.mark_bar().encode(y="open:Q", y2="close:Q", color=color,
-                                  tooltip=["time:T", "open:Q", "high:Q", "low:Q", "close:Q",
-                                           "volume:Q"])
-    volume = base.mark_bar(opacity=0.6).encode(y=alt.Y("volume:Q", title="Volume"), color=color)
-    return alt.vconcat(
-        alt.layer(wick, body).properties(height=height, width=width),
-        volume.properties(height=90, width=width),
-        spacing=4,
-    )
-
-
-def sweep_heatmap(results: pd.DataFrame, x: str, y: str | None, metric: str,
-                  metric_label: str) -> alt.LayerChart:
-    """One cell per run: swept values on the axes, ``metric`` as colour and label; clicking a
-    cell selects its run (selection parameter ``cell``, field ``run_id``)."""
-    frame = results[["run_id", x, *([y] if y else []), metric]].copy()
-    frame[metric] = pd.to_numeric(frame[metric], errors="coerce")
-    frame["label"] = frame[metric].map(lambda v: "–" if v != v else f"{v:,.2f}")
-    low, high = frame[metric].min(), frame[metric].max()
-    span = (high - low) or 1.0
-    # dark text on the light middle of the scale, white on its saturated ends
-    frame["ink"] = frame[metric].map(
-        lambda v: "#1b2430" if v != v or 0.2 < (v - low) / span < 0.8 else "white")
-    if y is None:
-        y = "_row"
-        frame[y] = metric_label
-    cell = alt.selection_point(name="cell", fields=["run_id"], on="click", empty=False)
-    sort_x = _axis_order(frame[x])
-    sort_y = list(reversed(_axis_order(frame[y])))
-    base = alt.Chart(frame).encode(
-        x=alt.X(f"{x}:O", title=humanize(x), sort=sort_x, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y(f"{y}:O", title=None if y == "_row" else humanize(y), sort=sort_y),
-    )
-    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=alt.Color(f"{metric}:Q", title=metric_label,
-                        scale=alt.Scale(scheme="redyellowgreen", domainMid=0)
-                        if frame[metric].min() < 0 < frame[metric].max()
-                        else alt.Scale(scheme="viridis")),
-        opacity=alt.condition(cell, alt.value(1.0), alt.value(0.85)),
-        strokeWidth=alt.condition(cell, alt.value(3), alt.value(1)),
-        tooltip=["run_id:N", f"{x}:O", *([] if y == "_row" else [f"{y}:O"]),
-                 alt.Tooltip(f"{metric}:Q", title=metric_label, format=",.2f")],
-    ).add_params(cell)
-    text = base.mark_text(fontSize=11).encode(
-        text="label:N",
-        color=alt.condition("datum.ink == 'white'", alt.value("white"), alt.value("#1b2430")))
-    height = 60 if y == "_row" else max(160, 40 * frame[y].nunique())
-    return alt.layer(rect, text).properties(height=height, width=max(300, 64 * frame[x].nunique()))
-
-
-def _axis_order(values: pd.Series) -> list[str]:
-    """Axis labels in numeric order when they are numbers, else as text."""
-    unique = list(dict.fromkeys(values.astype(str)))
-    try:
-        return sorted(unique, key=float)
-    except ValueError:
-        return sorted(unique)
-
-
-def live_equity_chart(equity: pd.DataFrame, start: dt.date | None = None,
-                      end: dt.date | None = None, *, max_points: int = 600) -> alt.Chart:
-    """The equity line of a run still replaying, over the whole requested date range so it
-    visibly grows from left to right."""
-    step = max(1, len(equity) // max_points)
-    frame = pd.DataFrame({
-        "time": pd.to_datetime(equity["ts_event_ns"].iloc[::step].astype("int64"), unit="ns"),
-        "equity": equity["equity"].iloc[::step].astype("float64"),
-    })
-    domain = None
-    if start is not None and end is not None:
-        domain = [pd.Timestamp(start).isoformat(), (pd.Timestamp(end)
-                                                    + pd.Timedelta(days=1)).isoformat()]
-    return alt.Chart(frame).mark_line(color="#1f5fa8", strokeWidth=1.5).encode(
-        x=alt.X("time:T", title=None, scale=alt.Scale(domain=domain) if domain else alt.Undefined),
-        y=alt.Y("equity:Q", title="Equity", scale=alt.Scale(zero=False),
-                axis=alt.Axis(format="$,.0f")),
-        tooltip=[alt.Tooltip("time:T"), alt.Tooltip("equity:Q", format="$,.2f")],
-    ).properties(height=260)
+sweep_heatmap = charts.sweep_heatmap
+price_preview_chart = charts.price_preview_chart
 
 
 T = TypeVar("T")

@@ -23,6 +23,7 @@ import streamlit as st
 
 from tradecore import analytics, paths
 from tradecore.ui import charts
+from tradecore.ui.charts.indicators import plot_info_of
 
 RUNNING = "running"
 LIVE_SLOT_SECONDS = 2.0
@@ -56,7 +57,8 @@ def _db_exists(db: str) -> bool:
 
 
 def run_row(run_id: str, db: str) -> dict[str, Any] | None:
-    """The ``list_runs`` row of ``run_id`` as a dict, or None if there is no such run."""
+    """The ``list_runs`` row of ``run_id`` as a dict (status, error and its traceback,
+    configuration summary), or None if there is no such run."""
     runs = run_list(db)
     if runs.empty or "run_id" not in runs:
         return None
@@ -96,6 +98,22 @@ def run_config(run_id: str, db: str, token: Hashable) -> dict[str, Any]:
     if isinstance(config, str):
         config = json.loads(config)
     return dict(config or {})
+
+
+@st.cache_data(max_entries=_SMALL, show_spinner=False)
+def plot_info(run_id: str, db: str, token: Hashable) -> dict[str, dict[str, Any]]:
+    """Where the run's indicators are drawn, as recorded with the run
+    (``analytics.indicator_info``)."""
+    return plot_info_of(analytics.indicator_info(run_id, db_path=db))
+
+
+@st.cache_data(max_entries=_SMALL, show_spinner=False)
+def buy_and_hold(run_id: str, db: str, token: Hashable) -> pd.DataFrame:
+    """``ts_event_ns, equity`` of buying the run's symbols at its first bar and holding them:
+    the one definition (``analytics.metrics.buy_and_hold_curve``), the same as the statistic."""
+    from tradecore.analytics.metrics import buy_and_hold_curve
+
+    return buy_and_hold_curve(run_id, db, max_points=charts.MAX_POINTS)
 
 
 @st.cache_data(max_entries=_SMALL, show_spinner=False)
@@ -142,17 +160,26 @@ def _equity_full(run_id: str, db: str, token: Hashable) -> pd.DataFrame:
 @st.cache_data(max_entries=_SMALL, show_spinner=False)
 def equity(run_id: str, db: str, token: Hashable, *, start_ns: int | None = None,
            end_ns: int | None = None, max_points: int = charts.MAX_POINTS) -> pd.DataFrame:
-    """The equity curve, at most ``max_points`` rows: the whole run down-sampled in SQL, or a
-    window of it cut from the full curve (cached once for a few runs) and down-sampled here,
-    each bucket keeping its deepest drawdown."""
+    """The equity curve, at most ``max_points`` rows, down-sampled by analytics (SQL). A
+    window is cut from the full curve when it holds at most ``max_points`` rows (zoomed in:
+    every bar), else from the down-sampled overview (never down-sampled here)."""
+    overview = analytics.equity_curve(run_id, db_path=db, max_points=max_points)
     if start_ns is None and end_ns is None:
-        return analytics.equity_curve(run_id, db_path=db, max_points=max_points)
+        return overview
     curve = _equity_full(run_id, db, token)
+    inside = curve[_between(curve["ts_event_ns"], start_ns, end_ns)]
+    if len(inside) <= max_points:
+        return inside.reset_index(drop=True)
+    return overview[_between(overview["ts_event_ns"], start_ns, end_ns)].reset_index(drop=True)
+
+
+def _between(ts: pd.Series, start_ns: int | None, end_ns: int | None) -> pd.Series:
+    keep = pd.Series(True, index=ts.index)
     if start_ns is not None:
-        curve = curve[curve["ts_event_ns"] >= start_ns]
+        keep &= ts >= start_ns
     if end_ns is not None:
-        curve = curve[curve["ts_event_ns"] <= end_ns]
-    return charts.downsample(curve, max_points, lowest=["drawdown"])
+        keep &= ts <= end_ns
+    return keep
 
 
 @st.cache_data(max_entries=_SMALL, show_spinner=False)
@@ -163,6 +190,6 @@ def compare(run_ids: Sequence[str], db: str, tokens: Sequence[Hashable]) -> pd.D
 
 def clear() -> None:
     """Forget everything cached here (tests switching databases)."""
-    for function in (run_list, statistics, run_config, round_trips, order_log, fills, bars,
+    for function in (run_list, statistics, run_config, plot_info, buy_and_hold, round_trips, order_log, fills, bars,
                      _equity_full, equity, compare):
         function.clear()

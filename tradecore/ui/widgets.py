@@ -201,6 +201,7 @@ def data_selection(strategy_cls: type[StrategyBase], *, key_prefix: str) -> Data
                                  help=f"Symbols with {period.name} bars")
     covered = rows[rows["symbol"].isin(symbols)] if symbols else rows
     low, high = utc_date(covered["first_ts_ns"].min()), utc_date(covered["last_ts_ns"].max())
+    follow_coverage(f"{key_prefix}.start", f"{key_prefix}.end", low, high)
     d1, d2 = st.columns(2)
     with d1:
         start = clamped_date_input("Start", f"{key_prefix}.start", low, high, low)
@@ -211,6 +212,29 @@ def data_selection(strategy_cls: type[StrategyBase], *, key_prefix: str) -> Data
     st.caption(f"{len(symbols)} symbol(s) from {source_text} · data from {low} to {high} · "
                f"{int(covered['bar_count'].sum()):,} bars")
     return DataSelection(period, list(symbols), start, end, publisher, dataset)
+
+
+def follow_coverage(start_key: str, end_key: str, low: dt.date, high: dt.date) -> None:
+    """Dates follow the chosen symbols' coverage ``low..high``: when the coverage changes, a
+    range the user chose is kept if it still fits, and otherwise (or when the dates were
+    simply the old coverage) the dates become the new coverage.
+
+    Design Decision: reset rather than clamp
+        Clamping start and end separately into a coverage that does not overlap the old
+        range put both on the same day (issue 9): a one-day backtest nobody asked for, which
+        stayed after switching back.
+    """
+    coverage_key = f"{start_key}.coverage"
+    previous = st.session_state.get(coverage_key)
+    st.session_state[coverage_key] = (low, high)
+    if previous == (low, high):
+        return
+    start, end = st.session_state.get(start_key), st.session_state.get(end_key)
+    chosen = (isinstance(start, dt.date) and isinstance(end, dt.date)
+              and (start, end) != tuple(previous or ()))
+    if chosen and low <= start <= end <= high:
+        return
+    st.session_state[start_key], st.session_state[end_key] = low, high
 
 
 def clamped_date_input(label: str, key: str, low: dt.date, high: dt.date,
