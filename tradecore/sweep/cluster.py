@@ -71,7 +71,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None,
     options = {"n_workers": count, "threads_per_worker": 1, "processes": True,
                "dashboard_address": None, "silence_logs": logging.ERROR,
                **cluster_options}
-    with _main_without_file(), _sigint_ignored(), warnings.catch_warnings():
+    with spawn_without_main(), _sigint_ignored(), warnings.catch_warnings():
         # The scheduler's small HTTP server (health checks; the dashboard is off) moves to a
         # free port when another cluster holds 8787, and says so on every start.
         warnings.filterwarnings("ignore", message="Port 8787 is already in use")
@@ -99,7 +99,8 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 @contextmanager
-def _main_without_file() -> Iterator[None]:
+def spawn_without_main() -> Iterator[None]:
+    """Processes spawned inside this block do not re-run the parent's ``__main__``."""
     original = mp_spawn.get_preparation_data
 
     def without_main(name: str) -> dict[str, Any]:

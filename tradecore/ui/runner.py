@@ -35,6 +35,7 @@ from tradecore.configure import RunRequest, find_strategy
 from tradecore.models import RunStatus
 from tradecore.sweep import grid_points
 from tradecore.sweep import prepare as prepare_sweep
+from tradecore.sweep.cluster import spawn_without_main
 from tradecore.ui import child_jobs
 
 BACKTEST_KEY = "_tradecore_backtest_job"
@@ -62,7 +63,9 @@ class _ChildJob:
         self._child_conn = child_conn
 
     def start(self) -> _ChildJob:
-        self._process.start()
+        # Under streamlit run, __main__ is the page script: a spawned child must not re-run it
+        with spawn_without_main():
+            self._process.start()
         self._child_conn.close()  # the child holds its own copy
         return self
 
