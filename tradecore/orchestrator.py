@@ -105,6 +105,7 @@ class Orchestrator:
                                      config, name=" + ".join(names), sweep_id=self._sweep_id,
                                      role=self._role)
         self.run_id = self._recorder.run_id
+        self._recorder.finalize_results = self.finalize_results
         failed = False
         try:
             self._broker = self._broker_class(self._event_bus)
@@ -147,7 +148,8 @@ class Orchestrator:
         it opens fast wherever it was recorded (imported lazily: the engine itself never
         needs analytics). A failure here is logged, never the run's: its page computes the
         same on first read."""
-        if not self.finalize_results or not self.status.has_statistics:
+        if (not self.finalize_results or not self.status.has_statistics
+                or self._recorder.finalized):  # the writer process did it
             return
         try:
             from tradecore.analytics.finalize import finalize_run

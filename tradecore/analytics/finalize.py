@@ -192,10 +192,13 @@ def finalize_run(run_id: str, db_path: PathLike = None) -> bool:
             "SELECT strategy, slot, name FROM run_indicators WHERE run_key = ? ORDER BY rowid",
             (run.run_key,)).fetchall()
         slots = 1 + max((slot for _, slot, _ in indicator_rows), default=-1)
+        codes = {"symbol": list(run.config.symbols),
+                 "strategy": list(run.config.strategy_names)}
         computed = Computed(
             run.config,
             lambda table: raw.read_sqlite3(conn, run.run_key, table,
-                                           slots if table == "bars_processed" else 0),
+                                           slots if table == "bars_processed" else 0,
+                                           codes=codes),
             indicator_rows)
         stats = computed.statistics()
         stored = {name: to_hex(table) for name, table in computed.stored().items()}

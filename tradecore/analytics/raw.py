@@ -118,14 +118,60 @@ def read_duckdb(alias: str, run_key: int, table: str, indicator_slots: int = 0, 
 
 
 def read_sqlite3(conn: sqlite3.Connection, run_key: int, table: str,
-                 indicator_slots: int = 0) -> pa.Table:
-    """One run's rows of ``table`` through Python's sqlite3 (``finalize`` only)."""
+                 indicator_slots: int = 0, *,
+                 codes: dict[str, Sequence[str]] | None = None) -> pa.Table:
+    """One run's rows of ``table`` through Python's sqlite3 (``finalize`` only).
+
+    For the two big tables ``codes`` (``{"symbol": [...], "strategy": [...]}``, from the run's
+    config) lets SQLite hand over small integers instead of a text object per row, and the
+    rowid is left out: two million rows cost about half as much to read.
+    """
     target = schema(table, indicator_slots)
+    if table in SEGMENTED_TABLES and codes:
+        coded = _read_coded(conn, run_key, table, target, codes)
+        if coded is not None:
+            return coded
     cursor = conn.execute(select_sql(table, indicator_slots, text_reals=False), (int(run_key),))
     parts = []
     while rows := cursor.fetchmany(200_000):
         parts.append(_rows_to_arrow(rows, target))
     return pa.concat_tables(parts) if parts else target.empty_table()
+
+
+def _read_coded(conn: sqlite3.Connection, run_key: int, table: str, target: pa.Schema,
+                codes: dict[str, Sequence[str]]) -> pa.Table | None:
+    fields = [f for f in target if f.name != "rowid"]
+    selected, params = [], []
+    for field in fields:
+        values = codes.get(field.name) if pa.types.is_string(field.type) else None
+        if pa.types.is_string(field.type) and not values:
+            return None
+        if values:
+            cases = " ".join(f"WHEN ? THEN {i}" for i in range(len(values)))
+            selected.append(f"CASE t.{field.name} {cases} ELSE -1 END")
+            params.extend(values)
+        else:
+            selected.append(f"t.{field.name}")
+    sql = (f"SELECT {', '.join(selected)} FROM run_segments AS s JOIN {table} AS t"
+           f" ON t.rowid BETWEEN s.first_rowid AND s.last_rowid"
+           f" WHERE s.run_key = ? AND s.table_name = '{table}' AND t.run_key = ?"
+           f" ORDER BY t.rowid")
+    cursor = conn.execute(sql, (*params, int(run_key), int(run_key)))
+    parts = []
+    while rows := cursor.fetchmany(100_000):  # in chunks: Python rows are the costly part
+        columns = []
+        for position, field in enumerate(fields):
+            values = codes.get(field.name) if pa.types.is_string(field.type) else None
+            column = pa.array([row[position] for row in rows],
+                              type=_I if values else field.type)
+            if values:
+                if pa.compute.min(column).as_py() < 0:
+                    return None  # a name the config does not list: read the text instead
+                column = pa.DictionaryArray.from_arrays(
+                    column.cast(pa.int32()), pa.array(list(values))).cast(pa.string())
+            columns.append(column)
+        parts.append(pa.table(columns, schema=pa.schema(fields)))
+    return pa.concat_tables(parts) if parts else pa.schema(fields).empty_table()
 
 
 def _rows_to_arrow(rows: Sequence[tuple], target: pa.Schema) -> pa.Table:

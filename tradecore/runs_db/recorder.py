@@ -244,10 +244,11 @@ class ProcessWriter:
         tuples into a pipe (backpressure comes from the pipe itself).
     """
 
-    def __init__(self, db_path: str | Path, run_key: int) -> None:
+    def __init__(self, db_path: str | Path, run_key: int, *, finalize: bool = False) -> None:
+        self.finalized = False
         self._process = subprocess.Popen(
             [sys.executable, "-m", "tradecore.runs_db.writer_process", str(db_path),
-             str(int(run_key))],
+             str(int(run_key)), *(["--finalize"] if finalize else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": _package_root_path()},
         )
@@ -277,7 +278,7 @@ class ProcessWriter:
             raise RecorderError(self._failure()) from None
         finally:
             self._process.wait()
-        self.rows_written = reply
+        self.rows_written, self.finalized = reply
 
     def _failure(self) -> str:
         # Kept from the first call: the shutdown's finish() asks again after a failed send,
@@ -338,6 +339,9 @@ class RunRecorder(Subscriber):
     batch_size = BATCH_SIZE
     writer: ClassVar[str] = "auto"
     PROCESS_FROM_EVENTS: ClassVar[int] = 100_000
+    #: A writer process also stores the finished run's statistics and overviews (the
+    #: orchestrator sets this; see ``tradecore.analytics.finalize``).
+    finalize_results: bool = False
 
     def __init__(self, event_bus: EventBus, run_id: str, db_path: str | Path,
                  config: RunConfig | Mapping[str, Any], *, name: str = "",
@@ -361,7 +365,8 @@ class RunRecorder(Subscriber):
         for event_type in EVENT_TYPES:
             self._subscribe(event_type, self._record_one)
         if self.writer == "process":
-            self._writer = ProcessWriter(db_path, self.run_key)
+            self._writer = ProcessWriter(db_path, self.run_key,
+                                         finalize=self.finalize_results)
 
     def describe_indicators(self, strategy: str, indicators: Sequence[Any]) -> None:
         """Record a strategy's indicators in slot order with how each is drawn (before the
@@ -387,7 +392,13 @@ class RunRecorder(Subscriber):
         """Told (before the first bar) roughly how many events the run will make."""
         if (self._writer is None and self.writer == "auto" and events is not None
                 and events >= self.PROCESS_FROM_EVENTS):
-            self._writer = ProcessWriter(self._db_path, self.run_key)
+            self._writer = ProcessWriter(self._db_path, self.run_key,
+                                         finalize=self.finalize_results)
+
+    @property
+    def finalized(self) -> bool:
+        """The writer process stored the run's results as it finished."""
+        return isinstance(self._writer, ProcessWriter) and self._writer.finalized
 
     @property
     def writer_pid(self) -> int | None:

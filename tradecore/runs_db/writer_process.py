@@ -1,8 +1,9 @@
 """The recorder's writer process: ``python -m tradecore.runs_db.writer_process DB RUN_KEY``.
 
 Reads length-prefixed pickled messages from stdin (see ``recorder.ProcessWriter``) and writes
-them with a ``SQLiteWriter``; on ``finish`` it sets the run's status, replies with the row
-counts on stdout and exits. If the stream ends without ``finish`` -- the engine was killed,
+them with a ``SQLiteWriter``; on ``finish`` it sets the run's status, with ``--finalize``
+stores the run's statistics and overviews (``analytics.finalize``), replies with the row counts
+and whether it finalized on stdout, and exits. If the stream ends without ``finish`` -- the engine was killed,
 even in the middle of a message -- it commits nothing more of the broken message and marks the
 run ``interrupted``. Any error goes to stderr and a non-zero exit, which the recorder reports.
 """
@@ -24,7 +25,7 @@ def _read_exactly(source, size: int) -> bytes | None:
     return data if data is not None and len(data) == size else None
 
 
-def main(db_path: str, run_key: int) -> int:
+def main(db_path: str, run_key: int, finalize: bool = False) -> int:
     # Only rows pass through here, never reference cycles: the cyclic collector would just
     # rescan the buffered rows over and over.
     gc.disable()
@@ -49,10 +50,34 @@ def main(db_path: str, run_key: int) -> int:
                 writer.add(table, rows)
         elif kind == "finish":
             writer.finish(*message[1:])
-            pickle.dump(writer.rows_written, sys.stdout.buffer)
+            finalized = finalize and _finalize(db_path, run_key, message[1])
+            pickle.dump((writer.rows_written, finalized), sys.stdout.buffer)
             sys.stdout.buffer.flush()
             return 0
 
 
+def _finalize(db_path: str, run_key: int, status: str) -> bool:
+    """The run's statistics and overviews, computed here rather than in the engine process,
+    so the engine's memory stays flat in the number of bars (finalizing reads the whole run).
+    A failure is reported, never the run's: its page computes the same on first read."""
+    if not RunStatus(status).has_statistics:
+        return False
+    try:
+        from tradecore.analytics.finalize import finalize_run
+        from tradecore.runs_db.schema import connect
+
+        conn = connect(db_path, create=False)
+        try:
+            run_id = conn.execute("SELECT run_id FROM runs WHERE run_key = ?",
+                                  (run_key,)).fetchone()[0]
+        finally:
+            conn.close()
+        return finalize_run(run_id, db_path)
+    except Exception as error:  # noqa: BLE001 - the run is recorded; its results are a cache
+        with contextlib.suppress(OSError):
+            print(f"results not stored at the end of the run: {error}", file=sys.stderr)
+        return False
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1], int(sys.argv[2])))
+    raise SystemExit(main(sys.argv[1], int(sys.argv[2]), "--finalize" in sys.argv[3:]))
