@@ -95,16 +95,18 @@ def _copy_events(conn: sqlite3.Connection, src_key: int, key: int) -> None:
                                      f"{indicator_column(missing)} REAL")
                         dst_columns.add(indicator_column(missing))
         listed = ", ".join(src_columns)
+        insert = f"INSERT INTO main.{table} (run_key, {listed}) SELECT ?, {listed} FROM src.{table}"
+        count = 0
         if table in SEGMENTED_TABLES:
-            where = (f"rowid IN (SELECT t.rowid FROM src.run_segments AS s JOIN src.{table} AS t"
-                     " ON t.rowid BETWEEN s.first_rowid AND s.last_rowid"
-                     f" WHERE s.run_key = ? AND s.table_name = '{table}')")
+            # Range by range: SQLite walks each rowid range, no list of rowids is built.
+            for first, last in conn.execute(
+                    "SELECT first_rowid, last_rowid FROM src.run_segments WHERE run_key = ?"
+                    " AND table_name = ? ORDER BY first_rowid", (src_key, table)).fetchall():
+                count += conn.execute(f"{insert} WHERE rowid BETWEEN ? AND ? AND run_key = ?"
+                                      f" ORDER BY rowid", (key, first, last, src_key)).rowcount
         else:
-            where = "run_key = ?"
-        cursor = conn.execute(f"INSERT INTO main.{table} (run_key, {listed})"
-                              f" SELECT ?, {listed} FROM src.{table} WHERE {where}"
-                              f" ORDER BY rowid", (key, src_key))
-        count = cursor.rowcount
+            count = conn.execute(f"{insert} WHERE run_key = ? ORDER BY rowid",
+                                 (key, src_key)).rowcount
         if table in SEGMENTED_TABLES and count > 0:
             last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
             conn.execute("INSERT INTO run_segments (run_key, table_name, first_rowid,"
