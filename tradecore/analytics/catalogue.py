@@ -250,7 +250,8 @@ def format_duration(value: Any) -> str:
     return sign + text
 
 
-def _comparable(value: Any) -> float | None:
+def comparable(value: Any) -> float | None:
+    """``value`` as a number to rank by (durations in seconds); None if it has none."""
     if is_missing(value) or isinstance(value, (str, bool)):
         return None
     if isinstance(value, (pd.Timedelta, dt.timedelta)):
@@ -271,7 +272,7 @@ def best_of(key: str, values: Iterable[Any]) -> int | None:
     statistic = STATISTICS.get(key)
     if statistic is None or statistic.better == "none":
         return None
-    numbers = [(i, n) for i, v in enumerate(values) if (n := _comparable(v)) is not None]
+    numbers = [(i, n) for i, v in enumerate(values) if (n := comparable(v)) is not None]
     if len(numbers) < 2 or len({n for _, n in numbers}) == 1:
         return None
     target = (max if statistic.better == "higher" else min)(n for _, n in numbers)

@@ -121,7 +121,7 @@ def best_index(values: Iterable[Any], better: Better) -> list[int]:
     """Positions of the best value(s) in ``values`` (ties all win; no winner if < 2 values)."""
     numbers = []
     for position, value in enumerate(values):
-        number = _as_number(value)
+        number = catalogue.comparable(value)
         if number is not None:
             numbers.append((position, number))
     if better in (None, "none") or len(numbers) < 2:
@@ -136,18 +136,6 @@ def best_index(values: Iterable[Any], better: Better) -> list[int]:
     if all(n == target for _, n in numbers):
         return []  # every run equal: nothing to highlight
     return [p for p, n in numbers if n == target]
-
-
-def _as_number(value: Any) -> float | None:
-    if is_missing(value) or isinstance(value, (str, bool)):
-        return None
-    if isinstance(value, (pd.Timedelta, dt.timedelta)):
-        return pd.Timedelta(value).total_seconds()
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
 
 
 def ns_to_timestamp(ns: Any) -> pd.Timestamp | None:
