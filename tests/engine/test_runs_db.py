@@ -189,3 +189,34 @@ def test_a_field_added_to_an_event_gets_its_column_in_an_older_file(tmp_path):
     builder.bar(day(0), "AAA", 10, 11, 9, 10)
     builder.finish()
     assert len(_rows(db, "old-file")) == 1
+
+
+def test_a_runs_rows_are_found_by_segment_however_many_runs_are_stored(tmp_path):
+    """The planner must walk the run's rowid ranges in order, never scan a big table or sort:
+    with a plain JOIN it chose a full scan of a 15M-row bars table once run_segments held a
+    few hundred runs (seen on bench/analytics.py's runs.db), and ORDER BY t.rowid alone made
+    it sort a million rows."""
+    from tradecore.analytics.raw import select_sql
+    from tradecore.runs_db.schema import delete_run_statements
+
+    db = tmp_path / "runs.db"
+    conn = connect(db)
+    try:
+        conn.execute("PRAGMA foreign_keys=OFF")  # segments of runs this test does not make
+        with conn:
+            conn.executemany("INSERT INTO run_segments VALUES (?, ?, ?, ?)",
+                             [(k, t, k * 100, k * 100 + 99) for k in range(1, 600)
+                              for t in ("bars", "bars_processed")])
+        conn.execute("ANALYZE")
+        statements = [select_sql(t, 2, text_reals=False, after=after, window=window)
+                      for t in ("bars", "bars_processed") for after in (False, True)
+                      for window in (False, True)]
+        statements += delete_run_statements()
+        for sql in statements:
+            plan = " | ".join(row[3] for row in conn.execute(
+                f"EXPLAIN QUERY PLAN {sql}", (1, 0, 1, 0) if "?4" in sql
+                else (1, 0, 1) if "?3" in sql else (1,)))
+            assert "SCAN t" not in plan and "SCAN bars" not in plan, (sql, plan)
+            assert "TEMP B-TREE" not in plan, (sql, plan)
+    finally:
+        conn.close()

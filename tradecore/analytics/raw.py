@@ -80,7 +80,7 @@ def select_sql(table: str, indicator_slots: int = 0, *, text_reals: bool,
                        else column)
     select = ", ".join(columns)
     if table in SEGMENTED_TABLES:
-        sql = (f"SELECT {select} FROM run_segments AS s JOIN {table} AS t"
+        sql = (f"SELECT {select} FROM run_segments AS s CROSS JOIN {table} AS t"
                f" ON t.rowid BETWEEN s.first_rowid AND s.last_rowid"
                f" WHERE s.run_key = ?1 AND s.table_name = '{table}' AND t.run_key = ?1")
         if after:
@@ -91,7 +91,11 @@ def select_sql(table: str, indicator_slots: int = 0, *, text_reals: bool,
         sql += " AND t.ts_event_ns BETWEEN ?2 AND ?3"
     if after:
         sql += " AND t.rowid > ?4"
-    return sql + " ORDER BY t.rowid"
+    # CROSS JOIN fixes the loop order (segments outside, the table's rowid ranges inside):
+    # left to choose, SQLite's planner scanned the whole big table once it held many runs.
+    # Ordering by the segment first lets that loop order deliver rowid order without a sort.
+    order = "s.first_rowid, t.rowid" if table in SEGMENTED_TABLES else "t.rowid"
+    return f"{sql} ORDER BY {order}"
 
 
 def read_duckdb(alias: str, run_key: int, table: str, indicator_slots: int = 0, *,
@@ -152,10 +156,10 @@ def _read_coded(conn: sqlite3.Connection, run_key: int, table: str, target: pa.S
             params.extend(values)
         else:
             selected.append(f"t.{field.name}")
-    sql = (f"SELECT {', '.join(selected)} FROM run_segments AS s JOIN {table} AS t"
+    sql = (f"SELECT {', '.join(selected)} FROM run_segments AS s CROSS JOIN {table} AS t"
            f" ON t.rowid BETWEEN s.first_rowid AND s.last_rowid"
            f" WHERE s.run_key = ? AND s.table_name = '{table}' AND t.run_key = ?"
-           f" ORDER BY t.rowid")
+           f" ORDER BY s.first_rowid, t.rowid")
     cursor = conn.execute(sql, (*params, int(run_key), int(run_key)))
     parts = []
     while rows := cursor.fetchmany(100_000):  # in chunks: Python rows are the costly part

@@ -169,7 +169,7 @@ def delete_run_statements() -> list[str]:
         if table in SEGMENTED_TABLES:
             statements.append(
                 f"DELETE FROM {table} WHERE rowid IN ("
-                f"SELECT t.rowid FROM run_segments AS s JOIN {table} AS t"
+                f"SELECT t.rowid FROM run_segments AS s CROSS JOIN {table} AS t"
                 f" ON t.rowid BETWEEN s.first_rowid AND s.last_rowid"
                 f" WHERE s.run_key = ?1 AND s.table_name = '{table}') AND run_key = ?1")
         else:
