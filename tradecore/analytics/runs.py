@@ -58,7 +58,7 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
         "parameters": _parameters_text(strategies),
         "ts_start": ts_start,
         "ts_end": ts_end,
-        "started": pd.Timestamp(ts_start, unit="ns"),
+        "started": None,  # filled for all rows at once below
         "duration_s": (ts_end - ts_start) / 1e9 if ts_end is not None else float("nan"),
         "error": record["error"],
         "error_traceback": record["error_traceback"],
@@ -93,6 +93,7 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
                           columns=list(LIST_COLUMNS))
     for column in ("ts_start", "ts_end"):  # exact ns, NULL while running
         result[column] = result[column].astype("Int64")
+    result["started"] = pd.to_datetime(result["ts_start"].astype("int64"), unit="ns")
     for key in LISTED_STATISTICS:
         result[key] = pd.to_numeric(result[key], errors="coerce").astype(float)
     return result
