@@ -70,6 +70,10 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_rows: dict[tuple, dict[str, Any]] = {}
+_ROWS_KEPT = 20_000
+
+
 def list_runs(db_path: PathLike = None) -> pd.DataFrame:
     """Every run, newest first: ``run_id, name, status, strategy, symbols, bar_period,
     parameters`` (text), ``ts_start, ts_end`` (ns), ``started``, ``duration_s``, ``error``,
@@ -80,17 +84,37 @@ def list_runs(db_path: PathLike = None) -> pd.DataFrame:
         return pd.DataFrame(columns=list(LIST_COLUMNS))
     source.check_schema(db)
     source.mark_interrupted(db)
-    names = ("run_id", "name", "status", "ts_start", "ts_end", "config", "error",
-             "error_traceback", "sweep_id", "stats")
-    rows = source.sqlite(
+    # The list is re-read every few seconds by the dashboard, and a finished run's row never
+    # changes: its parsed row is kept per (file, run_key, ts_start, status, ts_end, stats), so
+    # only new or changed runs send their config and statistics JSON across.
+    heads = source.sqlite(
         db,
-        "SELECT r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config, r.error,"
-        " r.error_traceback, r.sweep_id, s.stats FROM runs AS r"
+        "SELECT r.run_key, r.ts_start, r.status, r.ts_end, s.run_key IS NOT NULL FROM runs AS r"
         " LEFT JOIN run_statistics AS s ON s.run_key = r.run_key"
         " AND s.definitions_version = ?1"
         " ORDER BY r.ts_start DESC, r.run_id", (finalize.RESULTS_VERSION,))
-    result = pd.DataFrame([_row(dict(zip(names, row, strict=True))) for row in rows],
-                          columns=list(LIST_COLUMNS))
+    keys = [(str(db), *head) for head in heads]
+    missing = [key[1] for key in keys if key not in _rows]
+    if missing:
+        names = ("run_key", "run_id", "name", "status", "ts_start", "ts_end", "config",
+                 "error", "error_traceback", "sweep_id", "stats")
+        fetched = source.sqlite(
+            db,
+            "SELECT r.run_key, r.run_id, r.name, r.status, r.ts_start, r.ts_end, r.config,"
+            " r.error, r.error_traceback, r.sweep_id, s.stats FROM runs AS r"
+            " LEFT JOIN run_statistics AS s ON s.run_key = r.run_key"
+            " AND s.definitions_version = ?1"
+            f" WHERE r.run_key IN ({', '.join(str(int(k)) for k in missing)})",
+            (finalize.RESULTS_VERSION,))
+        for row in fetched:
+            record = dict(zip(names, row, strict=True))
+            key = (str(db), record["run_key"], record["ts_start"], record["status"],
+                   record["ts_end"], "1" if record["stats"] is not None else "0")
+            _rows[key] = _row(record)
+        while len(_rows) > _ROWS_KEPT:
+            _rows.pop(next(iter(_rows)))
+    rows = [_rows[key] for key in keys if key in _rows]
+    result = pd.DataFrame(rows, columns=list(LIST_COLUMNS))
     for column in ("ts_start", "ts_end"):  # exact ns, NULL while running
         result[column] = result[column].astype("Int64")
     result["started"] = pd.to_datetime(result["ts_start"].astype("int64"), unit="ns")
