@@ -18,7 +18,6 @@ Design Decision: computed by the process that recorded the run
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable
@@ -31,7 +30,6 @@ from tradecore.analytics import equity as equity_module
 from tradecore.analytics import metrics, orders, price_bars, raw, trades
 from tradecore.analytics.connection import query_arrow, query_df, sql_identifier
 from tradecore.runs_db.config import RunConfig
-from tradecore.runs_db.status import RunStatus
 
 #: Points of the stored overviews (what a chart shows before zooming in).
 OVERVIEW_POINTS = 2000
@@ -224,10 +222,3 @@ def store_rows(execute: Callable[..., Any], run_key: int, stats: dict[str, Any],
     for name, text in stored.items():
         execute("INSERT OR REPLACE INTO run_results (run_key, name, version, arrow_hex)"
                 " VALUES (?, ?, ?, ?)", (run_key, name, RESULTS_VERSION, text))
-
-
-def is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-__all__ = ["OVERVIEW_POINTS", "RESULTS_VERSION", "Computed", "RunStatus", "finalize_run"]

@@ -24,7 +24,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from tradecore.analytics import equity as equity_module
 from tradecore.analytics import finalize, orders, price_bars, raw, source
 from tradecore.analytics import metrics as stats_module
 from tradecore.analytics.connection import attach, is_writable, query_df
@@ -266,7 +265,3 @@ def indicator_info(run_id: str, db_path: PathLike = None) -> pd.DataFrame:
              "levels": list(i["levels"])} for i in run.indicators]
     return pd.DataFrame(rows, columns=["strategy", "name", "column", "overlay", "panel",
                                        "levels"])
-
-
-__all__ = ["bars", "compare", "equity_curve", "equity_module", "fills", "indicator_info",
-           "order_log", "round_trips", "statistics"]
