@@ -131,28 +131,45 @@ def test_failing_strategy_marks_run_failed_and_keeps_everything_before(
     _assert_nothing_lost(counter, runs_db, orchestrator.run_id)
 
 
-class _Slow(SMACrossover):
+class _HoldsAtBar(SMACrossover):
+    """Stops at bar ``hold_at`` until the test releases it: a cancel lands mid-run on any
+    machine, without slowing every bar."""
+
+    hold_at = 1_000
+    reached = threading.Event()
+    release = threading.Event()
+
+    def setup(self):
+        super().setup()
+        self._seen = 0
+
     def on_bar(self, bar):
-        time.sleep(0.0002)
+        self._seen += 1
+        if self._seen == self.hold_at:
+            _HoldsAtBar.reached.set()
+            _HoldsAtBar.release.wait(60)
         super().on_bar(bar)
 
 
 def test_cancel_from_another_thread(sample_secmaster, runs_db, monkeypatch):
     counter = PublishCounter(monkeypatch)
-    strategy = configured(_Slow, ["ACME"], bar_period=BarPeriod.MINUTE)
+    _HoldsAtBar.reached.clear()
+    _HoldsAtBar.release.clear()
+    strategy = configured(_HoldsAtBar, ["ACME"], bar_period=BarPeriod.MINUTE)
     orchestrator = Orchestrator(strategies=[strategy])
     worker = threading.Thread(target=orchestrator.run)
     worker.start()
-    deadline = time.monotonic() + 20
-    while orchestrator.progress < 0.1 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    orchestrator.cancel()
-    worker.join(30)
+    try:
+        assert _HoldsAtBar.reached.wait(60), "the run never reached the bar it holds at"
+        orchestrator.cancel()
+    finally:
+        _HoldsAtBar.release.set()
+    worker.join(60)
     assert not worker.is_alive()
     row = run_row(runs_db, orchestrator.run_id)
     assert row["status"] == "cancelled"
     counts = row_counts(runs_db, orchestrator.run_id)
-    assert 0 < counts["bars"] < 25_000
+    assert _HoldsAtBar.hold_at <= counts["bars"] < 25_000
     _assert_nothing_lost(counter, runs_db, orchestrator.run_id)
 
 
