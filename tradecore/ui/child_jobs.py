@@ -29,15 +29,11 @@ def _import_strategy_module(module: str | None) -> None:
             pass
 
 
-def backtest(request: Any, strategy_module: str | None, cwd: str, conn: Connection) -> None:
-    from tradecore import service
-    from tradecore.models import RunStatus
-
-    os.chdir(cwd)
-    _import_strategy_module(strategy_module)
-    cancel = threading.Event()
-    finished = threading.Event()
-    lock = threading.Lock()
+def _channel(conn: Connection) -> tuple[threading.Event, threading.Event, Any]:
+    """``(cancel, finished, send)`` for a child job: a thread turns the parent's "cancel"
+    (or the parent going away) into ``cancel`` until ``finished`` is set; ``send`` is safe
+    from any thread."""
+    cancel, finished, lock = threading.Event(), threading.Event(), threading.Lock()
 
     def send(message: tuple) -> None:
         with lock:
@@ -48,11 +44,21 @@ def backtest(request: Any, strategy_module: str | None, cwd: str, conn: Connecti
             try:
                 if conn.poll(LISTEN_SECONDS) and conn.recv() == "cancel":
                     cancel.set()
-            except (EOFError, OSError):  # the parent is gone: stop the run
+            except (EOFError, OSError):  # the parent is gone: stop the job
                 cancel.set()
                 return
 
     threading.Thread(target=listen, name="tradecore-cancel-listener", daemon=True).start()
+    return cancel, finished, send
+
+
+def backtest(request: Any, strategy_module: str | None, cwd: str, conn: Connection) -> None:
+    from tradecore import service
+    from tradecore.models import RunStatus
+
+    os.chdir(cwd)
+    _import_strategy_module(strategy_module)
+    cancel, finished, send = _channel(conn)
     try:
         result = service.run(request, cancel_event=cancel,
                              progress=lambda fraction, run_id: send(("progress", fraction,
@@ -79,24 +85,7 @@ def sweep(request: Any, grid: dict[str, list[Any]], workers: int, sweep_id: str,
 
     os.chdir(cwd)
     _import_strategy_module(strategy_module)
-    cancel = threading.Event()
-    finished = threading.Event()
-    lock = threading.Lock()
-
-    def send(message: tuple) -> None:
-        with lock:
-            conn.send(message)
-
-    def listen() -> None:
-        while not finished.is_set():
-            try:
-                if conn.poll(LISTEN_SECONDS) and conn.recv() == "cancel":
-                    cancel.set()
-            except (EOFError, OSError):  # the parent is gone: stop the sweep
-                cancel.set()
-                return
-
-    threading.Thread(target=listen, name="tradecore-cancel-listener", daemon=True).start()
+    cancel, finished, send = _channel(conn)
     error: str | None = None
     try:
         result = service.sweep(request, grid, workers=workers, sweep_id=sweep_id,
