@@ -1,16 +1,32 @@
-"""Copy one recorded run from one runs.db into another, in one transaction.
+"""Copy recorded runs from one runs.db into another, each in one transaction.
 
 Sweep workers that share no disk with the coordinator record each point into a private
-runs.db and send the file back; the coordinator merges the run into the shared runs.db with
-``copy_run``. The run gets a new ``run_key`` (and its id a suffix if the name is taken), its
-rows of each big table are contiguous (one segment), and nothing of it is visible before the
-whole run is.
+runs.db and send the file's bytes back; the coordinator merges each run into the shared
+runs.db with a :class:`RunCopier` (``copy_run`` copies one run between two files). A copied
+run gets a new ``run_key`` (and its id a suffix if the name is taken), its rows of each big
+table are contiguous (one segment), and nothing of it is visible before the whole run is.
+
+Design Decision: rows move inside SQLite, never through Python
+    Every table is copied with one ``INSERT ... SELECT`` from the attached source, the whole
+    run in one transaction: SQLite reads and writes the records itself, and Python only
+    issues a few dozen statements per run (measured: about 0.1 s of CPU per 100k-bar table
+    pair, against seconds for rows fetched into Python).
+
+Design Decision: a sweep's coordinator keeps one connection and copies from memory
+    ``RunCopier`` opens runs.db once for a whole sweep (one writer, no connect, schema check
+    or attach per point) and loads each worker's bytes with ``sqlite3``'s ``deserialize``
+    into an in-memory schema attached once, so a point's run never goes through a temporary
+    file (a 100k-bar run is about 20 MB: writing, reading back and deleting it cost about as
+    much as copying its rows). A file in WAL mode says so in its header (bytes 18-19 = 2),
+    which an in-memory database cannot open; the bytes of a checkpointed, closed WAL file are
+    a complete database, so those two bytes are set to the rollback-journal value (1) first.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from types import TracebackType
 
 from tradecore.runs_db.runs import RunNotFoundError
 from tradecore.runs_db.schema import (
@@ -24,10 +40,10 @@ from tradecore.runs_db.schema import (
 
 _RUN_COLUMNS = ("name", "status", "ts_start", "ts_end", "config", "error", "error_traceback",
                 "pid", "host", "sweep_id", "role", "tradecore_version")
-
-
-def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
-    return [row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")]
+_RESULT_TABLES = ("run_indicators", "run_statistics", "run_results")
+_SOURCE = "src"  # the schema name the source database is attached under
+_HEADER = b"SQLite format 3\x00"
+_VERSION_BYTES = slice(18, 20)  # file format write/read versions: 1 rollback journal, 2 WAL
 
 
 def copy_run(src_db_path: str | Path, dst_db_path: str | Path, run_id: str, *,
@@ -36,22 +52,98 @@ def copy_run(src_db_path: str | Path, dst_db_path: str | Path, run_id: str, *,
 
     ``sweep_id`` / ``role``, when given, replace the run's own.
     """
-    src = Path(src_db_path).resolve()
-    if not src.is_file():
-        raise FileNotFoundError(f"no runs database at {src}")
-    conn = connect(dst_db_path)
-    try:
-        conn.execute("PRAGMA foreign_keys=OFF")  # rows go in under a key read back just now
-        conn.execute("ATTACH DATABASE ? AS src", (str(src),))
-        version = conn.execute("PRAGMA src.user_version").fetchone()[0]
+    with RunCopier(dst_db_path) as copier:
+        return copier.copy_file(src_db_path, run_id, sweep_id=sweep_id, role=role)
+
+
+def database_bytes_for_copy(content: bytes | bytearray) -> bytes | bytearray:
+    """``content`` (a whole runs.db file) with its header set to rollback-journal mode, as an
+    in-memory copy needs (see the module docstring); unchanged if it already is."""
+    if content[:16] != _HEADER:
+        raise RunsDatabaseError("the bytes handed back are not an SQLite database")
+    if content[_VERSION_BYTES] == b"\x01\x01":
+        return content
+    patched = content if isinstance(content, bytearray) else bytearray(content)
+    patched[_VERSION_BYTES] = b"\x01\x01"
+    return patched
+
+
+class RunCopier:
+    """One connection to ``dst_db_path`` that copies runs into it, one transaction a run.
+
+    Use as a context manager (or call :meth:`close`). Not thread-safe: one copier, one
+    thread (a sweep's coordinator)."""
+
+    def __init__(self, dst_db_path: str | Path) -> None:
+        self.dst_db_path = Path(dst_db_path)
+        self._conn = connect(self.dst_db_path)
+        self._attached: str | None = None  # "file" or "memory"
+        try:
+            # rows go in under a run key read back inside the same transaction
+            self._conn.execute("PRAGMA foreign_keys=OFF")
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __enter__(self) -> RunCopier:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._detach()
+        finally:
+            self._conn.close()
+
+    def copy_file(self, src_db_path: str | Path, run_id: str, *, sweep_id: str | None = None,
+                  role: str | None = None) -> str:
+        """Copy run ``run_id`` of the runs.db at ``src_db_path``; its id here."""
+        src = Path(src_db_path).resolve()
+        if not src.is_file():
+            raise FileNotFoundError(f"no runs database at {src}")
+        self._detach()
+        self._conn.execute(f"ATTACH DATABASE ? AS {_SOURCE}", (str(src),))
+        self._attached = "file"
+        try:
+            return self._copy(str(src), run_id, sweep_id, role)
+        finally:
+            self._detach()
+
+    def copy_bytes(self, content: bytes | bytearray, run_id: str, *,
+                   sweep_id: str | None = None, role: str | None = None) -> str:
+        """Copy run ``run_id`` out of ``content``, the bytes of a whole runs.db file; its id
+        here. The source stays in memory until the next copy or :meth:`close`."""
+        content = database_bytes_for_copy(content)
+        if self._attached != "memory":
+            self._detach()
+            self._conn.execute(f"ATTACH DATABASE ':memory:' AS {_SOURCE}")
+            self._attached = "memory"
+        try:
+            self._conn.deserialize(content, name=_SOURCE)
+        except sqlite3.DatabaseError as error:
+            raise RunsDatabaseError(f"the run handed back cannot be read ({error})") from None
+        return self._copy("the run handed back", run_id, sweep_id, role)
+
+    def _detach(self) -> None:
+        if self._attached is not None:
+            self._attached = None
+            self._conn.execute(f"DETACH DATABASE {_SOURCE}")
+
+    def _copy(self, source: str, run_id: str, sweep_id: str | None, role: str | None) -> str:
+        conn = self._conn
+        version = conn.execute(f"PRAGMA {_SOURCE}.user_version").fetchone()[0]
         if version != SCHEMA_VERSION:
-            raise RunsDatabaseError(f"{src} is runs.db schema {version}, not {SCHEMA_VERSION}")
+            raise RunsDatabaseError(f"{source} is runs.db schema {version}, not "
+                                    f"{SCHEMA_VERSION}")
         with conn:
             conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute(f"SELECT run_key, {', '.join(_RUN_COLUMNS)} FROM src.runs"
+            row = conn.execute(f"SELECT run_key, {', '.join(_RUN_COLUMNS)} FROM {_SOURCE}.runs"
                                " WHERE run_id = ?", (run_id,)).fetchone()
             if row is None:
-                raise RunNotFoundError(f"no run {run_id!r} in {src}")
+                raise RunNotFoundError(f"no run {run_id!r} in {source}")
             src_key, values = row[0], dict(zip(_RUN_COLUMNS, row[1:], strict=True))
             if sweep_id is not None:
                 values["sweep_id"] = sweep_id
@@ -67,24 +159,22 @@ def copy_run(src_db_path: str | Path, dst_db_path: str | Path, run_id: str, *,
                 (new_id, *values.values()))
             key = int(cursor.lastrowid)
             _copy_events(conn, src_key, key)
-            for table in ("run_indicators", "run_statistics", "run_results"):
+            for table in _RESULT_TABLES:
                 columns = [c for c in _columns(conn, "main", table) if c != "run_key"]
                 listed = ", ".join(columns)
                 conn.execute(f"INSERT INTO main.{table} (run_key, {listed})"
-                             f" SELECT ?, {listed} FROM src.{table} WHERE run_key = ?",
+                             f" SELECT ?, {listed} FROM {_SOURCE}.{table} WHERE run_key = ?",
                              (key, src_key))
         return new_id
-    finally:
-        try:
-            conn.execute("DETACH DATABASE src")
-        except sqlite3.Error:
-            pass
-        conn.close()
+
+
+def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA {schema}.table_info({table})")]
 
 
 def _copy_events(conn: sqlite3.Connection, src_key: int, key: int) -> None:
     for table in EVENT_TABLES:
-        src_columns = [c for c in _columns(conn, "src", table) if c != "run_key"]
+        src_columns = [c for c in _columns(conn, _SOURCE, table) if c != "run_key"]
         dst_columns = set(_columns(conn, "main", table))
         for column in src_columns:
             if column not in dst_columns and column.startswith("indicator_"):
@@ -95,13 +185,15 @@ def _copy_events(conn: sqlite3.Connection, src_key: int, key: int) -> None:
                                      f"{indicator_column(missing)} REAL")
                         dst_columns.add(indicator_column(missing))
         listed = ", ".join(src_columns)
-        insert = f"INSERT INTO main.{table} (run_key, {listed}) SELECT ?, {listed} FROM src.{table}"
+        insert = (f"INSERT INTO main.{table} (run_key, {listed})"
+                  f" SELECT ?, {listed} FROM {_SOURCE}.{table}")
         count = 0
         if table in SEGMENTED_TABLES:
             # Range by range: SQLite walks each rowid range, no list of rowids is built.
             for first, last in conn.execute(
-                    "SELECT first_rowid, last_rowid FROM src.run_segments WHERE run_key = ?"
-                    " AND table_name = ? ORDER BY first_rowid", (src_key, table)).fetchall():
+                    f"SELECT first_rowid, last_rowid FROM {_SOURCE}.run_segments"
+                    " WHERE run_key = ? AND table_name = ? ORDER BY first_rowid",
+                    (src_key, table)).fetchall():
                 count += conn.execute(f"{insert} WHERE rowid BETWEEN ? AND ? AND run_key = ?"
                                       f" ORDER BY rowid", (key, first, last, src_key)).rowcount
         else:

@@ -10,6 +10,16 @@ stop (they end ``cancelled`` and are merged like any run) and points not yet sta
 the coordinator waits up to ``CANCEL_GRACE_S`` for them. Nothing is ever left ``running`` in
 runs.db, because a run reaches runs.db only once it has ended.
 
+Design Decision: the slice is built while the cluster starts
+    Both are paid once per sweep before the first point can run; the slice is built in a
+    thread while the main thread starts the LocalCluster (whose start is mostly waiting for
+    worker processes to import), so a user waits for the longer of the two, not their sum.
+    Validation (``prepare``) still comes first: a bad request never starts a cluster.
+
+Design Decision: one writer connection for the whole sweep
+    Each run lands through the same ``RunCopier`` (``merge.open_merger``), opened once: no
+    connect, schema check or temporary file per point, and runs.db keeps its one writer.
+
 Design Decision: in-sample points of every fold at once, each fold's winner as soon as its
 grid is in
     Submitting all folds' grids together keeps every worker busy; the out-of-sample run of a
@@ -26,6 +36,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -35,7 +46,7 @@ from tradecore.strategies import ParameterError
 from tradecore.sweep.cluster import open_client
 from tradecore.sweep.data import build_slice, request_range
 from tradecore.sweep.grid import grid_points, validate_grid
-from tradecore.sweep.merge import merge_run
+from tradecore.sweep.merge import open_merger
 from tradecore.sweep.results import PointRecord, SweepResult, best_records, better_of
 from tradecore.sweep.windows import Fold, Window, holdout_folds, single_fold, walk_forward_folds
 from tradecore.sweep.worker import PointOutcome, PointTask, run_point
@@ -127,18 +138,27 @@ def run_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int |
     points = grid_points(grid)
     validating = folds[0].out_of_sample is not None
     total = len(folds) * len(points) + (len(folds) if validating else 0)
-    data = build_slice(request, folds[0].in_sample.start_ns, last)
     timings = {"prepare": time.perf_counter() - started}
     result = SweepResult(sweep_id, metric, [], folds, timings=timings)
     session = _Session(request, sweep_id, metric, result, total, progress, on_point, cancel)
-    began = time.perf_counter()
-    with _ctrl_c_cancels(session.cancel), (
-            nullcontext(client) if client is not None
-            else open_client(scheduler, workers)) as dask_client:
-        timings["cluster_start"] = time.perf_counter() - began
-        session.run(dask_client, data, folds, points, validating)
+    with ThreadPoolExecutor(1, thread_name_prefix="tradecore-slice") as background:
+        slicing = background.submit(_timed, build_slice, request,
+                                    folds[0].in_sample.start_ns, last)
+        began = time.perf_counter()
+        with _ctrl_c_cancels(session.cancel), (
+                nullcontext(client) if client is not None
+                else open_client(scheduler, workers)) as dask_client:
+            timings["cluster_start"] = time.perf_counter() - began
+            data, timings["slice"] = slicing.result()
+            timings["setup"] = time.perf_counter() - started
+            session.run(dask_client, data, folds, points, validating)
     timings["total"] = time.perf_counter() - started
     return result
+
+
+def _timed(function: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    began = time.perf_counter()
+    return function(*args), time.perf_counter() - began
 
 
 @contextmanager
@@ -178,15 +198,21 @@ class _Session:
         self.cancel = cancel or threading.Event()
         self.event_name = f"tradecore-cancel-{sweep_id}"
         self.done = 0
-        self.merge_seconds = 0.0
+        self.merge_seconds = self.merge_cpu_seconds = 0.0
+        self.merger: Any = None
 
     def run(self, client: Any, data, folds: list[Fold], points: list[dict[str, Any]],
             validating: bool) -> None:
-        from distributed import Event, wait
-
         began = time.perf_counter()
         content = client.scatter(data.content, broadcast=True, hash=False)
         self.result.timings["ship"] = time.perf_counter() - began
+        with open_merger(self.request.runs_db_path) as self.merger:
+            self._run(client, content, data.digest, folds, points, validating)
+
+    def _run(self, client: Any, content: Any, digest: str, folds: list[Fold],
+             points: list[dict[str, Any]], validating: bool) -> None:
+        from distributed import Event, wait
+
         event = Event(self.event_name, client=client)
         event.clear()
         role = "in_sample" if validating else None
@@ -195,7 +221,7 @@ class _Session:
             for point in points:
                 task = self._task(point, fold, fold.in_sample, role,
                                   keep_dates=not validating)
-                pending[self._submit(client, task, content, data.digest)] = task
+                pending[self._submit(client, task, content, digest)] = task
         remaining = {fold.index: len(points) for fold in folds}
         deadline = None
         try:
@@ -224,7 +250,7 @@ class _Session:
                         if remaining[task.fold] == 0 and not self.cancel.is_set():
                             oos = self._out_of_sample_task(folds[task.fold])
                             if oos is not None:
-                                pending[self._submit(client, oos, content, data.digest)] = oos
+                                pending[self._submit(client, oos, content, digest)] = oos
         except KeyboardInterrupt:
             # A second Ctrl-C while cancelling: stop waiting, drop what is still out there.
             self.cancel.set()
@@ -234,6 +260,7 @@ class _Session:
             if self.cancel.is_set():
                 self.result.cancelled = True
             self.result.timings["merge"] = self.merge_seconds
+            self.result.timings["merge_cpu"] = self.merge_cpu_seconds
 
     def _task(self, point: dict[str, Any], fold: Fold, window, role: str | None, *,
               keep_dates: bool) -> PointTask:
@@ -277,10 +304,12 @@ class _Session:
             return None
         run_id = outcome.run_id
         if outcome.db is not None and run_id is not None:
-            began = time.perf_counter()
-            run_id = merge_run(outcome.db, run_id, self.request.runs_db_path,
-                               sweep_id=self.sweep_id, role=task.role)
+            began, began_cpu = time.perf_counter(), time.thread_time()
+            run_id = self.merger.copy_bytes(outcome.db, run_id, sweep_id=self.sweep_id,
+                                            role=task.role)
+            outcome.db = None  # the run is in runs.db: let its bytes go now
             self.merge_seconds += time.perf_counter() - began
+            self.merge_cpu_seconds += time.thread_time() - began_cpu
         window = (Window(int(task.request.start), int(task.request.end))
                   if task.role is not None else None)
         record = PointRecord(run_id, task.point, task.fold, task.role, outcome.status, window,

@@ -11,7 +11,15 @@ Design Decision: one private runs.db per point, returned whole
     A fresh file per point makes the hand-back trivial (the recorder's and the orchestrator's
     result-storing connections are closed, so SQLite has checkpointed its WAL and the file's
     bytes are the whole run, statistics included) and keeps a worker's disk use at one run.
-    The bytes are read before DuckDB reads the statistics back for the coordinator.
+    The bytes are read after this process's DuckDB (which read the statistics back through
+    ``service.run``) has let go of the file, and go back with their header already in
+    rollback-journal mode, so the coordinator loads them straight into memory with no copy
+    (:func:`tradecore.runs_db.copy.database_bytes_for_copy`).
+
+Design Decision: timings in CPU seconds too
+    ``run_cpu`` is this process's CPU time over the run (its recorder thread included): the
+    machine is shared, so bench/sweep.py reads a point's overhead as the sweep's CPU seconds
+    minus its runs' CPU seconds rather than from wall times other users stretch.
 
 Design Decision: a point records from its own thread, never through a writer process
     A single backtest hands its rows to a writer process so that recording runs on a second
@@ -67,7 +75,7 @@ class PointOutcome:
     error: str | None = None
     traceback: str | None = None
     statistics: dict[str, Any] = field(default_factory=dict)
-    db: bytes | None = None
+    db: bytes | bytearray | None = None
     timings: dict[str, float] = field(default_factory=dict)
     host: str = ""
     pid: int = 0
@@ -93,19 +101,20 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
         from tradecore import service  # imported here: service imports this package
 
         watcher.watch(cancel)
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         try:
             # the same entry point as a single backtest: validation, run, post-run work
             result = service.run(request, cancel_event=cancel)
         finally:
             watcher.stop()
         timings["run"] = time.perf_counter() - began
+        timings["run_cpu"] = time.process_time() - began_cpu
         outcome.run_id = result.run_id
         outcome.status = result.status.value
         outcome.error, outcome.traceback = result.error, result.error_traceback
         outcome.statistics = _plain(result.statistics or {})
         if outcome.run_id is not None and runs_db.exists():
-            outcome.db = runs_db.read_bytes()
+            outcome.db = _database_bytes(runs_db)
     except Exception as error:  # noqa: BLE001 - a point that could not even start
         outcome.status = "failed"
         outcome.error = f"{type(error).__name__}: {error}"
@@ -120,6 +129,34 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
 def _plain(stats: dict[str, Any]) -> dict[str, Any]:
     return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
             for k, v in stats.items()}
+
+
+def _database_bytes(runs_db: Path) -> bytearray:
+    """The whole private runs.db as bytes ready for the coordinator's in-memory copy."""
+    import sqlite3
+
+    from tradecore.analytics.connection import detach
+    from tradecore.runs_db.copy import database_bytes_for_copy
+
+    detach(runs_db)  # never two copies of SQLite on one file in one process
+    wal = Path(f"{runs_db}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        # Every writer has closed, which checkpoints; this only guards against one that
+        # did not (the file alone would then miss the last transactions).
+        conn = sqlite3.connect(runs_db)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+    with runs_db.open("rb", buffering=0) as file:
+        content = bytearray(os.fstat(file.fileno()).st_size)
+        view, done = memoryview(content), 0
+        while done < len(content):  # read straight into the buffer: no second copy
+            read = file.readinto(view[done:])
+            if not read:
+                raise OSError(f"{runs_db} shrank while it was read")
+            done += read
+    return database_bytes_for_copy(content)  # patched in place: a bytearray
 
 
 def _forget(runs_db: Path) -> None:
