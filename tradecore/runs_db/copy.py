@@ -121,10 +121,7 @@ class RunCopier:
             self._detach()
             self._conn.execute(f"ATTACH DATABASE ':memory:' AS {_SOURCE}")
             self._attached = "memory"
-        try:
-            self._conn.deserialize(content, name=_SOURCE)
-        except sqlite3.DatabaseError as error:
-            raise RunsDatabaseError(f"the run handed back cannot be read ({error})") from None
+        self._conn.deserialize(content, name=_SOURCE)
         return self._copy("the run handed back", run_id, sweep_id, role)
 
     def _detach(self) -> None:
@@ -134,7 +131,10 @@ class RunCopier:
 
     def _copy(self, source: str, run_id: str, sweep_id: str | None, role: str | None) -> str:
         conn = self._conn
-        version = conn.execute(f"PRAGMA {_SOURCE}.user_version").fetchone()[0]
+        try:
+            version = conn.execute(f"PRAGMA {_SOURCE}.user_version").fetchone()[0]
+        except sqlite3.DatabaseError as error:  # SQLite reads the header only now
+            raise RunsDatabaseError(f"{source} cannot be read ({error})") from None
         if version != SCHEMA_VERSION:
             raise RunsDatabaseError(f"{source} is runs.db schema {version}, not "
                                     f"{SCHEMA_VERSION}")

@@ -1,0 +1,122 @@
+"""The coordinator's merge: runs copied out of a worker's bytes, in memory, through one
+connection, equal row for row to the private file's run."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.analytics.helpers import RunBuilder, config, day
+from tradecore import analytics
+from tradecore.analytics.finalize import finalize_run
+from tradecore.analytics.raw import select_sql
+from tradecore.runs_db import RunsDatabaseError, copy_run
+from tradecore.runs_db.copy import RunCopier, database_bytes_for_copy
+from tradecore.runs_db.recorder import BATCH_SIZE
+from tradecore.runs_db.schema import EVENT_TABLES
+from tradecore.sweep.merge import merge_run, open_merger
+
+
+def private_run(path: Path, run_id: str, *, indicators: int = 1, bars: int = 50) -> Path:
+    builder = RunBuilder(path, run_id, config(["AAA"]))
+    builder.trade(day(2), 1, "AAA", "BUY", 10, 10.0)
+    for d in range(bars):
+        builder.bar(day(d), "AAA", 10, 11, 9, 10 + d % 3,
+                    indicators={f"SMA({i + 2})": d + i / 10 for i in range(indicators)})
+    builder.finish()
+    assert finalize_run(run_id, path)  # statistics and overviews stored, as a worker does
+    analytics.close_connections()
+    return path
+
+
+def table_rows(db: Path, run_id: str, table: str) -> list[tuple]:
+    """A run's rows of ``table`` as analytics finds them, without the rowid and run key."""
+    with sqlite3.connect(db) as conn:
+        key = conn.execute("SELECT run_key FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
+        rows = conn.execute(select_sql(table, text_reals=False), (key,)).fetchall()
+        columns = [c[0] for c in conn.execute(select_sql(table, text_reals=False),
+                                              (key,)).description]
+    conn.close()
+    keep = [i for i, c in enumerate(columns) if c not in ("rowid", "run_key")]
+    return [tuple(r[i] for i in keep) for r in rows]
+
+
+def stored(db: Path, run_id: str) -> tuple:
+    with sqlite3.connect(db) as conn:
+        key = conn.execute("SELECT run_key FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
+        stats = conn.execute("SELECT definitions_version, stats FROM run_statistics"
+                             " WHERE run_key = ?", (key,)).fetchall()
+        results = conn.execute("SELECT name, version, arrow_hex FROM run_results"
+                               " WHERE run_key = ? ORDER BY name", (key,)).fetchall()
+        indicators = conn.execute("SELECT strategy, slot, name, overlay, panel, levels"
+                                  " FROM run_indicators WHERE run_key = ? ORDER BY slot",
+                                  (key,)).fetchall()
+    conn.close()
+    return stats, results, indicators
+
+
+def segments(db: Path, run_id: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT table_name, first_rowid, last_rowid FROM run_segments"
+                            " JOIN runs USING (run_key) WHERE run_id = ? ORDER BY table_name",
+                            (run_id,)).fetchall()
+    conn.close()
+    return rows
+
+
+def test_runs_copied_from_bytes_through_one_copier_equal_their_private_files(tmp_path):
+    a = private_run(tmp_path / "a.db", "point", bars=2 * BATCH_SIZE + 7)
+    b = private_run(tmp_path / "b.db", "point", indicators=11)  # more than the 8 columns
+    shared = tmp_path / "shared.db"
+    with open_merger(shared) as merger:
+        first = merger.copy_bytes(a.read_bytes(), "point", sweep_id="sw", role="in_sample")
+        second = merger.copy_bytes(b.read_bytes(), "point", sweep_id="sw", role=None)
+    assert (first, second) == ("point", "point_2")
+    for copied, private in ((first, a), (second, b)):
+        for table in EVENT_TABLES:
+            assert table_rows(shared, copied, table) == table_rows(private, "point", table), \
+                (copied, table)
+        assert stored(shared, copied) == stored(private, "point")
+        assert stored(shared, copied)[0]  # the worker's statistics came along
+        # one contiguous range per big table, exactly the run's rows
+        spans = segments(shared, copied)
+        assert [name for name, _, _ in spans] == ["bars", "bars_processed"]
+        assert all(last - first_ + 1 == len(table_rows(private, "point", name))
+                   for name, first_, last in spans)
+    with sqlite3.connect(shared) as conn:
+        tags = conn.execute("SELECT run_id, sweep_id, role FROM runs ORDER BY run_key").fetchall()
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    assert tags == [("point", "sw", "in_sample"), ("point_2", "sw", None)]
+
+
+def test_bytes_and_file_copies_give_the_same_rows(tmp_path):
+    private = private_run(tmp_path / "p.db", "point")
+    by_file, by_bytes = tmp_path / "file.db", tmp_path / "bytes.db"
+    copy_run(private, by_file, "point")
+    merge_run(private.read_bytes(), "point", by_bytes, sweep_id=None, role=None)
+    for table in EVENT_TABLES:
+        assert table_rows(by_file, "point", table) == table_rows(by_bytes, "point", table)
+    assert stored(by_file, "point") == stored(by_bytes, "point")
+
+
+def test_a_wal_header_is_switched_to_rollback_mode_only_in_the_two_version_bytes(tmp_path):
+    content = private_run(tmp_path / "p.db", "point").read_bytes()
+    assert content[18:20] == b"\x02\x02"  # recorded in WAL mode
+    patched = database_bytes_for_copy(bytearray(content))
+    assert patched[18:20] == b"\x01\x01"
+    assert patched[:18] == content[:18] and patched[20:] == content[20:]
+    assert database_bytes_for_copy(patched) is patched  # already fine: untouched
+
+
+def test_bytes_that_are_not_a_runs_database_are_refused_in_one_line(tmp_path):
+    with RunCopier(tmp_path / "shared.db") as copier:
+        with pytest.raises(RunsDatabaseError, match="not an SQLite database"):
+            copier.copy_bytes(b"definitely not a database" * 10, "point")
+        with pytest.raises(RunsDatabaseError, match="cannot be read"):
+            copier.copy_bytes(b"SQLite format 3\x00" + b"\x00" * 84, "point")
+        # the copier is still usable after a refusal
+        content = private_run(tmp_path / "p.db", "point").read_bytes()
+        assert copier.copy_bytes(content, "point") == "point"
