@@ -6,7 +6,10 @@
    of 1 worker, then of 2: wall time of the sweep (cluster start printed apart), speed-up.
 2. Per-point overhead from the timings the sweep records: cluster start, building and
    shipping the data slice, writing the slice on a worker, merging a run into runs.db,
-   statistics, and what is left (scheduling, pickling the run's bytes back), each per point.
+   and what is left (scheduling, pickling the run's bytes back), each per point; and the
+   overhead in CPU seconds: every process's CPU over the sweep minus the CPU the points'
+   runs used (``run_cpu``: replay, recording, statistics and stored overviews), per point.
+   Wall-based figures stretch when other users load the machine; the CPU figure does not.
 3. 16 points (``--small-bars`` bars) on a LocalCluster of 2 workers against a plain
    ``ProcessPoolExecutor`` of 2 running the same worker function (the alternative local
    executor), start-up included, since that is what a user waits for.
@@ -21,6 +24,7 @@ import argparse
 import concurrent.futures as cf
 import multiprocessing
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -35,10 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tradecore.configure import RunRequest  # noqa: E402
 from tradecore.secmaster import schema  # noqa: E402
 from tradecore.secmaster.writer import write_bars  # noqa: E402
-from tradecore.sweep import grid_points, run_sweep  # noqa: E402
+from tradecore.sweep import coordinator, grid_points, run_sweep  # noqa: E402
 from tradecore.sweep.coordinator import new_sweep_id, prepare  # noqa: E402
 from tradecore.sweep.data import build_slice  # noqa: E402
-from tradecore.sweep.merge import merge_run  # noqa: E402
+from tradecore.sweep.merge import open_merger  # noqa: E402
 from tradecore.sweep.worker import PointTask, run_point  # noqa: E402
 
 GRID = {"fast_period": [5, 10, 15, 20], "slow_period": [30, 40, 50, 60]}
@@ -100,8 +104,20 @@ class CpuMeter:
 
 
 def cluster_sweep(folder: Path, secmaster: Path, workers: int, grid: dict) -> tuple:
-    with CpuMeter() as meter:
-        result = run_sweep(request(folder, secmaster), grid, workers=workers)
+    original = coordinator._Session.run
+
+    def run(session, *args, **kwargs):
+        # The CPU every process used before the first point was submitted: validation, the
+        # slice, the cluster's start. Taken here because run_sweep has no such hook.
+        session.result.timings["setup_cpu"] = CpuMeter._cpu() - meter.cpu
+        return original(session, *args, **kwargs)
+
+    coordinator._Session.run = run
+    try:
+        with CpuMeter() as meter:
+            result = run_sweep(request(folder, secmaster), grid, workers=workers)
+    finally:
+        coordinator._Session.run = original
     failed = [r.error for r in result.points if r.status != "completed"]
     if failed:
         raise SystemExit(f"bench points failed: {failed[:2]}")
@@ -127,47 +143,97 @@ def pool_sweep(folder: Path, secmaster: Path, workers: int, grid: dict) -> tuple
         sweep_id = new_sweep_id()
         context = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_init,
-                                    initargs=(data.content, data.digest)) as pool:
+                                    initargs=(data.content, data.digest)) as pool, \
+                open_merger(prepared.runs_db_path) as merger:
+            key = merger.first_free_key_below()  # as the coordinator does
             tasks = [PointTask(RunRequest(**{**prepared.__dict__,
                                              "parameters": {**prepared.parameters, **p},
-                                             "sweep_id": sweep_id}), p, 0, None)
-                     for p in grid_points(grid)]
+                                             "sweep_id": sweep_id}), p, 0, None,
+                               run_key=key - i)
+                     for i, p in enumerate(grid_points(grid))]
             for future in cf.as_completed([pool.submit(_pool_point, t) for t in tasks]):
                 outcome = future.result()
                 if outcome.status != "completed":
                     raise SystemExit(f"pool point failed: {outcome.error}")
-                merge_run(outcome.db, outcome.run_id, prepared.runs_db_path,
-                          sweep_id=sweep_id, role=None)
+                merger.copy_bytes(outcome.db, outcome.run_id, sweep_id=sweep_id, role=None,
+                                  keep_key=True)
     return meter.wall, meter
 
 
-def overhead(result, workers: int) -> None:
-    """Per point: each component, and the overhead a user waits for (wall time per point
-    times workers, minus the engine's own run, which includes storing its statistics)."""
+def overhead(result, workers: int, meter: CpuMeter) -> dict[str, float]:
+    """Per point: each component, the overhead a user waits for (wall time per point times
+    workers, minus the points' own runs, which include storing their statistics), and the
+    same in CPU seconds. Returns the figures the summary takes medians of."""
     points = result.points
     n = len(points)
     mean = lambda key: sum(p.timings.get(key, 0.0) for p in points) / n  # noqa: E731
-    start = result.timings["cluster_start"] / n
-    ship = (result.timings["prepare"] + result.timings["ship"]) / n
-    merge = result.timings["merge"] / n
-    busy = result.timings["total"] - result.timings["cluster_start"] - result.timings["prepare"]
+    t = result.timings
+    start = t["cluster_start"] / n
+    setup = t["setup"] / n  # prepare + the longer of cluster start and slice building
+    merge, merge_cpu = t["merge"] / n, t["merge_cpu"] / n
+    busy = t["total"] - t["setup"]
     visible = busy * workers / n - mean("run")
+    cpu_overhead = meter.used / n - mean("run_cpu")
     print(f"  per point ({n} points, {workers} worker(s)), seconds:")
-    print(f"    cluster start            {start:7.3f}   ({result.timings['cluster_start']:.2f} s "
-          f"once per sweep)")
-    print(f"    data: slice + scatter    {ship:7.3f}   (prepare {result.timings['prepare']:.2f} "
-          f"s + scatter {result.timings['ship']:.3f} s once per sweep)")
+    print(f"    cluster start            {start:7.3f}   ({t['cluster_start']:.2f} s once per "
+          f"sweep, while the slice is built: {t['slice']:.2f} s)")
+    print(f"    setup, all of it         {setup:7.3f}   (validation {t['prepare']:.2f} s + the "
+          f"longer of the two above)")
+    print(f"    data: scatter            {t['ship'] / n:7.3f}   ({t['ship']:.3f} s once per sweep)")
     print(f"    data: write on worker    {mean('slice'):7.3f}   (once per worker, ~0 after)")
-    print(f"    merge into runs.db       {merge:7.3f}   (coordinator, overlaps the next runs)")
-    print(f"    engine run (+ its stats) {mean('run'):7.3f}")
-    print(f"    overhead seen in wall    {visible + start + ship:7.3f}   (wall x workers / "
-          f"points - engine run, + start and slice per point; target < 0.3)")
+    print(f"    merge into runs.db       {merge:7.3f}   wall, {merge_cpu:.3f} CPU (coordinator, "
+          f"overlaps the next runs)")
+    print(f"    engine run (+ its stats) {mean('run'):7.3f}   wall, {mean('run_cpu'):.3f} CPU")
+    print(f"    overhead seen in wall    {visible + setup:7.3f}   (wall x workers / points - "
+          f"engine run, + setup per point; target < 0.3)")
+    print(f"    overhead in CPU          {cpu_overhead:7.3f}   (all processes' CPU / points - "
+          f"engine run CPU; setup included; without it "
+          f"{cpu_overhead - t['setup_cpu'] / n:.3f})")
+    return {"wall_overhead": visible + setup, "cpu_overhead": cpu_overhead,
+            "cpu_overhead_no_setup": cpu_overhead - t["setup_cpu"] / n,
+            "merge_cpu": merge_cpu, "start": start}
+
+
+def once(folder: Path, big: Path, small: Path, bars: int, small_bars: int) -> dict:
+    figures: dict[str, float] = {"load_before": os.getloadavg()[0]}
+    print(f"\n1. 4x4 grid of {bars:,}-bar runs")
+    walls = {}
+    for workers in (1, 2):
+        result, meter = cluster_sweep(folder, big, workers, GRID)
+        walls[workers] = result.timings["total"] - result.timings["cluster_start"]
+        print(f"  {workers} worker(s): {walls[workers]:.1f} s sweep "
+              f"(+ {result.timings['cluster_start']:.1f} s cluster start); {meter.text()}")
+        for key, value in overhead(result, workers, meter).items():
+            figures[f"{key}_{workers}w"] = value
+        figures[f"cores_{workers}w"] = meter.used / meter.wall
+        figures[f"cpu_{workers}w"] = meter.used
+        figures[f"wall_{workers}w"] = walls[workers]
+    figures["speedup"] = walls[1] / walls[2]
+    print(f"  speed-up 2 vs 1 workers: {figures['speedup']:.2f}x (target >= 1.8x); "
+          f"cores busy for us: {figures['cores_1w']:.2f} with 1 worker, "
+          f"{figures['cores_2w']:.2f} with 2")
+
+    print(f"\n2. 16 points of {small_bars:,} bars, start-up included")
+    result, meter = cluster_sweep(folder, small, 2, GRID)
+    print(f"  LocalCluster of 2 (the default here: one worker per core): "
+          f"{meter.wall:.1f} s; {meter.text()}")
+    pool_wall, pool_meter = pool_sweep(folder, small, 2, GRID)
+    print(f"  ProcessPoolExecutor of 2, same worker function: {pool_wall:.1f} s; "
+          f"{pool_meter.text()}")
+    figures["cluster_vs_pool"] = meter.wall / pool_wall
+    figures["cluster_vs_pool_cpu"] = meter.used / pool_meter.used
+    print(f"  LocalCluster / pool: {figures['cluster_vs_pool']:.2f} wall (within 10% means "
+          f"0.90..1.10), {figures['cluster_vs_pool_cpu']:.2f} CPU")
+    figures["load_after"] = os.getloadavg()[0]
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=100_000)
     parser.add_argument("--small-bars", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run everything N times and print the medians (shared machine)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         folder = Path(tmp)
@@ -175,27 +241,17 @@ def main() -> None:
         make_secmaster(big, args.bars)
         make_secmaster(small, args.small_bars)
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}")
-
-        print(f"\n1. 4x4 grid of {args.bars:,}-bar runs")
-        walls = {}
-        for workers in (1, 2):
-            result, meter = cluster_sweep(folder, big, workers, GRID)
-            walls[workers] = result.timings["total"] - result.timings["cluster_start"]
-            print(f"  {workers} worker(s): {walls[workers]:.1f} s sweep "
-                  f"(+ {result.timings['cluster_start']:.1f} s cluster start); {meter.text()}")
-            overhead(result, workers)
-        print(f"  speed-up 2 vs 1 workers: {walls[1] / walls[2]:.2f}x (target >= 1.8x)")
-
-        print(f"\n2. 16 points of {args.small_bars:,} bars, start-up included")
-        result, meter = cluster_sweep(folder, small, 2, GRID)
-        cluster_wall = meter.wall
-        print(f"  LocalCluster of 2 (the default here: one worker per core): "
-              f"{cluster_wall:.1f} s; {meter.text()}")
-        pool_wall, pool_meter = pool_sweep(folder, small, 2, GRID)
-        print(f"  ProcessPoolExecutor of 2, same worker function: {pool_wall:.1f} s; "
-              f"{pool_meter.text()}")
-        print(f"  LocalCluster / pool: {cluster_wall / pool_wall:.2f} (within 10% means "
-              f"0.90..1.10)")
+        runs = []
+        for number in range(args.repeat):
+            if args.repeat > 1:
+                print(f"\n=== repetition {number + 1} of {args.repeat}")
+            runs.append(once(folder, big, small, args.bars, args.small_bars))
+    if args.repeat > 1:
+        print(f"\nmedians over {args.repeat} repetitions (each value: median [min .. max]):")
+        for key in runs[0]:
+            values = sorted(r[key] for r in runs)
+            print(f"  {key:28s} {statistics.median(values):8.3f}  "
+                  f"[{values[0]:.3f} .. {values[-1]:.3f}]")
 
 
 if __name__ == "__main__":

@@ -120,3 +120,81 @@ def test_bytes_that_are_not_a_runs_database_are_refused_in_one_line(tmp_path):
         # the copier is still usable after a refusal
         content = private_run(tmp_path / "p.db", "point").read_bytes()
         assert copier.copy_bytes(content, "point") == "point"
+
+
+def keyed_private_run(path: Path, run_id: str, key: int, **kwargs) -> Path:
+    """A private run recorded under ``key``, as a sweep worker records a point."""
+    from tradecore.sweep.worker import _record_next_run_under
+
+    _record_next_run_under(path, key)
+    private_run(path, run_id, **kwargs)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT run_key FROM runs WHERE run_id = ?",
+                            (run_id,)).fetchone() == (key,)
+    conn.close()
+    return path
+
+
+def run_key(db: Path, run_id: str) -> int:
+    with sqlite3.connect(db) as conn:
+        key = conn.execute("SELECT run_key FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
+    conn.close()
+    return key
+
+
+def assert_same_run(shared: Path, copied: str, private: Path, run_id: str) -> None:
+    for table in EVENT_TABLES:
+        assert table_rows(shared, copied, table) == table_rows(private, run_id, table), table
+    assert stored(shared, copied) == stored(private, run_id)
+    spans = segments(shared, copied)
+    assert [name for name, _, _ in spans] == ["bars", "bars_processed"]
+    for name, first, last in spans:  # one range each, holding exactly the run's rows
+        assert last - first + 1 == len(table_rows(private, run_id, name))
+        with sqlite3.connect(shared) as conn:
+            keys = conn.execute(f"SELECT DISTINCT run_key FROM {name}"
+                                " WHERE rowid BETWEEN ? AND ?", (first, last)).fetchall()
+        conn.close()
+        assert keys == [(run_key(shared, copied),)]
+
+
+def test_a_sweep_run_keeps_its_reserved_key_and_lands_row_for_row(tmp_path):
+    shared = tmp_path / "shared.db"
+    private_run(tmp_path / "other.db", "before")  # runs.db already holds a run (key 1)
+    copy_run(tmp_path / "other.db", shared, "before")
+    with open_merger(shared) as merger:
+        key = merger.first_free_key_below()
+        assert key == -1
+        a = keyed_private_run(tmp_path / "a.db", "a", key, bars=2 * BATCH_SIZE + 7)
+        b = keyed_private_run(tmp_path / "b.db", "b", key - 1, indicators=3)
+        assert merger.copy_bytes(a.read_bytes(), "a", keep_key=True) == "a"
+        assert merger.copy_bytes(b.read_bytes(), "b", keep_key=True) == "b"
+        assert merger.first_free_key_below() == key - 2
+    assert (run_key(shared, "a"), run_key(shared, "b")) == (key, key - 1)
+    assert_same_run(shared, "a", a, "a")
+    assert_same_run(shared, "b", b, "b")
+    assert_same_run(shared, "before", tmp_path / "other.db", "before")
+    with sqlite3.connect(shared) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 3  # no stand-ins
+    conn.close()
+
+
+def test_a_taken_key_or_a_shared_source_falls_back_to_a_new_key_and_the_same_rows(tmp_path):
+    shared = tmp_path / "shared.db"
+    a = keyed_private_run(tmp_path / "a.db", "a", -1)
+    twice = keyed_private_run(tmp_path / "twice.db", "twice", -1)  # another sweep's -1
+    wide = keyed_private_run(tmp_path / "wide.db", "wide", -7, indicators=11)
+    narrow = keyed_private_run(tmp_path / "narrow.db", "narrow", -8)
+    crowded = keyed_private_run(tmp_path / "crowded.db", "first", -20)
+    private_run(crowded, "second")  # a source holding two runs
+    with open_merger(shared) as merger:
+        for path, run_id in ((a, "a"), (twice, "twice"), (wide, "wide"), (narrow, "narrow"),
+                             (crowded, "first"), (crowded, "second")):
+            assert merger.copy_bytes(path.read_bytes(), run_id, keep_key=True) == run_id
+    assert run_key(shared, "a") == -1 and run_key(shared, "twice") not in (-1, -7, -8, -20)
+    # more indicator columns than the next run: that one is copied column by column
+    assert run_key(shared, "narrow") == -8
+    assert run_key(shared, "first") == -20
+    for path, run_id in ((a, "a"), (twice, "twice"), (wide, "wide"), (narrow, "narrow"),
+                         (crowded, "first"), (crowded, "second")):
+        assert_same_run(shared, run_id, path, run_id)

@@ -19,6 +19,8 @@ Design Decision: the slice is built while the cluster starts
 Design Decision: one writer connection for the whole sweep
     Each run lands through the same ``RunCopier`` (``merge.open_merger``), opened once: no
     connect, schema check or temporary file per point, and runs.db keeps its one writer.
+    Each point is recorded under a run key reserved below every key in runs.db (counting
+    down), which the merge keeps, so its rows are copied without being rewritten.
 
 Design Decision: in-sample points of every fold at once, each fold's winner as soon as its
 grid is in
@@ -200,6 +202,7 @@ class _Session:
         self.done = 0
         self.merge_seconds = self.merge_cpu_seconds = 0.0
         self.merger: Any = None
+        self.next_key = -1
 
     def run(self, client: Any, data, folds: list[Fold], points: list[dict[str, Any]],
             validating: bool) -> None:
@@ -207,6 +210,7 @@ class _Session:
         content = client.scatter(data.content, broadcast=True, hash=False)
         self.result.timings["ship"] = time.perf_counter() - began
         with open_merger(self.request.runs_db_path) as self.merger:
+            self.next_key = self.merger.first_free_key_below()
             self._run(client, content, data.digest, folds, points, validating)
 
     def _run(self, client: Any, content: Any, digest: str, folds: list[Fold],
@@ -269,7 +273,9 @@ class _Session:
             sweep_id=self.sweep_id)
         if not keep_dates:
             request = dataclasses.replace(request, start=window.start_ns, end=window.end_ns)
-        return PointTask(request, dict(point), fold.index, role, self.event_name)
+        self.next_key -= 1
+        return PointTask(request, dict(point), fold.index, role, self.event_name,
+                         run_key=self.next_key + 1)
 
     def _submit(self, client: Any, task: PointTask, content: Any, digest: str) -> Any:
         return client.submit(run_point, task, content, digest, pure=False,
@@ -306,7 +312,7 @@ class _Session:
         if outcome.db is not None and run_id is not None:
             began, began_cpu = time.perf_counter(), time.thread_time()
             run_id = self.merger.copy_bytes(outcome.db, run_id, sweep_id=self.sweep_id,
-                                            role=task.role)
+                                            role=task.role, keep_key=True)
             outcome.db = None  # the run is in runs.db: let its bytes go now
             self.merge_seconds += time.perf_counter() - began
             self.merge_cpu_seconds += time.thread_time() - began_cpu

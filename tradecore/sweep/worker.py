@@ -16,6 +16,10 @@ Design Decision: one private runs.db per point, returned whole
     rollback-journal mode, so the coordinator loads them straight into memory with no copy
     (:func:`tradecore.runs_db.copy.database_bytes_for_copy`).
 
+Design Decision: the run is recorded under the key it keeps in runs.db
+    The coordinator hands each point a (negative) run key it reserved; recorded under it,
+    the run's rows need no rewriting when they are merged (see ``tradecore.runs_db.copy``).
+
 Design Decision: timings in CPU seconds too
     ``run_cpu`` is this process's CPU time over the run (its recorder thread included): the
     machine is shared, so bench/sweep.py reads a point's overhead as the sweep's CPU seconds
@@ -63,6 +67,7 @@ class PointTask:
     fold: int
     role: str | None  # None (plain sweep), "in_sample" or "out_of_sample"
     cancel_event: str | None = None  # name of the dask Event that cancels the sweep
+    run_key: int | None = None  # the key the coordinator keeps for the run in runs.db
 
 
 @dataclass
@@ -100,6 +105,9 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
     try:
         from tradecore import service  # imported here: service imports this package
 
+        if task.run_key is not None:
+            _record_next_run_under(runs_db, task.run_key)
+
         watcher.watch(cancel)
         began, began_cpu = time.perf_counter(), time.process_time()
         try:
@@ -129,6 +137,22 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
 def _plain(stats: dict[str, Any]) -> dict[str, Any]:
     return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
             for k, v in stats.items()}
+
+
+def _record_next_run_under(runs_db: Path, key: int) -> None:
+    """Make the next run recorded into the fresh private ``runs_db`` get ``key``: SQLite gives
+    a new row the largest key plus one, so a stand-in row holds ``key - 1``. It has no events
+    and stays behind in the private file; the coordinator copies the run by its id."""
+    from tradecore.runs_db.schema import connect
+
+    conn = connect(runs_db)
+    try:
+        with conn:
+            conn.execute("INSERT INTO runs (run_key, run_id, name, status, ts_start, config)"
+                         " VALUES (?, ?, ?, ?, ?, ?)",
+                         (key - 1, "sweep-key-stand-in", "", "cancelled", 0, "{}"))
+    finally:
+        conn.close()
 
 
 def _database_bytes(runs_db: Path) -> bytearray:
