@@ -24,13 +24,14 @@ from tradecore.runs_db import (
 from tradecore.runs_db.recorder import BATCH_SIZE
 
 
-def _rows(db, run_id, table="bars"):
+def _rows(db, run_id, table="bars", indicator_slots=0):
     """A run's rows of ``table`` found the way analytics finds them (segments or key)."""
     from tradecore.analytics.raw import select_sql
 
     with sqlite3.connect(db) as conn:
         key = conn.execute("SELECT run_key FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
-        rows = conn.execute(select_sql(table, text_reals=False), (key,)).fetchall()
+        rows = conn.execute(select_sql(table, indicator_slots, text_reals=False),
+                            (key,)).fetchall()
     conn.close()
     return rows
 
@@ -86,6 +87,9 @@ def test_runs_recorded_side_by_side_each_find_exactly_their_rows(tmp_path):
     builders = {name: RunBuilder(db, name, config(["AAA"])) for name in ("left", "right")}
     bars = 3 * BATCH_SIZE + 17
     errors = []
+    # Both threads flush at the same points, so their transactions surely interleave (left
+    # alone, one thread can finish before the other starts on a busy machine).
+    turns = threading.Barrier(2, timeout=60)
 
     def record(name: str, offset: float) -> None:
         try:
@@ -95,6 +99,7 @@ def test_runs_recorded_side_by_side_each_find_exactly_their_rows(tmp_path):
                             10 + offset + d / 1000, indicators={"SMA(2)": offset + d})
                 if d % 300 == 0:
                     builder.flush()  # interleave the two writers' transactions
+                    turns.wait()
             builder.finish()
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -220,3 +225,49 @@ def test_a_runs_rows_are_found_by_segment_however_many_runs_are_stored(tmp_path)
             assert "TEMP B-TREE" not in plan, (sql, plan)
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_indicator_values_land_in_their_strategys_slots_whatever_the_batch(tmp_path, writer,
+                                                                           monkeypatch):
+    """Batches where every row has the same names in slot order take the column-wise path;
+    mixed batches (two strategies with their names in different orders, a row with a new
+    name, a row with fewer names) go row by row. Both must store each value in the column
+    of its (strategy, name), NaN as NULL, and the text of str enums as they are."""
+    from tradecore.runs_db.recorder import RunRecorder
+
+    monkeypatch.setattr(RunRecorder, "writer", writer)
+    db = tmp_path / "runs.db"
+    builder = RunBuilder(db, "slots", config(["AAA"]))
+    expected = []  # (ts, strategy, {name: value}) in publication order
+    for d in range(BATCH_SIZE + 7):  # uniform: strategy A, names in slot order
+        values = {"F": float(d), "S": math.nan if d < 3 else d / 7}
+        builder.bar(day(d), "AAA", 10, 11, 9, 10, indicators=values, strategy="A")
+        expected.append((day(d), "A", values))
+    base = BATCH_SIZE + 7
+    for d in range(base, base + 3 * BATCH_SIZE):  # mixed
+        builder.bar(day(d), "AAA", 10, 11, 9, 10, indicators={"F": d + 0.5, "S": d + 0.25},
+                    strategy="A")
+        expected.append((day(d), "A", {"F": d + 0.5, "S": d + 0.25}))
+        other = ({"S": -d, "F": d * 2.0} if d % 3 else {"F": d * 2.0, "NEW": 1.5}
+                 if d % 2 else {"S": -d * 1.0})
+        builder.processed(day(d), "AAA", "B", other)
+        expected.append((day(d), "B", other))
+    builder.finish()
+    with sqlite3.connect(db) as conn:
+        slots = {(strategy, name): slot for strategy, name, slot in conn.execute(
+            "SELECT strategy, name, slot FROM run_indicators")}
+        periods = {row[0] for row in conn.execute("SELECT DISTINCT bar_period FROM bars")}
+    conn.close()
+    assert slots[("B", "S")] == 0 and slots[("B", "F")] == 1  # B's first row set its order
+    assert periods == {"DAY"}
+    width = max(slots.values()) + 1
+    rows = _rows(db, "slots", "bars_processed", width)
+    assert len(rows) == len(expected)
+    for row, (ts, strategy, values) in zip(rows, expected, strict=True):
+        assert (row[1], row[3]) == (ts, strategy)
+        stored = list(row[4:])
+        wanted = [None] * width
+        for name, value in values.items():
+            wanted[slots[(strategy, name)]] = None if math.isnan(value) else value
+        assert stored == wanted, (ts, strategy)

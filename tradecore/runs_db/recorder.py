@@ -25,17 +25,22 @@ Design Decision: the final status is written with the last rows
 
 from __future__ import annotations
 
+import copyreg
+import io
 import json
 import os
 import pickle
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tradecore import models
 from tradecore.events import EVENT_TYPES, BarProcessed, Event
 from tradecore.messaging import EventBus, Subscriber
 from tradecore.runs_db import runs as runs_rows
@@ -96,23 +101,50 @@ class SQLiteWriter:
 
     # -- bars_processed: indicator values into their slots -------------------------------------
 
-    def _flatten_processed(self, rows: list[tuple]) -> tuple[int, list[tuple]]:
+    def _flatten_processed(self, rows: list[tuple]) -> tuple[int, Iterable[tuple]]:
         """BarProcessed tuples -> ``(width, flat rows)``, in their order (so a run's rows are
         stored in publication order whatever the batching), each padded to ``width``
-        indicator values. Runs once per row of the biggest table: C-level ``map`` and tuple
-        concatenation only, the layout looked up once per distinct (strategy, names)."""
+        indicator values. Runs once per row of the biggest table, so the common batch -- every
+        row with the same indicator names in slot order -- is flattened column-wise by C code
+        (``_flatten_uniform``); any other batch row by row."""
+        uniform = self._flatten_uniform(rows)
+        return uniform if uniform is not None else self._flatten_rows(rows)
+
+    def _flatten_uniform(self, rows: list[tuple]) -> tuple[int, Iterable[tuple]] | None:
+        """Transpose the batch, check that every row carries the same names in its
+        strategy's slot order, and zip the columns back with the values spread into
+        columns; None when the batch is not like that."""
+        at = _INDICATORS_AT
+        columns = list(zip(*rows))
+        pairs = columns[at]
+        counts = set(map(len, pairs))
+        if len(counts) != 1:
+            return None
+        width = counts.pop()
+        value_columns: list[tuple] = []
+        if width:
+            names, values = zip(*chain.from_iterable(pairs))
+            expected = names[:width]
+            if any(names[slot::width].count(expected[slot]) != len(rows)
+                   for slot in range(width)):
+                return None
+            if any(self._layout_of(strategy, expected)[0] is not None
+                   for strategy in set(columns[2])):
+                return None
+            value_columns = [values[slot::width] for slot in range(width)]
+        del columns[at]
+        return width, zip(*columns, *value_columns)
+
+    def _flatten_rows(self, rows: list[tuple]) -> tuple[int, list[tuple]]:
+        """Row by row: C-level ``map`` and tuple concatenation only, the layout looked up once
+        per distinct (strategy, names)."""
         at = _INDICATORS_AT
         flats = []
         append = flats.append
         width = 0
-        layouts = self._layouts
         for row in rows:
             pairs = row[at]
-            key = (row[2], tuple(map(_first, pairs)))  # (strategy, indicator names)
-            layout = layouts.get(key)
-            if layout is None:
-                layout = layouts[key] = self._layout(*key)
-            positions, row_width = layout
+            positions, row_width = self._layout_of(row[2], tuple(map(_first, pairs)))
             if positions is None:
                 values = tuple(map(_second, pairs))
             else:
@@ -126,6 +158,12 @@ class SQLiteWriter:
         base = len(rows[0]) - 1 if rows else 0
         return width, [flat if len(flat) == base + width
                        else flat + (None,) * (base + width - len(flat)) for flat in flats]
+
+    def _layout_of(self, strategy: str, names: tuple[str, ...]) -> tuple[list[int] | None, int]:
+        layout = self._layouts.get((strategy, names))
+        if layout is None:
+            layout = self._layouts[strategy, names] = self._layout(strategy, names)
+        return layout
 
     def _layout(self, strategy: str, names: tuple[str, ...]) -> tuple[list[int] | None, int]:
         """Slots of ``names`` for ``strategy`` (new names get the next free slots): the
@@ -164,13 +202,23 @@ class SQLiteWriter:
 
     def add(self, table: str, rows: list[tuple]) -> None:
         """Append plain event tuples (the event's fields in order) destined for ``table``."""
-        buffer = self._buffers[table]
-        buffer.extend(rows)
-        if len(buffer) >= BATCH_SIZE:
+        self.add_groups([(table, rows)])
+
+    def add_groups(self, groups: Iterable[tuple[str, list[tuple]]]) -> None:
+        """``add`` for several tables at once: every buffer that is full is written in one
+        transaction (one commit for a hand-over's bars and bars_processed, not one each)."""
+        full = False
+        for table, rows in groups:
+            buffer = self._buffers[table]
+            buffer.extend(rows)
+            if len(buffer) >= BATCH_SIZE:
+                full = True
+        if full:
             with self._conn:
-                while len(buffer) >= BATCH_SIZE:
-                    self._insert(table, buffer[:BATCH_SIZE])
-                    del buffer[:BATCH_SIZE]
+                for table, buffer in self._buffers.items():
+                    while len(buffer) >= BATCH_SIZE:
+                        self._insert(table, buffer[:BATCH_SIZE])
+                        del buffer[:BATCH_SIZE]
         if time.monotonic() - self._last_flush > FLUSH_INTERVAL_S:
             self.flush()
 
@@ -180,7 +228,7 @@ class SQLiteWriter:
         if table == _PROCESSED:
             width, flat = self._flatten_processed(rows)
             conn.executemany(self._processed_insert(width), flat)
-            self._note_segment(table, len(flat))
+            self._note_segment(table, len(rows))
         else:
             conn.executemany(self._sql[table], rows)
             if table in self._segment:
@@ -261,7 +309,11 @@ class ProcessWriter:
         self._send(("groups", groups))
 
     def _send(self, message: tuple) -> None:
-        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        stream = io.BytesIO()
+        pickler = pickle.Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _PLAIN_ENUMS
+        pickler.dump(message)
+        payload = stream.getvalue()
         try:
             # Length-prefixed frames: the reader does one read per message, not pickle's
             # many small reads from a pipe.
@@ -292,6 +344,19 @@ class ProcessWriter:
                 f"the recorder's writer process ended without a word (exit code "
                 f"{self._process.returncode}; killed?)")
         return self._failure_text
+
+
+def _plain_value(member: Enum) -> tuple:
+    return type(member._value_), (member._value_,)
+
+
+#: Pickled as their values: the writer binds a plain ``str`` to SQLite, where a ``StrEnum``
+#: member takes sqlite3's adaptation path (about 1 µs a row for ``bar_period`` alone); the
+#: stored text is the same. Once per distinct member and message (pickle memoizes it).
+_PLAIN_ENUMS = {**copyreg.dispatch_table,
+                **{cls: _plain_value for cls in vars(models).values()
+                   if isinstance(cls, type) and issubclass(cls, Enum) and cls is not Enum
+                   and cls.__module__ == models.__name__}}
 
 
 def _widen_pipe(stream) -> None:

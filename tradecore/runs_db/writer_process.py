@@ -46,8 +46,7 @@ def main(db_path: str, run_key: int, finalize: bool = False) -> int:
         message = pickle.loads(payload)
         kind = message[0]
         if kind == "groups":
-            for table, rows in message[1]:
-                writer.add(table, rows)
+            writer.add_groups(message[1])
         elif kind == "finish":
             writer.finish(*message[1:])
             finalized = finalize and _finalize(db_path, run_key, message[1])
