@@ -8,7 +8,8 @@
    shipping the data slice, writing the slice on a worker, merging a run into runs.db,
    and what is left (scheduling, pickling the run's bytes back), each per point; and the
    overhead in CPU seconds: every process's CPU over the sweep minus the CPU the points'
-   runs used (``run_cpu``: replay, recording, statistics and stored overviews), per point.
+   runs used (``run_cpu``: replay, recording, statistics and stored overviews), per point,
+   split into the coordinator's process, the worker around each run, the setup and the rest.
    Wall-based figures stretch when other users load the machine; the CPU figure does not.
 3. 16 points (``--small-bars`` bars) on a LocalCluster of 2 workers against a plain
    ``ProcessPoolExecutor`` of 2 running the same worker function (the alternative local
@@ -189,6 +190,13 @@ def overhead(result, workers: int, meter: CpuMeter) -> dict[str, float]:
     print(f"    overhead in CPU          {cpu_overhead:7.3f}   (all processes' CPU / points - "
           f"engine run CPU; setup included; without it "
           f"{cpu_overhead - t['setup_cpu'] / n:.3f})")
+    session = t["session_cpu"] / n
+    outside = mean("total_cpu") - mean("run_cpu")
+    rest = meter.used / n - mean("total_cpu") - t["setup_cpu"] / n - session
+    print(f"      of which: coordinator process {session:.3f} (merge {merge_cpu:.3f}, the rest "
+          f"dask: client, scheduler, nannies), worker around the run {outside:.3f}, setup "
+          f"{t['setup_cpu'] / n:.3f}, elsewhere {rest:.3f} (workers between points: results "
+          f"out, imports, shutdown)")
     return {"wall_overhead": visible + setup, "cpu_overhead": cpu_overhead,
             "cpu_overhead_no_setup": cpu_overhead - t["setup_cpu"] / n,
             "merge_cpu": merge_cpu, "start": start}

@@ -6,6 +6,12 @@ Design Decision: the page follows the sweep it started
     The sweep shown is a keyed selectbox, whose remembered value outlives the next sweep; a
     sweep started here is therefore queued in ``sweep.follow`` and written into the selectbox's
     state as soon as its first run lands, so a second sweep replaces the first on screen.
+
+Design Decision: progress by whole-page reruns, not a timed fragment
+    As on the backtest page: while a sweep runs, the page ends by asking for a rerun a
+    second later (``common.request_refresh``), which redraws the progress and every point
+    landed since. A timed fragment leaves a browser timer behind when the user moves to a
+    run's page, and its late tick blanked that page (issue 9).
 """
 
 import math
@@ -135,20 +141,15 @@ with setup_col:
                                          sweep_id=new_sweep_id(), scheduler=scheduler or None,
                                          metric=rank_by, validation=validation)
                 st.session_state["sweep.follow"] = job.sweep_id
-                st.session_state["sweep.seen"] = 0
             except ValueError as error:
                 st.error(str(error), icon=":material/error:")
 
 
-@st.fragment(run_every=1.0)
-def sweep_progress() -> None:
-    current = runner.current_sweep()
-    if current is None:
-        return
-    if not current.running or current.done != st.session_state.get("sweep.seen", 0):
-        # a point landed (or the sweep ended): redraw the whole page so it shows up
-        st.session_state["sweep.seen"] = current.done
-        st.rerun(scope="app")
+POLL_SECONDS = 1.0
+
+
+def sweep_progress(current: runner.BackgroundSweep) -> None:
+    """Progress and Cancel while a sweep runs (the page reruns itself meanwhile)."""
     text = (f"Sweep **{current.sweep_id}**: {current.done} of {current.total} runs done"
             if current.done else f"Sweep **{current.sweep_id}**: starting the workers…")
     st.progress(current.progress, text=text)
@@ -281,9 +282,10 @@ def out_of_sample_section(frame: pd.DataFrame, varying: list[str], metric: str) 
         st.altair_chart(chart, width="stretch", key="sweep.stitched")
 
 
+shown_running = job is not None and job.running  # decided once: the end of the page agrees
 with result_col:
-    if job is not None and job.running:
-        sweep_progress()
+    if shown_running:
+        sweep_progress(job)
     elif job is not None and job.result is not None:
         done = job.result
         text = f"Last sweep: {done.completed} completed, {done.failed} failed"
@@ -296,7 +298,9 @@ with result_col:
     runs = analytics.list_runs()
     sweeps = runs.dropna(subset=["sweep_id"]).groupby("sweep_id")["run_id"].count()
     if sweeps.empty:
-        if job is None or not job.running:
+        if shown_running:
+            common.request_refresh(POLL_SECONDS)  # nothing below to draw yet: rerun soon
+        else:
             st.info("No sweeps yet. Choose parameters on the left and run one.")
         st.stop()
     ids = sorted(sweeps.index, reverse=True)
@@ -345,3 +349,6 @@ with result_col:
     except ParameterError:
         st.caption(f"{stat_label(metric)} has no better direction: pick another metric to "
                    f"compare in and out of sample.")
+
+if shown_running:
+    common.request_refresh(POLL_SECONDS)

@@ -3,8 +3,9 @@
 Sweep workers that share no disk with the coordinator record each point into a private
 runs.db and send the file's bytes back; the coordinator merges each run into the shared
 runs.db with a :class:`RunCopier` (``copy_run`` copies one run between two files). A copied
-run gets a new ``run_key`` (and its id a suffix if the name is taken), its rows of each big
-table are contiguous (one segment), and nothing of it is visible before the whole run is.
+run gets a new ``run_key`` (or keeps a sweep's reserved one, below; its id gets a suffix if the
+name is taken), its rows of each big table are contiguous (one segment), and nothing of it is
+visible before the whole run is.
 
 Design Decision: rows move inside SQLite, never through Python
     Every table is copied with one ``INSERT ... SELECT`` from the attached source, the whole
@@ -20,9 +21,10 @@ Design Decision: a sweep's runs keep the (negative) key they were recorded under
     So a sweep's coordinator gives each point a key below every key in runs.db
     (:meth:`RunCopier.first_free_key_below`, counting down), the worker records under it
     (``tradecore.sweep.worker``), and ``keep_key=True`` keeps it. Other writers take
-    ``max(run_key) + 1``, never a negative key, while runs.db holds any run with a positive
-    key; when the key is taken all the same (two sweeps at once), the run gets a new key
-    and is copied the ordinary way -- slower, never wrong. The fast path is also taken only
+    ``max(run_key) + 1``, never a negative key while runs.db holds any run with a positive
+    key; when the key is taken all the same (two sweeps at once, or another run recorded
+    into a runs.db that held only sweep runs), the run gets a new key and is copied the
+    ordinary way -- slower, never wrong. The fast path is also taken only
     when the source table holds this run's rows and nothing else, and its columns are the
     destination's, in order.
 
@@ -30,8 +32,8 @@ Design Decision: a sweep's coordinator keeps one connection and copies from memo
     ``RunCopier`` opens runs.db once for a whole sweep (one writer, no connect, schema check
     or attach per point) and loads each worker's bytes with ``sqlite3``'s ``deserialize``
     into an in-memory schema attached once, so a point's run never goes through a temporary
-    file (a 100k-bar run is about 20 MB: writing, reading back and deleting it cost about as
-    much as copying its rows). A file in WAL mode says so in its header (bytes 18-19 = 2),
+    file (a 100k-bar run is about 20 MB; writing and deleting it cost about 0.05 s of wall
+    time a point, beside about 0.3 s of CPU for the copy itself before the fast path). A file in WAL mode says so in its header (bytes 18-19 = 2),
     which an in-memory database cannot open; the bytes of a checkpointed, closed WAL file are
     a complete database, so those two bytes are set to the rollback-journal value (1) first.
 """
