@@ -23,12 +23,13 @@ Design Decision: one instrument stays an ``int``
 
 from __future__ import annotations
 
-import heapq
 import sqlite3
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import islice
+from operator import itemgetter
 
 import pandas as pd
 
@@ -222,11 +223,11 @@ def stream_bars(
 
     ``symbol_as_index=True`` puts the symbol's position in ``sorted(instrument_ids)`` where the
     symbol would be (same order): the replay's hot path, as SQLite then decodes no text per row.
-    ``chunks=True`` yields lists of up to ``CHUNK_ROWS`` such tuples instead (the replay
-    iterates a list per row, cheaper than resuming a generator per row).
+    ``chunks=True`` yields lists of such tuples instead, up to ``CHUNK_ROWS`` per symbol (the
+    replay iterates a list per row, cheaper than resuming a generator per row).
 
     Streams: one cursor per instrument walks the ``bars`` primary key and the cursors are merged
-    lazily (``heapq.merge``), so memory does not grow with the number of bars. Arguments are
+    chunk by chunk (``_merged``), so memory does not grow with the number of bars. Arguments are
     checked now; the database is opened when iteration starts and closed when the iterator is
     exhausted or closed. All cursors read one snapshot (one read transaction), so a concurrent
     import never shows up half-way through a replay.
@@ -273,25 +274,63 @@ def _stream(
         conn.execute("BEGIN")
         streams = []
         for symbol, resolved in items:
-            # A rolling symbol's segments are consecutive in time: chaining them keeps order.
+            # A rolling symbol's segments are consecutive in time: reading them one after the
+            # other keeps order.
             cursors = [
                 conn.execute(schema.STREAM_BARS,
                              (symbol, segment.instrument_id, period, segment.start_ns,
                               segment.end_ns))
                 for segment in segments_of(resolved, low, high)
             ]
-            streams.append(cursors[0] if len(cursors) == 1 else chain.from_iterable(cursors))
-        if len(streams) == 1 and isinstance(streams[0], sqlite3.Cursor):
-            cursor = streams[0]
-            while chunk := cursor.fetchmany(CHUNK_ROWS):
-                yield chunk
-        else:
-            # Tuples compare by ts_event, then symbol (distinct per stream): the required order.
-            merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
-            while chunk := list(islice(merged, CHUNK_ROWS)):
-                yield chunk
+            streams.append(_chunks_of(cursors))
+        yield from streams[0] if len(streams) == 1 else _merged(streams)
     finally:
         conn.close()
+
+
+def _chunks_of(cursors: list[sqlite3.Cursor]) -> Iterator[list[BarRow]]:
+    """One symbol's rows in lists of up to ``CHUNK_ROWS``, its cursors one after the other."""
+    for cursor in cursors:
+        while chunk := cursor.fetchmany(CHUNK_ROWS):
+            yield chunk
+
+
+def _merged(streams: list[Iterator[list[BarRow]]]) -> Iterator[list[BarRow]]:
+    """Merge per-symbol chunk streams into chunks ordered by ``(ts_event, symbol)``.
+
+    Design Decision: merge chunks with C-level cuts and sorts, not ``heapq.merge`` by row.
+        ``heapq.merge`` is Python code run once per row, which made 20 symbols cost more per
+        bar than one. Each round takes the smallest last timestamp among the symbols' current
+        chunks as a bound; every row up to it, from every symbol, is cut off with ``bisect``
+        and the lot sorted by ``list.sort`` (tuples compare by ``ts_event``, then symbol,
+        which is unique per stream). No later row can precede them, since every symbol's
+        remaining rows are after the bound. Memory: one chunk per symbol.
+    """
+    heads = []
+    for stream in streams:
+        chunk = next(stream, None)
+        if chunk:
+            heads.append((chunk, stream))
+    while heads:
+        bound = min(chunk[-1][0] for chunk, _ in heads)
+        out: list[BarRow] = []
+        kept = []
+        for chunk, stream in heads:
+            cut = bisect_right(chunk, bound, key=_TS)
+            if cut == len(chunk):
+                out += chunk
+                chunk = next(stream, None)
+                if chunk:
+                    kept.append((chunk, stream))
+            else:
+                out += chunk[:cut]
+                kept.append((chunk[cut:], stream))
+        heads = kept
+        out.sort(key=_TS_SYMBOL)
+        yield out
+
+
+_TS, _TS_SYMBOL = itemgetter(0), itemgetter(0, 1)
 
 
 def time_range(
