@@ -26,6 +26,7 @@ from tradecore.indicators import (
     IndicatorBase,
     MACDHistogram,
     MACDSignal,
+    crossover,
     get_registered_indicators,
 )
 from tradecore.indicators import base as indicators_base
@@ -415,3 +416,33 @@ def test_invalid_max_history_raises_value_error():
 
     with pytest.raises(ValueError, match="max_history"):
         _NoHistory(3)
+
+
+def test_crossover_matches_the_four_reads_it_replaces_and_takes_a_level(bars):
+    """``crossover(a, b, symbol)`` against the comparison of ``a[s, -2], b[s, -2], a[s, -1],
+    b[s, -1]`` worked out by hand, bar by bar, on two interleaved symbols (NaN warm-up, ties,
+    a symbol never seen), and against a fixed level."""
+    fast, slow = SMA(2), SMA(4)
+    seen = set()
+    for bar in bars:
+        fast.update(bar)
+        slow.update(bar)
+        symbol = bar.symbol
+        a_now, a_before = fast[symbol, -1], fast[symbol, -2]
+        b_now, b_before = slow[symbol, -1], slow[symbol, -2]
+        wanted = (1 if a_before < b_before and a_now > b_now
+                  else -1 if a_before > b_before and a_now < b_now else 0)
+        assert crossover(fast, slow, symbol) == wanted
+        assert crossover(slow, fast, symbol) == -wanted
+        level = 100.0
+        wanted_level = (1 if a_before < level < a_now else -1 if a_before > level > a_now
+                        else 0)
+        assert crossover(fast, level, symbol) == wanted_level
+        assert crossover(level, fast, symbol) == -wanted_level
+        seen |= {("lines", wanted), ("level", wanted_level)}
+    # The data did cross both ways, between the lines and through the level.
+    assert seen == {(kind, sign) for kind in ("lines", "level") for sign in (-1, 0, 1)}
+    assert crossover(fast, slow, "NEVER-SEEN") == 0
+    first = SMA(3)
+    first.update(bars[0])
+    assert crossover(first, fast, bars[0].symbol) == 0  # fewer than two values

@@ -280,12 +280,12 @@ def test_a_dead_writer_process_interrupts_the_run_with_its_reason(sample_secmast
     sent = []
     original = ProcessWriter.add_many
 
-    def add_then_die(self, groups):
+    def add_then_die(self, *events):
         sent.append(1)
         if len(sent) == 3:
             self._process.kill()
             self._process.wait()
-        return original(self, groups)
+        return original(self, *events)
 
     monkeypatch.setattr(ProcessWriter, "add_many", add_then_die)
     orchestrator = Orchestrator(strategies=[configured(SMACrossover, THREE)])

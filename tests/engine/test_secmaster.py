@@ -500,6 +500,41 @@ def test_stream_orders_by_time_then_symbol(three_symbols) -> None:
     assert got[:4] == [row for row in expected[:4]]
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 3, 7, 2048])
+def test_many_symbols_with_gaps_merge_in_time_then_symbol_order(db, monkeypatch,
+                                                                 chunk_rows) -> None:
+    """Symbols with irregular, partly shared timestamps, read in chunks small enough that the
+    merge takes many rounds: the stream is exactly the rows sorted by (time, symbol), in
+    chunks and row by row."""
+    from tradecore.secmaster import queries
+
+    monkeypatch.setattr(queries, "CHUNK_ROWS", chunk_rows)
+    rng = np.random.default_rng(5)
+    minute = 60 * NS
+    start = JAN2 + 14 * 3600 * NS
+    expected = []
+    symbols = ["F", "A", "E", "B", "D", "C"]
+    for n, symbol in enumerate(symbols):
+        offsets = sorted(rng.choice(200, size=140 + 8 * n, replace=False).tolist())
+        lines = []
+        for k in offsets:
+            ts = start + k * minute
+            price = 50.0 + k + n / 10
+            lines.append(f"{ts},{price},{price + 1},{price - 1},{price},{k}")
+            expected.append((ts, symbol, price, price + 1, price - 1, price, float(k)))
+        import_csv(db, csv("ts_event,open,high,low,close,volume\n" + "\n".join(lines)),
+                   symbol, "MINUTE")
+    ids = resolve_symbols(db, symbols, "MINUTE")
+    expected = sorted((*row, ids[row[1]]) for row in expected)
+    assert list(stream_bars(db, ids, "MINUTE")) == expected
+    chunks = list(stream_bars(db, ids, "MINUTE", chunks=True))
+    assert [row for chunk in chunks for row in chunk] == expected
+    assert all(chunks)  # no empty chunk
+    indexed = list(stream_bars(db, ids, "MINUTE", symbol_as_index=True))
+    order = sorted(ids)
+    assert [(row[0], order[row[1]]) for row in indexed] == [row[:2] for row in expected]
+
+
 def test_stream_window_is_inclusive_at_both_ends(three_symbols) -> None:
     db, ids, expected = three_symbols
     start, end = expected[0][0] + 2 * 60 * NS, expected[0][0] + 4 * 60 * NS

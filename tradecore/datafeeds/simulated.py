@@ -80,32 +80,36 @@ class SimulatedDatafeed(DatafeedBase):
         # of a symbol shares one str object (hashed once, compared by identity in the dicts
         # of the broker, the strategies and the indicators).
         symbols = sorted(self._instrument_ids)
-        rows = stream_bars(cls.resolved_db_path(), self._instrument_ids, period,
-                           cls.start_ns, cls.end_ns, symbol_as_index=True)
+        chunks = stream_bars(cls.resolved_db_path(), self._instrument_ids, period,
+                             cls.start_ns, cls.end_ns, symbol_as_index=True, chunks=True)
         previous_ts = None
         count = 0
         new_bar, now = tuple.__new__, time.time_ns
         try:
-            for ts, index, open_, high, low, close, volume, instrument_id in rows:
-                # The tuple in BarReceived's field order, built without the keyword-friendly
-                # constructor: this line runs once per bar.
-                bar = new_bar(BarReceived, (ts, symbols[index], period, open_, high, low, close,
-                                            volume, instrument_id, now()))
-                if ts != previous_ts:
-                    if previous_ts is None:
-                        publish(bar, False)  # the first timestamp: nothing to wait for
+            for chunk in chunks:
+                for ts, index, open_, high, low, close, volume, instrument_id in chunk:
+                    # The tuple in BarReceived's field order, built without the keyword-friendly
+                    # constructor: this line runs once per bar.
+                    bar = new_bar(BarReceived, (ts, symbols[index], period, open_, high, low,
+                                                close, volume, instrument_id, now()))
+                    if ts != previous_ts:
+                        if previous_ts is None:
+                            publish(bar, False)  # the first timestamp: nothing to wait for
+                        else:
+                            if self._stop:
+                                break
+                            if count & 1023 == 0:
+                                self.progress = (ts - first_ts) / span
+                            publish(bar, True)  # the barrier, then the bar
+                        previous_ts = ts
                     else:
-                        if self._stop:
-                            break
-                        if count & 1023 == 0:
-                            self.progress = (ts - first_ts) / span
-                        publish(bar, True)  # the barrier, then the bar
-                    previous_ts = ts
+                        publish(bar, False)
+                    count += 1
                 else:
-                    publish(bar, False)
-                count += 1
+                    continue
+                break  # stopped (cancel)
             else:
                 bus.wait_until_system_idle(False)
         finally:
             self.bars_published = count
-            rows.close()
+            chunks.close()

@@ -1,7 +1,7 @@
 """Streaming technical indicators: one float per bar per symbol, with bounded history.
 
-See ``base`` for the contract (``update``, ``ind[symbol, -n]``, ``latest``, the registry and
-``plot_info``) and one module per family for formulas and warm-up lengths:
+See ``base`` for the contract (``update``, ``ind[symbol, -n]``, ``latest``, ``crossover``, the
+registry and ``plot_info``) and one module per family for formulas and warm-up lengths:
 
 - ``moving_averages``: SMA, EMA, WMA, DEMA, TEMA, HMA, KAMA, VWAP (rolling)
 - ``bollinger``: BollingerUpper, BollingerLower, BollingerBandwidth, BollingerPercentB
@@ -39,7 +39,12 @@ window of at most the longest period.
 """
 
 from tradecore.indicators.atr import ATR
-from tradecore.indicators.base import SOURCES, IndicatorBase, get_registered_indicators
+from tradecore.indicators.base import (
+    SOURCES,
+    IndicatorBase,
+    crossover,
+    get_registered_indicators,
+)
 from tradecore.indicators.bollinger import (
     BollingerBandwidth,
     BollingerLower,
@@ -141,5 +146,6 @@ __all__ = [
     "StochasticD",
     "StochasticK",
     "WilliamsR",
+    "crossover",
     "get_registered_indicators",
 ]

@@ -8,6 +8,8 @@ leading NaNs a symbol gets.
 Reading values: ``ind[symbol, -1]`` is the latest, ``ind[symbol, -2]`` the one before, and so on
 back to ``-max_history``; anything not available (warm-up, beyond the history, unknown symbol)
 is NaN, so strategies can compare without guarding. ``ind.latest(symbol)`` is ``ind[symbol, -1]``.
+``crossover(fast, slow, symbol)`` says whether one line crossed another (or a level) on the
+latest bar, in one call.
 
 Writing your own: subclass ``IndicatorBase``, call ``super().__init__(name=...)`` with a name
 that encodes the configuration, and implement ``new_state()`` (fresh per-symbol state) and
@@ -195,6 +197,34 @@ class IndicatorBase:
     def symbols(self) -> list[str]:
         """Symbols seen so far, in order of first appearance."""
         return list(self._history)
+
+
+def crossover(a: IndicatorBase | float, b: IndicatorBase | float, symbol: str) -> int:
+    """``1`` when ``a`` crossed above ``b`` on ``symbol``'s latest bar (below on the bar before,
+    above now), ``-1`` when it crossed below, else ``0`` (also while either is NaN or has fewer
+    than two values). Either side may be a number (a fixed level, e.g. RSI against 30).
+
+    The same test as backtesting.py's ``crossover``, read straight from the two histories: one
+    call in ``on_bar`` instead of four ``ind[symbol, -n]`` reads.
+    """
+    try:
+        if type(a) is float or type(a) is int:
+            a_now = a_before = a
+        else:
+            history = a._history[symbol]
+            a_now, a_before = history[-1], history[-2]
+        if type(b) is float or type(b) is int:
+            b_now = b_before = b
+        else:
+            history = b._history[symbol]
+            b_now, b_before = history[-1], history[-2]
+    except (KeyError, IndexError):
+        return 0
+    if a_before < b_before and a_now > b_now:
+        return 1
+    if a_before > b_before and a_now < b_now:
+        return -1
+    return 0
 
 
 # -- helpers for built-ins and user indicators -------------------------------------------------

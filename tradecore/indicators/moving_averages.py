@@ -48,8 +48,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from tradecore.events.market import BarReceived
 from tradecore.indicators.base import (
     NAN,
     IndicatorBase,
@@ -58,9 +59,6 @@ from tradecore.indicators.base import (
     format_name,
 )
 from tradecore.indicators.windows import RollingSum, SeededEma, Wma
-
-if TYPE_CHECKING:
-    from tradecore.events.market import BarReceived
 
 
 class SMA(IndicatorBase):
@@ -72,18 +70,20 @@ class SMA(IndicatorBase):
     def __init__(self, period: int, source: str = "close") -> None:
         self.period = check_period("SMA", "period", period)
         self.source = check_source("SMA", source)
+        self._source_at = BarReceived.fields.index(self.source)
         super().__init__(name=format_name("SMA", self.period, source=self.source))
         self.warmup = self.period - 1
 
     def update(self, bar: BarReceived) -> float:
         # Hot path (runs for every bar of every symbol): locals only, per-symbol state in one
-        # list [window, running sum, history], no numpy.
-        state = self._state.get(bar.symbol)
+        # list [window, running sum, history], fields read by index, no numpy.
+        symbol = bar[1]
+        state = self._state.get(symbol)
         if state is None:
-            state = self._state[bar.symbol] = [
-                deque(maxlen=self.period), 0.0, self._new_history(bar.symbol)
+            state = self._state[symbol] = [
+                deque(maxlen=self.period), 0.0, self._new_history(symbol)
             ]
-        x = getattr(bar, self.source)
+        x = bar[self._source_at]
         window = state[0]
         period = self.period
         if len(window) == period:

@@ -35,8 +35,8 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import is_, itemgetter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -204,6 +204,17 @@ class SQLiteWriter:
         """Append plain event tuples (the event's fields in order) destined for ``table``."""
         self.add_groups([(table, rows)])
 
+    def add_events(self, types: list[type[Event]], rows: list[tuple]) -> None:
+        """``add`` for a hand-over as it was published: ``rows[i]`` is an event of
+        ``types[i]``. Split by table here, with C-level ``compress``, so the engine process
+        only copies the events into plain tuples (the writer has the spare CPU)."""
+        kinds = set(types)
+        if len(kinds) == 1:
+            self.add_groups([(kinds.pop().table, rows)])
+        else:
+            self.add_groups([(kind.table, list(compress(rows, map(is_, types, repeat(kind)))))
+                             for kind in kinds])
+
     def add_groups(self, groups: Iterable[tuple[str, list[tuple]]]) -> None:
         """``add`` for several tables at once: every buffer that is full is written in one
         transaction (one commit for a hand-over's bars and bars_processed, not one each)."""
@@ -305,8 +316,9 @@ class ProcessWriter:
         self._failure_text: str | None = None
         _widen_pipe(self._process.stdin)
 
-    def add_many(self, groups: list[tuple[str, list[tuple]]]) -> None:
-        self._send(("groups", groups))
+    def add_many(self, types: list[type[Event]], rows: list[tuple]) -> None:
+        """Events of one hand-over: their types and their fields as plain tuples."""
+        self._send(("events", types, rows))
 
     def _send(self, message: tuple) -> None:
         stream = io.BytesIO()
@@ -489,6 +501,11 @@ class RunRecorder(Subscriber):
             super()._receive_batch(events)
 
     def _handle_batch(self, events: list[Event]) -> None:
+        writer = self._active_writer()
+        if isinstance(writer, ProcessWriter):
+            # C-level copies only: the writer process splits them by table.
+            writer.add_many(list(map(type, events)), list(map(tuple, events)))
+            return
         groups: dict[str, list[Event]] = {}
         for event in events:
             table = event.table
@@ -496,12 +513,7 @@ class RunRecorder(Subscriber):
                 groups[table].append(event)
             else:
                 groups[table] = [event]
-        writer = self._active_writer()
-        if isinstance(writer, ProcessWriter):
-            writer.add_many([(table, list(map(tuple, rows))) for table, rows in groups.items()])
-        else:
-            for table, rows in groups.items():
-                writer.add(table, rows)
+        writer.add_groups(groups.items())
 
     def _cleanup(self) -> None:
         try:

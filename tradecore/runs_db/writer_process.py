@@ -45,8 +45,8 @@ def main(db_path: str, run_key: int, finalize: bool = False) -> int:
             return 1
         message = pickle.loads(payload)
         kind = message[0]
-        if kind == "groups":
-            writer.add_groups(message[1])
+        if kind == "events":
+            writer.add_events(message[1], message[2])
         elif kind == "finish":
             writer.finish(*message[1:])
             finalized = finalize and _finalize(db_path, run_key, message[1])

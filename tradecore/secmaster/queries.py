@@ -23,12 +23,13 @@ Design Decision: one instrument stays an ``int``
 
 from __future__ import annotations
 
-import heapq
 import sqlite3
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import islice
+from operator import itemgetter
 
 import pandas as pd
 
@@ -214,16 +215,19 @@ def stream_bars(
     end_ns: int | None = None,
     *,
     symbol_as_index: bool = False,
-) -> Iterator[BarRow]:
+    chunks: bool = False,
+) -> Iterator[BarRow] | Iterator[list[BarRow]]:
     """Bars of several symbols as ``(ts_event_ns, symbol, open, high, low, close, volume,
     instrument_id)`` tuples ordered by ``(ts_event, symbol)``, for ``start_ns <= ts_event <=
     end_ns``; a rolling symbol's bars come from each segment's instrument in turn.
 
     ``symbol_as_index=True`` puts the symbol's position in ``sorted(instrument_ids)`` where the
     symbol would be (same order): the replay's hot path, as SQLite then decodes no text per row.
+    ``chunks=True`` yields lists of such tuples instead, up to ``CHUNK_ROWS`` per symbol (the
+    replay iterates a list per row, cheaper than resuming a generator per row).
 
     Streams: one cursor per instrument walks the ``bars`` primary key and the cursors are merged
-    lazily (``heapq.merge``), so memory does not grow with the number of bars. Arguments are
+    chunk by chunk (``_merged``), so memory does not grow with the number of bars. Arguments are
     checked now; the database is opened when iteration starts and closed when the iterator is
     exhausted or closed. All cursors read one snapshot (one read transaction), so a concurrent
     import never shows up half-way through a replay.
@@ -238,34 +242,95 @@ def stream_bars(
     items = sorted(instrument_ids.items())
     if symbol_as_index:
         items = [(index, instrument_id) for index, (_, instrument_id) in enumerate(items)]
-    return _stream(path, items, period.name, low, high)
+    stream = _stream(path, items, period.name, low, high)
+    return stream if chunks else _rows_of(stream)
+
+
+def _rows_of(chunks: Iterator[list[BarRow]]) -> Iterator[BarRow]:
+    try:
+        for chunk in chunks:
+            yield from chunk
+    finally:
+        chunks.close()  # closing this generator closes the connection now
+
+
+#: Rows per list yielded by ``stream_bars(..., chunks=True)``.
+CHUNK_ROWS = 2048
+#: Bytes of secmaster.db a replay maps into memory (SQLite maps at most the file's size).
+STREAM_MMAP_BYTES = 1 << 30
 
 
 def _stream(
     path: schema.PathLike, items: list[tuple[str, Resolved]], period: str, low: int, high: int
-) -> Iterator[BarRow]:
+) -> Iterator[list[BarRow]]:
     if not items or low > high:
         return
     conn = schema.connect(path)
     try:
+        # Read pages in place rather than copied into SQLite's cache: about a fifth less CPU
+        # per bar here. Safe for this read-only snapshot: nothing in tradecore shrinks the
+        # file (no VACUUM, no auto_vacuum), which is what makes a memory map unsafe.
+        conn.execute(f"PRAGMA mmap_size={STREAM_MMAP_BYTES:d}")
         conn.execute("BEGIN")
         streams = []
         for symbol, resolved in items:
-            # A rolling symbol's segments are consecutive in time: chaining them keeps order.
+            # A rolling symbol's segments are consecutive in time: reading them one after the
+            # other keeps order.
             cursors = [
                 conn.execute(schema.STREAM_BARS,
                              (symbol, segment.instrument_id, period, segment.start_ns,
                               segment.end_ns))
                 for segment in segments_of(resolved, low, high)
             ]
-            streams.append(cursors[0] if len(cursors) == 1 else chain.from_iterable(cursors))
-        if len(streams) == 1:
-            yield from streams[0]
-        else:
-            # Tuples compare by ts_event, then symbol (distinct per stream): the required order.
-            yield from heapq.merge(*streams)
+            streams.append(_chunks_of(cursors))
+        yield from streams[0] if len(streams) == 1 else _merged(streams)
     finally:
         conn.close()
+
+
+def _chunks_of(cursors: list[sqlite3.Cursor]) -> Iterator[list[BarRow]]:
+    """One symbol's rows in lists of up to ``CHUNK_ROWS``, its cursors one after the other."""
+    for cursor in cursors:
+        while chunk := cursor.fetchmany(CHUNK_ROWS):
+            yield chunk
+
+
+def _merged(streams: list[Iterator[list[BarRow]]]) -> Iterator[list[BarRow]]:
+    """Merge per-symbol chunk streams into chunks ordered by ``(ts_event, symbol)``.
+
+    Design Decision: merge chunks with C-level cuts and sorts, not ``heapq.merge`` by row.
+        ``heapq.merge`` is Python code run once per row, which made 20 symbols cost more per
+        bar than one. Each round takes the smallest last timestamp among the symbols' current
+        chunks as a bound; every row up to it, from every symbol, is cut off with ``bisect``
+        and the lot sorted by ``list.sort`` (tuples compare by ``ts_event``, then symbol,
+        which is unique per stream). No later row can precede them, since every symbol's
+        remaining rows are after the bound. Memory: one chunk per symbol.
+    """
+    heads = []
+    for stream in streams:
+        chunk = next(stream, None)
+        if chunk:
+            heads.append((chunk, stream))
+    while heads:
+        bound = min(chunk[-1][0] for chunk, _ in heads)
+        out: list[BarRow] = []
+        kept = []
+        for chunk, stream in heads:
+            cut = bisect_right(chunk, bound, key=_TS)
+            if cut == len(chunk):
+                out += chunk
+                chunk = next(stream, None)
+                if chunk:
+                    kept.append((chunk, stream))
+            else:
+                out += chunk[:cut]
+                kept.append((chunk[cut:], stream))
+        heads = kept
+        out.sort(key=_TS_SYMBOL)
+        yield out
+
+
+_TS, _TS_SYMBOL = itemgetter(0), itemgetter(0, 1)
 
 
 def time_range(

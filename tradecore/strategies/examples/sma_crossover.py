@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradecore.indicators import SMA
+from tradecore.indicators import SMA, crossover
 from tradecore.models import ActionType, BarPeriod, OrderType, TradeSide
 from tradecore.strategies.base import SIZING_PARAMETERS, StrategyBase
 from tradecore.strategies.params import ParamSpec
@@ -13,7 +13,8 @@ class SMACrossover(StrategyBase):
     flat; sell the whole position at market when it crosses below while long.
 
     A cross means: fast was below slow on the previous bar and is above it on this bar (as
-    backtesting.py's ``crossover``). Orders fill at the next bar's open.
+    backtesting.py's ``crossover``; see ``tradecore.indicators.crossover``). Orders fill at the
+    next bar's open.
     """
 
     name = "SMA Crossover"
@@ -31,15 +32,15 @@ class SMACrossover(StrategyBase):
 
     def on_bar(self, bar) -> None:
         symbol = bar.symbol
-        fast, slow = self.fast, self.slow
-        fast_now, slow_now = fast[symbol, -1], slow[symbol, -1]
-        fast_before, slow_before = fast[symbol, -2], slow[symbol, -2]
+        cross = crossover(self.fast, self.slow, symbol)
+        if cross == 0:
+            return
         position = self.position_of(symbol)
-        if fast_before < slow_before and fast_now > slow_now:
+        if cross > 0:
             quantity = self.order_size() if position == 0 else 0  # sized at this close
             if quantity > 0:
                 self.submit_order(OrderType.MARKET, TradeSide.BUY, quantity,
                                   action=ActionType.ENTRY, signal="fast SMA crossed above slow")
-        elif fast_before > slow_before and fast_now < slow_now and position > 0:
+        elif position > 0:
             self.submit_order(OrderType.MARKET, TradeSide.SELL, position,
                               action=ActionType.EXIT, signal="fast SMA crossed below slow")
