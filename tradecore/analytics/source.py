@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,7 +17,6 @@ import pyarrow as pa
 from tradecore import paths
 from tradecore.analytics.connection import attach, is_writable, query_rows, sqlite_query
 from tradecore.runs_db import runs as runs_rows
-from tradecore.runs_db.config import RunConfig
 from tradecore.runs_db.runs import RunNotFoundError
 from tradecore.runs_db.status import RunStatus
 
@@ -94,36 +92,11 @@ def mark_interrupted(db: Path) -> int:
     return len(dead)
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """The ``runs`` row of one run, its config parsed."""
-
-    run_key: int
-    run_id: str
-    name: str
-    status: RunStatus
-    ts_start: int
-    ts_end: int | None
-    config: RunConfig
-    error: str | None
-    error_traceback: str | None
-    sweep_id: str | None
-    role: str | None
-
-    @property
-    def finished(self) -> bool:
-        return self.status.is_terminal
-
-    @property
-    def initial_cash(self) -> float:
-        return self.config.initial_cash
+#: The ``runs`` row of one run, its config parsed: one class for both readers.
+RunInfo = runs_rows.RunRow
 
 
 _INFO_SQL = f"SELECT {', '.join(runs_rows.RUN_ROW_COLUMNS)} FROM runs WHERE run_id = ?1"
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return None if value is None else int(value)
 
 
 def run_info(run_id: str, db_path: PathLike = None) -> RunInfo:
@@ -133,9 +106,7 @@ def run_info(run_id: str, db_path: PathLike = None) -> RunInfo:
     rows = sqlite(db, _INFO_SQL, (run_id,))
     if not rows:
         raise RunNotFoundError(f"no run {run_id!r} in the runs database")
-    key, rid, name, status, ts_start, ts_end, config, error, trace, sweep, role = rows[0]
-    return RunInfo(int(key), rid, name, RunStatus(status), int(ts_start), _int_or_none(ts_end),
-                   RunConfig.from_json(config), error, trace, sweep, role)
+    return RunInfo.from_values(rows[0])
 
 
 def indicators(db: Path, run_key: int) -> list[dict]:

@@ -16,8 +16,9 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tradecore.runs_db.config import RunConfig
 from tradecore.runs_db.schema import ORPHAN_RUN_KEYS_SQL, delete_run_statements
@@ -116,21 +117,35 @@ def finish_run(conn: sqlite3.Connection, run_key: int, status: RunStatus | str,
 
 @dataclass(frozen=True)
 class RunRow:
+    """The ``runs`` row of one run, its config parsed (read by sqlite3 here, by DuckDB in
+    ``analytics.source.run_info``, whose text columns ``from_values`` converts)."""
+
     run_key: int
     run_id: str
     name: str
     status: RunStatus
     ts_start: int
     ts_end: int | None
-    config_json: str
+    config: RunConfig
     error: str | None
     error_traceback: str | None
     sweep_id: str | None
     role: str | None
 
+    @classmethod
+    def from_values(cls, values: Sequence[Any]) -> RunRow:
+        """From the ``RUN_ROW_COLUMNS`` of a row, as values of any type (ints as text too)."""
+        key, run_id, name, status, ts_start, ts_end, config, *rest = values
+        return cls(int(key), run_id, name, RunStatus(status), int(ts_start),
+                   None if ts_end is None else int(ts_end), RunConfig.from_json(config), *rest)
+
     @property
-    def config(self) -> RunConfig:
-        return RunConfig.from_json(self.config_json)
+    def finished(self) -> bool:
+        return self.status.is_terminal
+
+    @property
+    def initial_cash(self) -> float:
+        return self.config.initial_cash
 
 
 RUN_ROW_COLUMNS = ("run_key", "run_id", "name", "status", "ts_start", "ts_end", "config",
@@ -143,7 +158,7 @@ def get_run(conn: sqlite3.Connection, run_id: str) -> RunRow:
                        (run_id,)).fetchone()
     if row is None:
         raise RunNotFoundError(f"no run {run_id!r} in the runs database")
-    return RunRow(row[0], row[1], row[2], RunStatus(row[3]), *row[4:])
+    return RunRow.from_values(row)
 
 
 def delete_run(conn: sqlite3.Connection, run_id: str) -> None:

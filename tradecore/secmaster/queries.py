@@ -256,8 +256,6 @@ def _rows_of(chunks: Iterator[list[BarRow]]) -> Iterator[BarRow]:
 
 #: Rows per list yielded by ``stream_bars(..., chunks=True)``.
 CHUNK_ROWS = 2048
-#: Bytes of secmaster.db a replay maps into memory (SQLite maps at most the file's size).
-STREAM_MMAP_BYTES = 1 << 30
 
 
 def _stream(
@@ -267,10 +265,6 @@ def _stream(
         return
     conn = schema.connect(path)
     try:
-        # Read pages in place rather than copied into SQLite's cache: about a fifth less CPU
-        # per bar here. Safe for this read-only snapshot: nothing in tradecore shrinks the
-        # file (no VACUUM, no auto_vacuum), which is what makes a memory map unsafe.
-        conn.execute(f"PRAGMA mmap_size={STREAM_MMAP_BYTES:d}")
         conn.execute("BEGIN")
         streams = []
         for symbol, resolved in items:
