@@ -1,6 +1,6 @@
 """Engine speed: SMA crossover over one-minute bars, tradecore beside backtesting.py.
 
-    python bench/engine.py [--bars 1000000] [--data CSV] [--repeat 3] [--scale-bars N]
+    python bench/engine.py [--bars 1000000] [--data CSV [--period P]] [--repeat 3] [--scale-bars N]
                            [--backtrader-bars 100000] [--skip-peers] [--skip-scaling]
                            [--memory] [--profile FILE]
     python bench/engine.py --write-csv sessions.csv [--bars 500000]   # another data set
@@ -8,7 +8,8 @@
 Same data, same logic: fast/slow SMA of close; buy 100 at the next open on a cross above while
 flat, sell all at the next open on a cross below while long. The data is a seeded random walk
 of one-minute bars, or ``--data CSV`` (any CSV the secmaster's importer reads: a time column and
-open/high/low/close[/volume]); ``--bars N`` takes its first N bars. Both engines read the same
+open/high/low/close[/volume], of minute, hourly, daily ... bars: ``--period`` names it, else the
+first period its spacing fits is used); ``--bars N`` takes its first N bars. Both engines read the same
 bars: backtesting.py gets them back out of the secmaster tradecore replays from.
 
 tradecore records every event to runs.db (full recording). Each tradecore run is a fresh
@@ -49,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 FAST, SLOW, QUANTITY = 10, 30, 100
 SYMBOL = "BENCH"
 SCALE_SYMBOLS, SCALE_STRATEGIES = 20, 4
+PERIOD = "MINUTE"  # the bar period of the data replayed (``--period``; auto for --data)
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -86,13 +88,34 @@ def make_session_bars(count: int, seed: int = 11) -> pd.DataFrame:
                         index=pd.DatetimeIndex(index, name="timestamp"))
 
 
-def import_frame(secmaster: Path, frame: pd.DataFrame, symbol: str) -> None:
+def import_frame(secmaster: Path, frame: pd.DataFrame, symbol: str,
+                 period: str = "MINUTE") -> None:
     from tradecore.secmaster import import_csv
 
     buffer = io.StringIO()
     frame.to_csv(buffer, index_label="timestamp")
     buffer.seek(0)
-    import_csv(secmaster, buffer, symbol, "MINUTE")
+    import_csv(secmaster, buffer, symbol, period)
+
+
+def import_data(secmaster: Path, path: Path, period: str) -> str:
+    """Import the ``--data`` CSV; with ``period`` "auto", under the first bar period whose
+    spacing it fits (minute first): the bar period the run then replays."""
+    from tradecore.models import BarPeriod
+    from tradecore.secmaster import SecmasterError, import_csv
+
+    if period != "auto":
+        import_csv(secmaster, path, SYMBOL, period)
+        return period.upper()
+    tries = ["MINUTE", *(p.name for p in BarPeriod if p.name != "MINUTE")]
+    for name in tries:
+        try:
+            import_csv(secmaster, path, SYMBOL, name)
+            return name
+        except SecmasterError as error:
+            if "median spacing" not in str(error) or name == tries[-1]:
+                raise
+    raise AssertionError("unreachable")
 
 
 def stored_bars(secmaster: Path, symbol: str, count: int | None) -> pd.DataFrame:
@@ -111,19 +134,20 @@ def stored_bars(secmaster: Path, symbol: str, count: int | None) -> pd.DataFrame
                         index=pd.to_datetime(np.array(ts, dtype="int64"), unit="ns"))
 
 
-def prepare_data(args: argparse.Namespace, workdir: Path) -> tuple[Path, pd.DataFrame]:
-    """Fill ``workdir/secmaster.db`` with the bench data; return it and the replayed frame."""
+def prepare_data(args: argparse.Namespace, workdir: Path) -> tuple[Path, pd.DataFrame, str]:
+    """Fill ``workdir/secmaster.db`` with the bench data; return it, the replayed frame and
+    its bar period."""
     secmaster = workdir / "secmaster.db"
+    period = "MINUTE"
     if args.data:
-        from tradecore.secmaster import import_csv
-
-        import_csv(secmaster, Path(args.data), SYMBOL, "MINUTE")
+        period = import_data(secmaster, Path(args.data), args.period)
     else:
         import_frame(secmaster, make_bars(args.bars), SYMBOL)
-    return secmaster, stored_bars(secmaster, SYMBOL, args.bars)
+    return secmaster, stored_bars(secmaster, SYMBOL, args.bars), period
 
 
-def prepare_many_symbols(frame: pd.DataFrame, workdir: Path, symbols: int) -> tuple[Path, list]:
+def prepare_many_symbols(frame: pd.DataFrame, workdir: Path, symbols: int,
+                         period: str = "MINUTE") -> tuple[Path, list]:
     """The same total bars as ``frame`` spread over ``symbols`` instruments sharing timestamps
     (piece k of the series re-stamped onto the first timestamps)."""
     secmaster = workdir / f"secmaster-{symbols}.db"
@@ -132,7 +156,7 @@ def prepare_many_symbols(frame: pd.DataFrame, workdir: Path, symbols: int) -> tu
     for k, name in enumerate(names):
         piece = frame.iloc[k * per_symbol:(k + 1) * per_symbol].copy()
         piece.index = frame.index[:per_symbol]
-        import_frame(secmaster, piece, name)
+        import_frame(secmaster, piece, name, period)
     return secmaster, names
 
 
@@ -151,7 +175,7 @@ def child_run(spec: dict) -> dict:
     strategies = []
     for index in range(spec["strategies"]):
         base = configured_strategy(SMACrossover, spec["symbols"], {
-            "bar_period": "MINUTE", "fast_period": FAST, "slow_period": SLOW,
+            "bar_period": spec.get("period", "MINUTE"), "fast_period": FAST, "slow_period": SLOW,
             "quantity": QUANTITY})
         strategies.append(type(f"_Bench{index}", (base,), {"name": f"SMA {index + 1}"}))
     datafeed = type("BenchDatafeed", (SimulatedDatafeed,), {
@@ -212,11 +236,13 @@ def _peak_rss_kb() -> int:
 def run_tradecore(workdir: Path, secmaster: Path, symbols: list[str], *, strategies: int = 1,
                   end_ns: int | None = None, fills: bool = False,
                   profile: str | None = None) -> dict:
+    """One run in a fresh process, of the bars of ``PERIOD`` (set by ``main``)."""
     runs_db = workdir / "runs.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{runs_db}{suffix}").unlink(missing_ok=True)
     spec = {"secmaster": str(secmaster), "runs_db": str(runs_db), "symbols": symbols,
-            "strategies": strategies, "end_ns": end_ns, "fills": fills, "profile": profile}
+            "strategies": strategies, "end_ns": end_ns, "fills": fills, "profile": profile,
+            "period": PERIOD}
     result = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
                             capture_output=True, text=True, cwd=workdir)
     if result.returncode != 0:
@@ -381,8 +407,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=None,
                         help="bars to replay (default 1,000,000 synthetic, or all of --data)")
-    parser.add_argument("--data", help="a CSV of one-minute bars to use instead of the "
+    parser.add_argument("--data", help="a CSV of bars (any period) to use instead of the "
                                        "synthetic random walk")
+    parser.add_argument("--period", default="auto",
+                        help="bar period of --data (default: the first that fits its spacing, "
+                             "minute first)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scale-bars", type=int, default=None,
                         help="total bars of the 1-vs-20-symbol and 1-vs-4-strategy runs "
@@ -411,10 +440,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        secmaster, frame = prepare_data(args, workdir)
+        global PERIOD
+        secmaster, frame, PERIOD = prepare_data(args, workdir)
         bars = len(frame)
         source = args.data or "synthetic random walk"
-        print(f"{bars:,} one-minute bars ({source}), SMA({FAST}) x SMA({SLOW}), every event "
+        print(f"{bars:,} {PERIOD.lower()} bars ({source}), SMA({FAST}) x SMA({SLOW}), every event "
               f"recorded, median of {args.repeat}; {os.cpu_count()} CPUs, {load()}")
         end_ns = int(frame.index[-1].value)
         runs = []
@@ -460,7 +490,8 @@ def main() -> None:
             one_end = int(frame.index[scale - 1].value)
             one = [run_tradecore(workdir, secmaster, [SYMBOL], end_ns=one_end)
                    for _ in range(args.repeat)]
-            many_db, names = prepare_many_symbols(frame.iloc[:scale], workdir, SCALE_SYMBOLS)
+            many_db, names = prepare_many_symbols(frame.iloc[:scale], workdir, SCALE_SYMBOLS,
+                                                  PERIOD)
             many = [run_tradecore(workdir, many_db, names) for _ in range(args.repeat)]
             four = [run_tradecore(workdir, secmaster, [SYMBOL], end_ns=one_end,
                                   strategies=SCALE_STRATEGIES) for _ in range(args.repeat)]
