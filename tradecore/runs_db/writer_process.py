@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import pickle
+import queue
 import sys
+import threading
+import traceback
 
 from tradecore.runs_db.recorder import SQLiteWriter
 from tradecore.runs_db.runs import INTERRUPTED_MESSAGE
 from tradecore.runs_db.status import RunStatus
+
+#: Messages the reading thread may hold ahead of the writer (about 140 kB each).
+READ_AHEAD_MESSAGES = 32
 
 
 def _read_exactly(source, size: int) -> bytes | None:
@@ -25,16 +32,41 @@ def _read_exactly(source, size: int) -> bytes | None:
     return data if data is not None and len(data) == size else None
 
 
+def _read_messages(source, messages: queue.Queue) -> None:
+    """Thread: move whole messages from the pipe to ``messages``; ``None`` at the end of the
+    stream (or of a broken last message, which is dropped).
+
+    Design Decision: the pipe is read beside the writing
+        A WAL checkpoint or a commit takes the writer away from the pipe for a few hundred
+        milliseconds, and a Linux pipe holds 1 MB (``/proc/sys/fs/pipe-max-size``) -- the
+        engine's output of a few thousand bars -- so the engine stalled behind it. sqlite3
+        releases the GIL while SQLite works, so this thread keeps the pipe drained meanwhile;
+        the bounded queue keeps the backpressure (and the memory) of a pipe of about 4 MB.
+    """
+    try:
+        while True:
+            header = _read_exactly(source, 8)
+            payload = header and _read_exactly(source, int.from_bytes(header, "little"))
+            if not payload:
+                return
+            messages.put(payload)
+    except OSError:
+        return
+    finally:
+        messages.put(None)
+
+
 def main(db_path: str, run_key: int, finalize: bool = False) -> int:
     # Only rows pass through here, never reference cycles: the cyclic collector would just
     # rescan the buffered rows over and over.
     gc.disable()
     writer = SQLiteWriter(db_path, run_key)
-    source = sys.stdin.buffer
+    messages: queue.Queue = queue.Queue(maxsize=READ_AHEAD_MESSAGES)
+    threading.Thread(target=_read_messages, args=(sys.stdin.buffer, messages),
+                     name="pipe-reader", daemon=True).start()
     while True:
-        header = _read_exactly(source, 8)
-        payload = header and _read_exactly(source, int.from_bytes(header, "little"))
-        if not payload:
+        payload = messages.get()
+        if payload is None:
             # What arrived whole is kept; the run is marked, never left "running".
             writer.flush()
             writer.abandon(RunStatus.INTERRUPTED, INTERRUPTED_MESSAGE)
@@ -78,5 +110,21 @@ def _finalize(db_path: str, run_key: int, status: str) -> bool:
         return False
 
 
+def _run(argv: list[str]) -> None:
+    """``main``, then an immediate exit: the pipe-reading thread may be blocked in a read or
+    on a full queue, and must not hold up (or crash) the interpreter's shutdown. An error is
+    printed first, its last line the reason the recorder reports."""
+    try:
+        code = main(argv[1], int(argv[2]), "--finalize" in argv[3:])
+    except BaseException:  # noqa: BLE001 - reported on stderr, then a non-zero exit
+        traceback.print_exc()
+        code = 1
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1], int(sys.argv[2]), "--finalize" in sys.argv[3:]))
+    _run(sys.argv)
