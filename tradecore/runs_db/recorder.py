@@ -136,8 +136,9 @@ class SQLiteWriter:
             if any(names[slot::width].count(expected[slot]) != len(rows)
                    for slot in range(width)):
                 return None
+            # In order of first appearance, so new slots are registered as the row path would.
             if any(self._layout_of(strategy, expected)[0] is not None
-                   for strategy in set(columns[2])):
+                   for strategy in dict.fromkeys(columns[2])):
                 return None
             value_columns = [values[slot::width] for slot in range(width)]
         del columns[at]
