@@ -29,6 +29,7 @@ CPU time is what to read on a busy machine: wall time depends on who else holds 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import os
@@ -50,7 +51,6 @@ sys.path.insert(0, str(ROOT))
 FAST, SLOW, QUANTITY = 10, 30, 100
 SYMBOL = "BENCH"
 SCALE_SYMBOLS, SCALE_STRATEGIES = 20, 4
-PERIOD = "MINUTE"  # the bar period of the data replayed (``--period``; auto for --data)
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -107,15 +107,16 @@ def import_data(secmaster: Path, path: Path, period: str) -> str:
     if period != "auto":
         import_csv(secmaster, path, SYMBOL, period)
         return period.upper()
-    tries = ["MINUTE", *(p.name for p in BarPeriod if p.name != "MINUTE")]
-    for name in tries:
+    *first, last = ["MINUTE", *(p.name for p in BarPeriod if p.name != "MINUTE")]
+    for name in first:
         try:
             import_csv(secmaster, path, SYMBOL, name)
             return name
         except SecmasterError as error:
-            if "median spacing" not in str(error) or name == tries[-1]:
+            if "median spacing" not in str(error):  # not a period mismatch: say so now
                 raise
-    raise AssertionError("unreachable")
+    import_csv(secmaster, path, SYMBOL, last)
+    return last
 
 
 def stored_bars(secmaster: Path, symbol: str, count: int | None) -> pd.DataFrame:
@@ -235,14 +236,14 @@ def _peak_rss_kb() -> int:
 
 def run_tradecore(workdir: Path, secmaster: Path, symbols: list[str], *, strategies: int = 1,
                   end_ns: int | None = None, fills: bool = False,
-                  profile: str | None = None) -> dict:
-    """One run in a fresh process, of the bars of ``PERIOD`` (set by ``main``)."""
+                  profile: str | None = None, period: str = "MINUTE") -> dict:
+    """One run in a fresh process, of the bars of ``period``."""
     runs_db = workdir / "runs.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{runs_db}{suffix}").unlink(missing_ok=True)
     spec = {"secmaster": str(secmaster), "runs_db": str(runs_db), "symbols": symbols,
             "strategies": strategies, "end_ns": end_ns, "fills": fills, "profile": profile,
-            "period": PERIOD}
+            "period": period}
     result = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
                             capture_output=True, text=True, cwd=workdir)
     if result.returncode != 0:
@@ -440,18 +441,18 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        global PERIOD
-        secmaster, frame, PERIOD = prepare_data(args, workdir)
+        secmaster, frame, period = prepare_data(args, workdir)
+        replay = functools.partial(run_tradecore, period=period)
         bars = len(frame)
         source = args.data or "synthetic random walk"
-        print(f"{bars:,} {PERIOD.lower()} bars ({source}), SMA({FAST}) x SMA({SLOW}), every event "
+        print(f"{bars:,} {period.lower()} bars ({source}), SMA({FAST}) x SMA({SLOW}), every event "
               f"recorded, median of {args.repeat}; {os.cpu_count()} CPUs, {load()}")
         end_ns = int(frame.index[-1].value)
         runs = []
         for _ in range(args.repeat):
-            runs.append(run_tradecore(workdir, secmaster, [SYMBOL], end_ns=end_ns, fills=True))
+            runs.append(replay(workdir, secmaster, [SYMBOL], end_ns=end_ns, fills=True))
         if args.profile:
-            run_tradecore(workdir, secmaster, [SYMBOL], end_ns=end_ns, profile=args.profile)
+            replay(workdir, secmaster, [SYMBOL], end_ns=end_ns, profile=args.profile)
             print(f"profile of one engine run in {args.profile}")
         ours = bars / median_of(runs, "wall")
         walls = ", ".join(f"{run['wall']:.2f}s" for run in runs)
@@ -463,7 +464,7 @@ def main() -> None:
                   f"{per_bar_us(median_of(runs, 'finalize_cpu'), bars):.2f} µs/bar, peak RSS "
                   f"{median_of(runs, 'finalize_peak_mb'):.0f} MB")
         if args.memory:
-            tenth = run_tradecore(workdir, secmaster, [SYMBOL],
+            tenth = replay(workdir, secmaster, [SYMBOL],
                                   end_ns=int(frame.index[bars // 10 - 1].value))
             print(f"  peak RSS of the engine process: {tenth['peak_mb']:.0f} MB at "
                   f"{bars // 10:,} bars, {median_of(runs, 'peak_mb'):.0f} MB at {bars:,}")
@@ -488,12 +489,12 @@ def main() -> None:
             scale -= scale % SCALE_SYMBOLS
             print(f"How engine CPU grows with the shape of a run ({scale:,} bars in total):")
             one_end = int(frame.index[scale - 1].value)
-            one = [run_tradecore(workdir, secmaster, [SYMBOL], end_ns=one_end)
+            one = [replay(workdir, secmaster, [SYMBOL], end_ns=one_end)
                    for _ in range(args.repeat)]
             many_db, names = prepare_many_symbols(frame.iloc[:scale], workdir, SCALE_SYMBOLS,
-                                                  PERIOD)
-            many = [run_tradecore(workdir, many_db, names) for _ in range(args.repeat)]
-            four = [run_tradecore(workdir, secmaster, [SYMBOL], end_ns=one_end,
+                                                  period)
+            many = [replay(workdir, many_db, names) for _ in range(args.repeat)]
+            four = [replay(workdir, secmaster, [SYMBOL], end_ns=one_end,
                                   strategies=SCALE_STRATEGIES) for _ in range(args.repeat)]
             base = median_of(one, "engine_cpu")
             print("  " + cpu_line(f"{'1 symbol, 1 strategy':<24}", one, scale))
