@@ -65,3 +65,5 @@ def test_a_window_reads_as_days_or_as_times_when_it_splits_a_day():
     first, second = Window(nine, nine + 30 * day - 1), Window(nine + 30 * day, nine + 60 * day - 1)
     assert first.text() == "2017-06-18 09:00 to 2017-07-18 08:59:59 UTC"
     assert second.text().startswith("2017-07-18 09:00 to ")
+    # Daily bars: a window ending on the last bar's open (midnight) reads as days.
+    assert Window(midnight, midnight + 10 * day).text() == "2017-06-18 to 2017-06-28"
