@@ -252,3 +252,28 @@ def test_an_orchestrator_run_stores_its_results_as_it_ends(sample_secmaster, run
     full = analytics.equity_curve(run_id, runs_db)
     assert overview["equity"].iloc[-1] == pytest.approx(full["equity"].iloc[-1])
     assert overview["drawdown"].min() == pytest.approx(full["drawdown"].min())
+
+
+def test_finalize_through_apsw_stores_what_sqlite3_stores(new_run, db_path):
+    """The recorder's writer process finalizes through apsw; the engine's own process through
+    sqlite3: the stored statistics and results must be the same bytes."""
+    run_id = simple_run(new_run, "twice", days=120, commission=1.0).finish()
+
+    def stored():
+        with sqlite3.connect(db_path) as conn:
+            rows = (conn.execute("SELECT definitions_version, stats FROM run_statistics").fetchall(),
+                    conn.execute("SELECT name, version, arrow_hex FROM run_results"
+                                 " ORDER BY name").fetchall())
+            conn.execute("DELETE FROM run_statistics")
+            conn.execute("DELETE FROM run_results")
+        conn.close()
+        return rows
+
+    stored()  # whatever an earlier read left
+    assert finalize.finalize_run(run_id, db_path)
+    by_sqlite3 = stored()
+    assert finalize.finalize_run(run_id, db_path, apsw=True)
+    by_apsw = stored()
+    assert len(by_sqlite3[1]) == len(finalize.STORED)
+    assert json.loads(by_sqlite3[0][0][1])["trades"] == 1
+    assert by_apsw == by_sqlite3

@@ -3,9 +3,10 @@ and its two readers.
 
 - ``read_duckdb`` runs it inside SQLite through DuckDB's SQLite extension (``sqlite_query``):
   what the dashboard, the CLI and every analytics function use.
-- ``read_sqlite3`` runs it with Python's sqlite3: only ``finalize`` uses it, in the process
-  that recorded the run (an engine process, whose sqlite3 owns runs.db; see
-  ``connection``'s note on two copies of SQLite).
+- ``read_sqlite3`` runs it on a connection of its own, Python's sqlite3 or apsw: only
+  ``finalize`` uses it, in the process that recorded the run (an engine process, whose sqlite3
+  owns runs.db, or the recorder's writer process, whose apsw does; see ``connection``'s note
+  on two copies of SQLite).
 
 A run's rows of the two big tables are found by its rowid segments, of the others by the
 ``run_key`` index (``tradecore.runs_db.schema``).
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from itertools import islice
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -121,10 +124,10 @@ def read_duckdb(alias: str, run_key: int, table: str, indicator_slots: int = 0, 
     return result.cast(target)
 
 
-def read_sqlite3(conn: sqlite3.Connection, run_key: int, table: str,
+def read_sqlite3(conn: sqlite3.Connection | Any, run_key: int, table: str,
                  indicator_slots: int = 0, *,
                  codes: dict[str, Sequence[str]] | None = None) -> pa.Table:
-    """One run's rows of ``table`` through Python's sqlite3 (``finalize`` only).
+    """One run's rows of ``table`` through a sqlite3 or apsw connection (``finalize`` only).
 
     For the two big tables ``codes`` (``{"symbol": [...], "strategy": [...]}``, from the run's
     config) lets SQLite hand over small integers instead of a text object per row, and the
@@ -137,7 +140,7 @@ def read_sqlite3(conn: sqlite3.Connection, run_key: int, table: str,
             return coded
     cursor = conn.execute(select_sql(table, indicator_slots, text_reals=False), (int(run_key),))
     parts = []
-    while rows := cursor.fetchmany(200_000):
+    while rows := list(islice(cursor, 200_000)):
         parts.append(_rows_to_arrow(rows, target))
     return pa.concat_tables(parts) if parts else target.empty_table()
 
@@ -162,7 +165,7 @@ def _read_coded(conn: sqlite3.Connection, run_key: int, table: str, target: pa.S
            f" ORDER BY s.first_rowid, t.rowid")
     cursor = conn.execute(sql, (*params, int(run_key), int(run_key)))
     parts = []
-    while rows := cursor.fetchmany(100_000):  # in chunks: Python rows are the costly part
+    while rows := list(islice(cursor, 100_000)):  # in chunks: Python rows are the costly part
         columns = []
         for position, field in enumerate(fields):
             values = codes.get(field.name) if pa.types.is_string(field.type) else None

@@ -95,15 +95,15 @@ def _finalize(db_path: str, run_key: int, status: str) -> bool:
         return False
     try:
         from tradecore.analytics.finalize import finalize_run
-        from tradecore.runs_db.schema import connect
+        from tradecore.runs_db.schema import connect_writer_process
 
-        conn = connect(db_path, create=False)
+        conn = connect_writer_process(db_path)
         try:
             run_id = conn.execute("SELECT run_id FROM runs WHERE run_key = ?",
                                   (run_key,)).fetchone()[0]
         finally:
             conn.close()
-        return finalize_run(run_id, db_path)
+        return finalize_run(run_id, db_path, apsw=True)
     except Exception as error:  # noqa: BLE001 - the run is recorded; its results are a cache
         with contextlib.suppress(OSError):
             print(f"results not stored at the end of the run: {error}", file=sys.stderr)
