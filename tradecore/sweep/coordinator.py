@@ -45,7 +45,7 @@ from typing import Any
 from tradecore import paths
 from tradecore.configure import RunRequest, build_orchestrator, find_strategy
 from tradecore.strategies import ParameterError
-from tradecore.sweep.cluster import open_client
+from tradecore.sweep.cluster import open_client, start_forkserver
 from tradecore.sweep.data import build_slice, request_range
 from tradecore.sweep.grid import grid_points, validate_grid
 from tradecore.sweep.merge import open_merger
@@ -135,6 +135,8 @@ def run_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int |
     if workers is not None and workers < 1:
         raise ParameterError(f"workers must be at least 1, not {workers}")
     started = time.perf_counter()
+    if client is None and not scheduler:
+        start_forkserver()  # overlaps what follows (see tradecore.sweep.cluster)
     request, grid, folds, (first, last) = prepare(request, grid, metric=metric,
                                                   validation=validation)
     sweep_id = sweep_id or new_sweep_id()

@@ -1,0 +1,51 @@
+"""Local workers forked from a preloaded forkserver (tradecore.sweep.cluster) behave as
+spawned ones did: they see the coordinator's environment and working directory as they are
+when the cluster starts (not when the server started), ignore Ctrl-C, and use one BLAS
+thread."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from tradecore.sweep.cluster import (
+    FORKSERVER_PRELOAD,
+    PRE_SPAWN_DEFAULTS,
+    open_client,
+    start_forkserver,
+)
+
+
+def _seen() -> dict:
+    import sys
+
+    return {"probe": os.environ.get("TRADECORE_TEST_PROBE"), "cwd": os.getcwd(),
+            "sigint": signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+            "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+            "preloaded": [m for m in FORKSERVER_PRELOAD if m in sys.modules],
+            "hash": hash("tradecore")}
+
+
+def test_forked_workers_see_the_coordinator_as_it_is_now(tmp_path, monkeypatch):
+    start_forkserver()  # before the variable and the folder change: the server keeps neither
+    monkeypatch.setenv("TRADECORE_TEST_PROBE", "after-the-server-started")
+    monkeypatch.chdir(tmp_path)
+    with open_client(workers=2) as client:
+        seen = list(client.run(_seen).values())
+        pids = client.run(os.getpid)
+    assert len(seen) == 2 and seen[0] == seen[1]  # one hash seed across workers, too
+    assert seen[0]["probe"] == "after-the-server-started"
+    assert seen[0]["cwd"] == str(tmp_path)
+    assert seen[0]["sigint"] is True
+    assert seen[0]["blas"] == "1"
+    assert seen[0]["preloaded"] == list(FORKSERVER_PRELOAD)
+    assert os.getpid() not in pids.values()
+
+
+def test_pre_spawn_defaults_match_distributed():
+    """start_forkserver reads these before distributed is imported; they must stay dask's."""
+    import dask
+    import distributed  # noqa: F401 - loads distributed's defaults into dask.config
+
+    packaged = dask.config.merge(*dask.config.defaults)  # not a user's config files
+    assert packaged["distributed"]["nanny"]["pre-spawn-environ"] == PRE_SPAWN_DEFAULTS
