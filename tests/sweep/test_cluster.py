@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from tradecore.sweep.cluster import (
     FORKSERVER_PRELOAD,
+    LOCAL_HEARTBEAT_S,
     PRE_SPAWN_DEFAULTS,
     open_client,
     start_forkserver,
@@ -49,3 +51,21 @@ def test_pre_spawn_defaults_match_distributed():
 
     packaged = dask.config.merge(*dask.config.defaults)  # not a user's config files
     assert packaged["distributed"]["nanny"]["pre-spawn-environ"] == PRE_SPAWN_DEFAULTS
+
+
+def test_local_workers_heartbeat_slowly_while_the_cluster_is_open():
+    import distributed.scheduler as dask_scheduler
+
+    original = dask_scheduler.heartbeat_interval
+    assert original(2) < LOCAL_HEARTBEAT_S  # dask's own: 0.5 s for a few workers
+
+    def interval(dask_worker) -> float:
+        return dask_worker.periodic_callbacks["heartbeat"].callback_time / 1000
+
+    with open_client(workers=1) as client, open_client(workers=1):
+        assert dask_scheduler.heartbeat_interval(2) == LOCAL_HEARTBEAT_S
+        deadline = time.monotonic() + 30
+        while set(client.run(interval).values()) != {LOCAL_HEARTBEAT_S}:
+            assert time.monotonic() < deadline, client.run(interval)
+            time.sleep(0.1)
+    assert dask_scheduler.heartbeat_interval is original  # back once both have closed

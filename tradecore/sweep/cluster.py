@@ -13,6 +13,15 @@ Design Decision: a quiet local cluster
     several times a second), and a busy worker got about 10% less done per CPU second. The
     local cluster is started with ``QUIET_CONFIG`` (no worker profiler, slower ticks and
     monitors): idle, it used 0.03 cores. A remote cluster keeps whatever its owner set.
+    Measured again with the points' own costs cut (bench/sweep.py), that idle 0.026 cores was
+    still 1-2 CPU-s of a 40-80 s sweep, 0.05-0.1 s a point; half of it was the workers'
+    heartbeats, which a scheduler asks for every 0.5 s from up to 10 workers (dask's
+    ``heartbeat_interval``, not a setting). While a local cluster runs, its scheduler asks
+    for one every ``LOCAL_HEARTBEAT_S`` (dask's own interval for 50-199 workers; heartbeats
+    carry metrics, not task results, and a lost worker is noticed by its closed connection).
+    With that, no disk I/O sampling, no work stealing (tasks wait on the scheduler until a
+    worker is free, nothing to steal) and a 10 s system monitor, an idle cluster of 2 used
+    about 0.014 cores (from 0.025).
 
 Design Decision: local workers ignore Ctrl-C
     A terminal's Ctrl-C reaches every process of the foreground group, local workers included;
@@ -78,9 +87,14 @@ CONNECT_TIMEOUT_S = 10
 QUIET_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "500ms",
-    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.interval": "10s",
+    "distributed.admin.system-monitor.disk": False,
     "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing": False,
 }
+#: Seconds between a local worker's heartbeats (see "a quiet local cluster" above).
+LOCAL_HEARTBEAT_S = 2.0
+_heartbeat_users = 0  # local clusters open in this process, under _PATCH_LOCK
 
 #: Imported once by the forkserver local workers are forked from (see "local workers fork
 #: from a preloaded forkserver" above): a worker's heavy third-party imports. An import that
@@ -135,13 +149,43 @@ def open_client(scheduler: str | None = None, workers: int | None = None,
         warnings.filterwarnings("ignore", message="Port 8787 is already in use")
         cluster = LocalCluster(**options)
     try:
-        client = Client(cluster)
-        try:
-            yield client
-        finally:
-            client.close()
+        with _slow_heartbeats():
+            client = Client(cluster)
+            try:
+                yield client
+            finally:
+                client.close()
     finally:
         cluster.close()
+
+
+@contextmanager
+def _slow_heartbeats() -> Iterator[None]:
+    """While a local cluster is open, schedulers in this process ask their workers for a
+    heartbeat every ``LOCAL_HEARTBEAT_S`` at most (see the module docstring). dask reads
+    ``distributed.scheduler.heartbeat_interval`` on each heartbeat, so the workers follow at
+    their next one; the original is back once no local cluster is open."""
+    import distributed.scheduler as dask_scheduler
+
+    global _heartbeat_users
+    with _PATCH_LOCK:
+        if _heartbeat_users == 0:
+            original = dask_scheduler.heartbeat_interval
+
+            def heartbeat_interval(n: int) -> float:
+                return max(original(n), LOCAL_HEARTBEAT_S)
+
+            heartbeat_interval.original = original  # type: ignore[attr-defined]
+            dask_scheduler.heartbeat_interval = heartbeat_interval
+        _heartbeat_users += 1
+    try:
+        yield
+    finally:
+        with _PATCH_LOCK:
+            _heartbeat_users -= 1
+            if _heartbeat_users == 0:
+                dask_scheduler.heartbeat_interval = (
+                    dask_scheduler.heartbeat_interval.original)  # type: ignore[attr-defined]
 
 
 def start_forkserver() -> None:
