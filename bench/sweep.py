@@ -17,6 +17,11 @@
 
 The machine is shared: the load average and each phase's CPU use (the cluster's processes'
 CPU seconds over wall seconds) are printed beside every figure.
+
+Local workers are forked from a forkserver (tradecore.sweep.cluster) that outlives a sweep in
+its process. Every cluster sweep here stops it at its end, inside its CPU meter, so each one
+pays the server's start and exit, as a sweep from the CLI does (one sweep a process); the
+workers' CPU is read through the server's children times, since it reaps them.
 """
 
 from __future__ import annotations
