@@ -69,3 +69,32 @@ def test_local_workers_heartbeat_slowly_while_the_cluster_is_open():
             assert time.monotonic() < deadline, client.run(interval)
             time.sleep(0.1)
     assert dask_scheduler.heartbeat_interval is original  # back once both have closed
+
+
+def _hold(name: str, index: int) -> int:
+    from distributed import Event, get_client
+
+    Event(name, client=get_client()).wait(60)
+    return index
+
+
+def test_a_local_worker_holds_only_the_point_it_runs():
+    """The rest wait on the scheduler, so whichever worker frees first takes the next (no
+    point stuck behind a running one while another worker idles at the end of a sweep)."""
+    from distributed import Event
+
+    def load(dask_scheduler) -> tuple[list[int], int]:
+        return ([len(ws.processing) for ws in dask_scheduler.workers.values()],
+                len(dask_scheduler.queued))
+
+    with open_client(workers=2) as client:
+        release = Event("tradecore-test-release", client=client)
+        # one graph: dask queues such a batch of like tasks on the scheduler ("root-ish")
+        futures = client.map(_hold, [release.name] * 5, range(5), pure=False)
+        deadline = time.monotonic() + 30
+        while sum(client.run_on_scheduler(load)[0]) < 2:
+            assert time.monotonic() < deadline, client.run_on_scheduler(load)
+            time.sleep(0.05)
+        assert client.run_on_scheduler(load) == ([1, 1], 3)
+        release.set()
+        assert client.gather(futures) == list(range(5))

@@ -19,9 +19,12 @@ Design Decision: a quiet local cluster
     ``heartbeat_interval``, not a setting). While a local cluster runs, its scheduler asks
     for one every ``LOCAL_HEARTBEAT_S`` (dask's own interval for 50-199 workers; heartbeats
     carry metrics, not task results, and a lost worker is noticed by its closed connection).
-    With that, no disk I/O sampling, no work stealing (tasks wait on the scheduler until a
-    worker is free, nothing to steal) and a 10 s system monitor, an idle cluster of 2 used
-    about 0.014 cores (from 0.025).
+    With that, no disk I/O sampling and a 10 s system monitor, an idle cluster of 2 used
+    about 0.014 cores (from 0.025). ``worker-saturation`` 1.0 keeps points dask queues on the
+    scheduler there until a worker is free (dask's default 1.1 hands a one-thread worker two,
+    so at the end of a sweep one worker could sit idle while another still had a point
+    waiting behind its running one); work stealing stays on for the first few points, which
+    dask assigns to workers as they are submitted.
 
 Design Decision: local workers ignore Ctrl-C
     A terminal's Ctrl-C reaches every process of the foreground group, local workers included;
@@ -90,7 +93,7 @@ QUIET_CONFIG = {
     "distributed.admin.system-monitor.interval": "10s",
     "distributed.admin.system-monitor.disk": False,
     "distributed.worker.memory.monitor-interval": "1s",
-    "distributed.scheduler.work-stealing": False,
+    "distributed.scheduler.worker-saturation": 1.0,
 }
 #: Seconds between a local worker's heartbeats (see "a quiet local cluster" above).
 LOCAL_HEARTBEAT_S = 2.0
