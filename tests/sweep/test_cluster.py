@@ -98,3 +98,41 @@ def test_a_local_worker_holds_only_the_point_it_runs():
         assert client.run_on_scheduler(load) == ([1, 1], 3)
         release.set()
         assert client.gather(futures) == list(range(5))
+
+
+def _run_until_cancelled(name: str, started: str) -> tuple[bool, bool]:
+    """A stand-in for a running point: registered with the sweep's cancel watcher, it waits
+    for its cancel flag. Returns (flag set, watcher fired)."""
+    import threading
+
+    from distributed import Event, get_client
+
+    from tradecore.sweep.worker import _SweepCancel
+
+    watcher = _SweepCancel.of(name)
+    cancel = threading.Event()
+    watcher.register(cancel)
+    Event(started, client=get_client()).set()
+    try:
+        return cancel.wait(60), watcher.fired
+    finally:
+        watcher.unregister(cancel)
+
+
+def _skipped(name: str) -> bool:
+    from tradecore.sweep.worker import _SweepCancel
+
+    return _SweepCancel.of(name).fired
+
+
+def test_a_cancelled_sweep_stops_running_points_and_skips_the_rest():
+    from distributed import Event
+
+    with open_client(workers=1) as client:
+        cancel = Event("tradecore-test-cancel", client=client)
+        started = Event("tradecore-test-started", client=client)
+        running = client.submit(_run_until_cancelled, cancel.name, started.name, pure=False)
+        assert started.wait(60)
+        cancel.set()
+        assert running.result(timeout=60) == (True, True)
+        assert client.submit(_skipped, cancel.name, pure=False).result(timeout=60) is True
