@@ -287,6 +287,12 @@ class _Session:
                 self.result.cancelled = True
             self.result.timings["merge"] = self.merge_seconds
             self.result.timings["merge_cpu"] = self.merge_cpu_seconds
+            # The sweep is over: its cancel watchers on the workers (which wait on this Event,
+            # see tradecore.sweep.worker) end now, not cut off by a closing scheduler.
+            try:
+                event.set()
+            except Exception as error:  # noqa: BLE001 - scheduler gone: nothing waits there
+                log.debug("sweep event not set at the end: %s", error)
 
     def _task(self, point: dict[str, Any], fold: Fold, window, role: str | None, *,
               keep_dates: bool) -> PointTask:
