@@ -223,6 +223,24 @@ def connect(path: str | Path, *, create: bool = True, timeout: float = 30.0) -> 
     return conn
 
 
+def connect_writer_process(path: str | Path, *, timeout: float = 30.0):
+    """An ``apsw`` connection to runs.db for the recorder's writer process, which does
+    nothing else while it writes (see ``recorder``'s Design Decision on apsw). The file is
+    first checked and upgraded through :func:`connect` (then closed), so both libraries never
+    hold it open at once in this process."""
+    import apsw
+
+    connect(path, create=False, timeout=timeout).close()
+    conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READWRITE)
+    try:
+        conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000):d}")
+        conn.execute("PRAGMA synchronous=NORMAL")  # journal_mode=WAL is stored in the file
+    except apsw.Error:
+        conn.close()
+        raise
+    return conn
+
+
 def _add_new_event_columns(conn: sqlite3.Connection) -> None:
     """Within one schema version, an event type may gain a field (declared last, with a
     default, e.g. ``BarReceived.instrument_id``): add its column to an older file's table, so

@@ -60,7 +60,7 @@ def main(db_path: str, run_key: int, finalize: bool = False) -> int:
     # Only rows pass through here, never reference cycles: the cyclic collector would just
     # rescan the buffered rows over and over.
     gc.disable()
-    writer = SQLiteWriter(db_path, run_key)
+    writer = SQLiteWriter(db_path, run_key, apsw=True)
     messages: queue.Queue = queue.Queue(maxsize=READ_AHEAD_MESSAGES)
     threading.Thread(target=_read_messages, args=(sys.stdin.buffer, messages),
                      name="pipe-reader", daemon=True).start()
