@@ -33,6 +33,7 @@ from tradecore.sweep import (
     smoothed,
     stitch_equity,
 )
+from tradecore.sweep.windows import Window
 from tradecore.ui import common, runner, widgets
 from tradecore.ui.formatting import STAT_BY_KEY, format_stat, stat_label
 
@@ -188,9 +189,7 @@ def with_folds(results: pd.DataFrame) -> pd.DataFrame:
 def window_text(start_ns, end_ns) -> str:
     if start_ns is None or end_ns is None:
         return "whole range"
-    start = pd.Timestamp(int(start_ns), unit="ns")
-    end = pd.Timestamp(int(end_ns), unit="ns")
-    return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    return Window(int(start_ns), int(end_ns)).text()
 
 
 def heatmap_section(cells: pd.DataFrame, varying: list[str], metric: str, key: str) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from tradecore.strategies import ParameterError
 from tradecore.sweep import holdout_folds, parse_duration, walk_forward_folds
+from tradecore.sweep.windows import Window
 
 
 def ns(text: str) -> int:
@@ -54,3 +55,15 @@ def test_a_holdout_keeps_the_last_fraction_out_of_sample():
     assert (fold.out_of_sample.start_ns, fold.out_of_sample.end_ns) == (750, 1000)
     with pytest.raises(ParameterError, match="between 0 and 1"):
         holdout_folds(0, 1000, 1.5)
+
+
+def test_a_window_reads_as_days_or_as_times_when_it_splits_a_day():
+    day = pd.Timedelta(1, "D").value
+    midnight = pd.Timestamp("2017-06-18", tz="UTC").value
+    assert Window(midnight, midnight + 30 * day - 1).text() == "2017-06-18 to 2017-07-17"
+    nine = midnight + pd.Timedelta(9, "h").value
+    first, second = Window(nine, nine + 30 * day - 1), Window(nine + 30 * day, nine + 60 * day - 1)
+    assert first.text() == "2017-06-18 09:00 to 2017-07-18 08:59:59 UTC"
+    assert second.text().startswith("2017-07-18 09:00 to ")
+    # Daily bars: a window ending on the last bar's open (midnight) reads as days.
+    assert Window(midnight, midnight + 10 * day).text() == "2017-06-18 to 2017-06-28"

@@ -37,9 +37,14 @@ class Window:
             raise ParameterError("a window ends before it starts")
 
     def text(self) -> str:
+        """``2017-06-18 to 2017-07-17``, the first and last day inside the window; with the
+        times when neither end is at midnight (intraday bars), so that a window ending on the
+        day the next one starts does not read as an overlap."""
         start = pd.Timestamp(self.start_ns, unit="ns", tz="UTC")
         end = pd.Timestamp(self.end_ns, unit="ns", tz="UTC")
-        return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+        if start == start.normalize() or end == end.normalize():
+            return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+        return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M:%S} UTC"
 
 
 @dataclass(frozen=True)
