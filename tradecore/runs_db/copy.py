@@ -203,8 +203,10 @@ def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
 def _holds_only(conn: sqlite3.Connection, table: str, run_key: int) -> bool:
     """Whether the source ``table`` holds the rows of run ``run_key`` and nothing else: its
     segments (exactly its rows) join up and span the table's first to last rowid."""
-    low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {_SOURCE}.{table}"
-                             ).fetchone()
+    # Two subqueries: SQLite answers a lone min() or max() of the rowid from the b-tree's
+    # ends, but ``SELECT min(rowid), max(rowid)`` scans the table (0.03 s a 100k-row run).
+    low, high = conn.execute(f"SELECT (SELECT min(rowid) FROM {_SOURCE}.{table}),"
+                             f" (SELECT max(rowid) FROM {_SOURCE}.{table})").fetchone()
     if low is None:
         return True
     expected = low

@@ -20,10 +20,29 @@ Design Decision: the run is recorded under the key it keeps in runs.db
     The coordinator hands each point a (negative) run key it reserved; recorded under it,
     the run's rows need no rewriting when they are merged (see ``tradecore.runs_db.copy``).
 
+Design Decision: each private runs.db starts as a copy of an empty one, unsynced
+    Creating a database and its schema per point cost a few fsyncs (0.02-0.05 s of wall time
+    before each run on a busy disk, 0.05 s measured with the stand-in row's commit). A worker
+    process makes one empty runs.db, copies it per point, and writes the stand-in row with
+    ``synchronous=OFF`` on its own connection: the file is scratch, read back and deleted
+    within the point, and a crash loses the point whatever was synced. The recorder's own
+    connection keeps runs.db's settings.
+
 Design Decision: timings in CPU seconds too
     ``run_cpu`` is this process's CPU time over the run (its recorder thread included): the
     machine is shared, so bench/sweep.py reads a point's overhead as the sweep's CPU seconds
     minus its runs' CPU seconds rather than from wall times other users stretch.
+
+Design Decision: one cancel watcher per worker process and sweep, waiting, not polling
+    The sweep's cancel flag is a dask Event on the scheduler. A point used to ask for it before
+    it started and then every second while it ran, from a thread of its own joined after the
+    run: each ask a round trip to the scheduler, answered late when the coordinator was busy
+    merging (measured: 0.06-0.16 s of wall time a point before its run started, on a loaded
+    machine). Now the first point of a sweep on a worker process asks once and starts a
+    thread that waits on the Event (``Event.wait``: the scheduler answers when it is set, or
+    after ``CANCEL_WAIT_S``); every point of that sweep on the process reads its answer there
+    and registers its run to be cancelled. The thread ends when the Event is set, when the
+    scheduler is gone, or after ``CANCEL_IDLE_S`` without a point of its sweep.
 
 Design Decision: a point records from its own thread, never through a writer process
     A single backtest hands its rows to a writer process so that recording runs on a second
@@ -50,14 +69,16 @@ from typing import Any
 
 from tradecore.configure import RunRequest
 
-# How often a running point looks at the sweep's cancel flag (a dask Event on the scheduler).
-# Each look is a round trip to the scheduler; at 4 a second per running point they cost about
-# 0.03 CPU-seconds per 100k-bar point (bench/sweep.py), a cancel needs no faster answer.
-CANCEL_POLL_S = 1.0
+# How long one wait on the sweep's cancel Event lasts on the scheduler before the watcher
+# looks whether its sweep still has points here (see the module docstring).
+CANCEL_WAIT_S = 10.0
+# A watcher whose sweep has had no point on this process for this long stops.
+CANCEL_IDLE_S = 60.0
 
 _folder: Path | None = None
 _slices: dict[str, Path] = {}
 _lock = threading.Lock()
+_watchers: dict[str, _SweepCancel] = {}  # by the cancel Event's name, under _lock
 
 
 @dataclass(frozen=True)
@@ -92,9 +113,9 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
     """Replay one point on this worker (see the module docstring)."""
     timings: dict[str, float] = {}
     started, started_cpu = time.perf_counter(), time.process_time()
-    watcher = _CancelWatcher(task.cancel_event)
+    watcher = _SweepCancel.of(task.cancel_event)
     outcome = PointOutcome(task, None, "skipped", host=os.uname().nodename, pid=os.getpid())
-    if watcher.is_set():
+    if watcher is not None and watcher.fired:
         return outcome
     _record_in_thread()
     folder = _worker_folder()
@@ -110,14 +131,18 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
         if task.run_key is not None:
             _record_next_run_under(runs_db, task.run_key)
 
-        watcher.watch(cancel)
+        if watcher is not None:
+            watcher.register(cancel)
         began, began_cpu = time.perf_counter(), time.process_time()
+        timings["before_run"] = began - started
         try:
             # the same entry point as a single backtest: validation, run, post-run work
             result = service.run(request, cancel_event=cancel)
         finally:
-            watcher.stop()
-        timings["run"] = time.perf_counter() - began
+            if watcher is not None:
+                watcher.unregister(cancel)
+        ended = time.perf_counter()
+        timings["run"] = ended - began
         timings["run_cpu"] = time.process_time() - began_cpu
         outcome.run_id = result.run_id
         outcome.status = result.status.value
@@ -133,6 +158,8 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
         _forget(runs_db)
     timings["total"] = time.perf_counter() - started
     timings["total_cpu"] = time.process_time() - started_cpu
+    if "run" in timings:
+        timings["after_run"] = timings["total"] - timings["before_run"] - timings["run"]
     outcome.timings = timings
     return outcome
 
@@ -145,17 +172,38 @@ def _plain(stats: dict[str, Any]) -> dict[str, Any]:
 def _record_next_run_under(runs_db: Path, key: int) -> None:
     """Make the next run recorded into the fresh private ``runs_db`` get ``key``: SQLite gives
     a new row the largest key plus one, so a stand-in row holds ``key - 1``. It has no events
-    and stays behind in the private file; the coordinator copies the run by its id."""
+    and stays behind in the private file; the coordinator copies the run by its id.
+
+    The file starts as a copy of this process's empty runs.db (:func:`_empty_runs_db`), and
+    this connection does not sync it to disk: creating a database and its schema cost a few
+    fsyncs, 0.02-0.05 s of wall time a point on a busy disk, for a scratch file that is read
+    back and deleted within the point (a crash loses the point either way)."""
     from tradecore.runs_db.schema import connect
 
+    shutil.copyfile(_empty_runs_db(), runs_db)
     conn = connect(runs_db)
     try:
+        conn.execute("PRAGMA synchronous=OFF")  # this connection only; the recorder keeps its
         with conn:
             conn.execute("INSERT INTO runs (run_key, run_id, name, status, ts_start, config)"
                          " VALUES (?, ?, ?, ?, ?, ?)",
                          (key - 1, "sweep-key-stand-in", "", "cancelled", 0, "{}"))
     finally:
         conn.close()
+
+
+def _empty_runs_db() -> Path:
+    """A runs.db with the schema and no runs, made once per worker process (its closed
+    connection has folded the WAL into the file, so copying the file copies the database)."""
+    from tradecore.runs_db.schema import connect
+
+    path = _worker_folder() / "runs-empty.db"
+    with _lock:
+        if not path.exists():
+            building = path.with_suffix(".building")
+            connect(building).close()
+            building.replace(path)
+        return path
 
 
 def _database_bytes(runs_db: Path) -> bytearray:
@@ -226,45 +274,68 @@ def _materialize(content: bytes, digest: str) -> Path:
         return path
 
 
-class _CancelWatcher:
-    """Cancels the running orchestrator when the sweep's dask Event is set.
+class _SweepCancel:
+    """Sets the cancel flag of every run of one sweep on this process once the sweep's dask
+    Event is set (see the module docstring). Outside a dask worker (a plain process pool)
+    there is no Event and nothing to watch: :meth:`of` returns None."""
 
-    Outside a dask worker (a plain process pool) there is no Event and nothing to watch."""
+    def __init__(self, name: str, event: Any) -> None:
+        self.name = name
+        self._event = event
+        self._runs: set[threading.Event] = set()
+        self._last_use = time.monotonic()
+        self.fired = bool(event.is_set())  # the one round trip before this sweep's points
+        if not self.fired:
+            threading.Thread(target=self._wait, name="tradecore-sweep-cancel",
+                             daemon=True).start()
 
-    def __init__(self, name: str | None) -> None:
-        self._event = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    @classmethod
+    def of(cls, name: str | None) -> _SweepCancel | None:
         if name is None:
-            return
+            return None
+        with _lock:
+            watcher = _watchers.get(name)
+            if watcher is not None:
+                watcher._last_use = time.monotonic()
+                return watcher
         try:
             from distributed import Event, get_client
 
-            self._event = Event(name, client=get_client())
+            event = Event(name, client=get_client())
         except (ImportError, ValueError):
-            self._event = None
+            return None
+        watcher = cls(name, event)
+        with _lock:
+            return _watchers.setdefault(name, watcher)
 
-    def is_set(self) -> bool:
-        return self._event is not None and self._event.is_set()
+    def register(self, cancel: threading.Event) -> None:
+        """Set ``cancel`` (which stops a run) when the sweep is cancelled."""
+        with _lock:
+            self._runs.add(cancel)
+            self._last_use = time.monotonic()
+            if self.fired:
+                cancel.set()
 
-    def watch(self, cancel: threading.Event) -> None:
-        """Set ``cancel`` (which stops the run) once the sweep's Event is set."""
-        if self._event is None:
-            return
+    def unregister(self, cancel: threading.Event) -> None:
+        with _lock:
+            self._runs.discard(cancel)
+            self._last_use = time.monotonic()
 
-        def loop() -> None:
-            while not self._stop.wait(CANCEL_POLL_S):
-                try:
-                    if self._event.is_set():
+    def _wait(self) -> None:
+        while True:
+            try:
+                fired = self._event.wait(CANCEL_WAIT_S)
+            except Exception:  # noqa: BLE001 - scheduler gone: runs go on, the next asks anew
+                fired = False
+                with _lock:
+                    _watchers.pop(self.name, None)
+                return
+            with _lock:
+                if fired:
+                    self.fired = True
+                    for cancel in self._runs:
                         cancel.set()
-                        return
-                except Exception:  # noqa: BLE001 - scheduler gone: the run just goes on
                     return
-
-        self._thread = threading.Thread(target=loop, name="tradecore-sweep-cancel", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+                if not self._runs and time.monotonic() - self._last_use > CANCEL_IDLE_S:
+                    _watchers.pop(self.name, None)
+                    return

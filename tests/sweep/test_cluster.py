@@ -1,0 +1,138 @@
+"""Local workers forked from a preloaded forkserver (tradecore.sweep.cluster) behave as
+spawned ones did: they see the coordinator's environment and working directory as they are
+when the cluster starts (not when the server started), ignore Ctrl-C, and use one BLAS
+thread."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from tradecore.sweep.cluster import (
+    FORKSERVER_PRELOAD,
+    LOCAL_HEARTBEAT_S,
+    PRE_SPAWN_DEFAULTS,
+    open_client,
+    start_forkserver,
+)
+
+
+def _seen() -> dict:
+    import sys
+
+    return {"probe": os.environ.get("TRADECORE_TEST_PROBE"), "cwd": os.getcwd(),
+            "sigint": signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+            "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+            "preloaded": [m for m in FORKSERVER_PRELOAD if m in sys.modules],
+            "hash": hash("tradecore")}
+
+
+def test_forked_workers_see_the_coordinator_as_it_is_now(tmp_path, monkeypatch):
+    start_forkserver()  # before the variable and the folder change: the server keeps neither
+    monkeypatch.setenv("TRADECORE_TEST_PROBE", "after-the-server-started")
+    monkeypatch.chdir(tmp_path)
+    with open_client(workers=2) as client:
+        seen = list(client.run(_seen).values())
+        pids = client.run(os.getpid)
+    assert len(seen) == 2 and seen[0] == seen[1]  # one hash seed across workers, too
+    assert seen[0]["probe"] == "after-the-server-started"
+    assert seen[0]["cwd"] == str(tmp_path)
+    assert seen[0]["sigint"] is True
+    assert seen[0]["blas"] == "1"
+    assert seen[0]["preloaded"] == list(FORKSERVER_PRELOAD)
+    assert os.getpid() not in pids.values()
+
+
+def test_pre_spawn_defaults_match_distributed():
+    """start_forkserver reads these before distributed is imported; they must stay dask's."""
+    import dask
+    import distributed  # noqa: F401 - loads distributed's defaults into dask.config
+
+    packaged = dask.config.merge(*dask.config.defaults)  # not a user's config files
+    assert packaged["distributed"]["nanny"]["pre-spawn-environ"] == PRE_SPAWN_DEFAULTS
+
+
+def test_local_workers_heartbeat_slowly_while_the_cluster_is_open():
+    import distributed.scheduler as dask_scheduler
+
+    original = dask_scheduler.heartbeat_interval
+    assert original(2) < LOCAL_HEARTBEAT_S  # dask's own: 0.5 s for a few workers
+
+    def interval(dask_worker) -> float:
+        return dask_worker.periodic_callbacks["heartbeat"].callback_time / 1000
+
+    with open_client(workers=1) as client, open_client(workers=1):
+        assert dask_scheduler.heartbeat_interval(2) == LOCAL_HEARTBEAT_S
+        deadline = time.monotonic() + 30
+        while set(client.run(interval).values()) != {LOCAL_HEARTBEAT_S}:
+            assert time.monotonic() < deadline, client.run(interval)
+            time.sleep(0.1)
+    assert dask_scheduler.heartbeat_interval is original  # back once both have closed
+
+
+def _hold(name: str, index: int) -> int:
+    from distributed import Event, get_client
+
+    Event(name, client=get_client()).wait(60)
+    return index
+
+
+def test_a_local_worker_holds_only_the_point_it_runs():
+    """The rest wait on the scheduler, so whichever worker frees first takes the next (no
+    point stuck behind a running one while another worker idles at the end of a sweep)."""
+    from distributed import Event
+
+    def load(dask_scheduler) -> tuple[list[int], int]:
+        return ([len(ws.processing) for ws in dask_scheduler.workers.values()],
+                len(dask_scheduler.queued))
+
+    with open_client(workers=2) as client:
+        release = Event("tradecore-test-release", client=client)
+        # one graph: dask queues such a batch of like tasks on the scheduler ("root-ish")
+        futures = client.map(_hold, [release.name] * 5, range(5), pure=False)
+        deadline = time.monotonic() + 30
+        while sum(client.run_on_scheduler(load)[0]) < 2:
+            assert time.monotonic() < deadline, client.run_on_scheduler(load)
+            time.sleep(0.05)
+        assert client.run_on_scheduler(load) == ([1, 1], 3)
+        release.set()
+        assert client.gather(futures) == list(range(5))
+
+
+def _run_until_cancelled(name: str, started: str) -> tuple[bool, bool]:
+    """A stand-in for a running point: registered with the sweep's cancel watcher, it waits
+    for its cancel flag. Returns (flag set, watcher fired)."""
+    import threading
+
+    from distributed import Event, get_client
+
+    from tradecore.sweep.worker import _SweepCancel
+
+    watcher = _SweepCancel.of(name)
+    cancel = threading.Event()
+    watcher.register(cancel)
+    Event(started, client=get_client()).set()
+    try:
+        return cancel.wait(60), watcher.fired
+    finally:
+        watcher.unregister(cancel)
+
+
+def _skipped(name: str) -> bool:
+    from tradecore.sweep.worker import _SweepCancel
+
+    return _SweepCancel.of(name).fired
+
+
+def test_a_cancelled_sweep_stops_running_points_and_skips_the_rest():
+    from distributed import Event
+
+    with open_client(workers=1) as client:
+        cancel = Event("tradecore-test-cancel", client=client)
+        started = Event("tradecore-test-started", client=client)
+        running = client.submit(_run_until_cancelled, cancel.name, started.name, pure=False)
+        assert started.wait(60)
+        cancel.set()
+        assert running.result(timeout=60) == (True, True)
+        assert client.submit(_skipped, cancel.name, pure=False).result(timeout=60) is True
