@@ -181,8 +181,9 @@ def child_run(spec: dict) -> dict:
         strategies.append(type(f"_Bench{index}", (base,), {"name": f"SMA {index + 1}"}))
     datafeed = type("BenchDatafeed", (SimulatedDatafeed,), {
         "db_path": spec["secmaster"], "end_ns": spec.get("end_ns")})
-    # The run's statistics are stored as it ends (analytics' finalize, in the engine
-    # process): timed apart from the replay, which is what the engine's figures are about.
+    # The run's statistics are stored as it ends (analytics' finalize, in the writer process
+    # for a long run): timed apart here, as that process does it, after the replay, which is
+    # what the engine's figures are about.
     orchestrator_cls = type("BenchOrchestrator", (Orchestrator,),
                             {"runs_db_path": spec["runs_db"], "finalize_results": False})
     orchestrator = orchestrator_cls(strategies=strategies, broker=SimulatedBroker,
@@ -205,10 +206,11 @@ def child_run(spec: dict) -> dict:
     writer = resource.getrusage(resource.RUSAGE_CHILDREN)  # the waited-for writer process
     peak_kb = _peak_rss_kb()
     finalize_cpu = finalize_wall = 0.0
-    if hasattr(orchestrator, "_finalize"):
-        orchestrator.finalize_results = True
+    if orchestrator.status.has_statistics:
+        from tradecore.analytics.finalize import finalize_run
+
         started, cpu = time.perf_counter(), time.process_time()
-        orchestrator._finalize()
+        finalize_run(orchestrator.run_id, spec["runs_db"], apsw=True)  # the writer's way
         finalize_cpu, finalize_wall = time.process_time() - cpu, time.perf_counter() - started
     with sqlite3.connect(spec["runs_db"]) as conn:  # a fresh runs.db: one run in it
         counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -459,7 +461,8 @@ def main() -> None:
         print(f"tradecore:       {ours:>10,.0f} bars/s  runs {walls}  rows {runs[0]['counts']}")
         print("  " + cpu_line("CPU", runs, bars))
         if median_of(runs, "finalize_wall"):
-            print(f"  then storing the run's statistics (analytics' finalize, engine process): "
+            print(f"  then storing the run's statistics (analytics' finalize, as the writer process "
+                  f"does it): "
                   f"{median_of(runs, 'finalize_wall'):.2f}s, CPU "
                   f"{per_bar_us(median_of(runs, 'finalize_cpu'), bars):.2f} µs/bar, peak RSS "
                   f"{median_of(runs, 'finalize_peak_mb'):.0f} MB")
