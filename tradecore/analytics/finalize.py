@@ -171,8 +171,8 @@ def to_hex(table: pa.Table) -> str:
 
 def finalize_run(run_id: str, db_path: PathLike = None, *, apsw: bool = False) -> bool:
     """Compute and store a finished run's results (in the process that recorded it; sqlite3,
-    or with ``apsw=True`` apsw: the recorder's writer process, where apsw owns runs.db and
-    reads the rows for about half the CPU).
+    or with ``apsw=True`` apsw: the recorder's writer process, where apsw owns runs.db; it
+    reads the rows for less CPU, measured 5.5-6.0 against 8.0-8.2 CPU-s for a 1M-bar run).
 
     False if the run is still running or its status has no statistics (failed, interrupted):
     those are read live. Errors in the computation propagate: the caller decides (the

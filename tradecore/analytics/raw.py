@@ -14,7 +14,6 @@ A run's rows of the two big tables are found by its rowid segments, of the other
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from itertools import islice
 from typing import Any
@@ -124,10 +123,11 @@ def read_duckdb(alias: str, run_key: int, table: str, indicator_slots: int = 0, 
     return result.cast(target)
 
 
-def read_sqlite3(conn: sqlite3.Connection | Any, run_key: int, table: str,
+def read_sqlite3(conn: Any, run_key: int, table: str,
                  indicator_slots: int = 0, *,
                  codes: dict[str, Sequence[str]] | None = None) -> pa.Table:
-    """One run's rows of ``table`` through a sqlite3 or apsw connection (``finalize`` only).
+    """One run's rows of ``table`` through ``conn``, a sqlite3 or an apsw connection
+    (``finalize`` only).
 
     For the two big tables ``codes`` (``{"symbol": [...], "strategy": [...]}``, from the run's
     config) lets SQLite hand over small integers instead of a text object per row, and the
@@ -145,7 +145,7 @@ def read_sqlite3(conn: sqlite3.Connection | Any, run_key: int, table: str,
     return pa.concat_tables(parts) if parts else target.empty_table()
 
 
-def _read_coded(conn: sqlite3.Connection, run_key: int, table: str, target: pa.Schema,
+def _read_coded(conn: Any, run_key: int, table: str, target: pa.Schema,
                 codes: dict[str, Sequence[str]]) -> pa.Table | None:
     fields = [f for f in target if f.name != "rowid"]
     selected, params = [], []
