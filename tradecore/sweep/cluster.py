@@ -200,18 +200,27 @@ def start_forkserver() -> None:
 
     # What a dask Nanny puts into this process's environment before it starts a worker
     # (distributed.nanny: config values, the environment's own first, and a fixed hash seed);
-    # the server reads it once, as it starts (BLAS threads are fixed when numpy is imported).
+    # the server reads it once, as it starts (BLAS threads are fixed when numpy is imported),
+    # so it is set only while the server starts: the caller's own environment stays as it was.
     # distributed is not imported for its defaults: that would delay the server by 0.5 s.
     variables = dask.config.get("distributed.nanny.pre-spawn-environ",
                                 default=PRE_SPAWN_DEFAULTS)
     pre_spawn = {k: os.environ.get(k, str(v)) for k, v in variables.items() if v is not None}
     if pre_spawn.get("PYTHONHASHSEED") in (None, "0"):
         pre_spawn["PYTHONHASHSEED"] = "6640"
-    os.environ.update(pre_spawn)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(FORKSERVER_PRELOAD))
-    with spawn_without_main(), _sigint_ignored():
-        forkserver.ensure_running()
+    saved = {k: os.environ.get(k) for k in pre_spawn}
+    os.environ.update(pre_spawn)
+    try:
+        with spawn_without_main(), _sigint_ignored():
+            forkserver.ensure_running()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextmanager
