@@ -326,7 +326,6 @@ class _SweepCancel:
             try:
                 fired = self._event.wait(CANCEL_WAIT_S)
             except Exception:  # noqa: BLE001 - scheduler gone: runs go on, the next asks anew
-                fired = False
                 with _lock:
                     _watchers.pop(self.name, None)
                 return
