@@ -196,7 +196,7 @@ def finalize_run(run_id: str, db_path: PathLike = None, *, apsw: bool = False) -
                  "strategy": list(run.config.strategy_names)}
         computed = Computed(
             run.config,
-            lambda table: raw.read_sqlite3(conn, run.run_key, table,
+            lambda table: raw.read_connection(conn, run.run_key, table,
                                            slots if table == "bars_processed" else 0,
                                            codes=codes),
             indicator_rows)

@@ -3,7 +3,7 @@ and its two readers.
 
 - ``read_duckdb`` runs it inside SQLite through DuckDB's SQLite extension (``sqlite_query``):
   what the dashboard, the CLI and every analytics function use.
-- ``read_sqlite3`` runs it on a connection of its own, Python's sqlite3 or apsw: only
+- ``read_connection`` runs it on a connection of its own, Python's sqlite3 or apsw: only
   ``finalize`` uses it, in the process that recorded the run (an engine process, whose sqlite3
   owns runs.db, or the recorder's writer process, whose apsw does; see ``connection``'s note
   on two copies of SQLite).
@@ -123,7 +123,7 @@ def read_duckdb(alias: str, run_key: int, table: str, indicator_slots: int = 0, 
     return result.cast(target)
 
 
-def read_sqlite3(conn: Any, run_key: int, table: str,
+def read_connection(conn: Any, run_key: int, table: str,
                  indicator_slots: int = 0, *,
                  codes: dict[str, Sequence[str]] | None = None) -> pa.Table:
     """One run's rows of ``table`` through ``conn``, a sqlite3 or an apsw connection
