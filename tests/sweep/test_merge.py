@@ -198,3 +198,31 @@ def test_a_taken_key_or_a_shared_source_falls_back_to_a_new_key_and_the_same_row
     for path, run_id in ((a, "a"), (twice, "twice"), (wide, "wide"), (narrow, "narrow"),
                          (crowded, "first"), (crowded, "second")):
         assert_same_run(shared, run_id, path, run_id)
+
+
+def page_size(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    return size
+
+
+def test_a_new_runs_db_has_64k_pages_and_an_older_4k_file_takes_runs_the_same(tmp_path,
+                                                                                monkeypatch):
+    from tradecore.runs_db import schema
+
+    monkeypatch.setattr(schema, "PAGE_SIZE", 4096)
+    older = tmp_path / "older.db"  # a runs.db made before pages of 64 KiB
+    schema.connect(older).close()
+    monkeypatch.undo()
+    a = keyed_private_run(tmp_path / "a.db", "a", -1, bars=2 * BATCH_SIZE + 7)
+    b = private_run(tmp_path / "b.db", "b", indicators=3)
+    assert (page_size(a), page_size(older)) == (65536, 4096)
+    for shared in (older, tmp_path / "new.db"):
+        with open_merger(shared) as merger:
+            assert merger.copy_bytes(a.read_bytes(), "a", keep_key=True) == "a"  # fast path
+            assert merger.copy_bytes(b.read_bytes(), "b") == "b"  # row by row
+        assert run_key(shared, "a") == -1
+        assert_same_run(shared, "a", a, "a")
+        assert_same_run(shared, "b", b, "b")
+    assert (page_size(older), page_size(tmp_path / "new.db")) == (4096, 65536)
