@@ -136,3 +136,23 @@ def test_a_cancelled_sweep_stops_running_points_and_skips_the_rest():
         cancel.set()
         assert running.result(timeout=60) == (True, True)
         assert client.submit(_skipped, cancel.name, pure=False).result(timeout=60) is True
+
+
+def _folder_with_a_point_left() -> str:
+    """The worker's folder, holding what a point leaves there (the slice, an empty runs.db)."""
+    from tradecore.sweep.worker import _empty_runs_db
+
+    return str(_empty_runs_db().parent)
+
+
+def test_a_local_worker_removes_its_folder_when_the_cluster_closes():
+    """Forked workers leave through os._exit, which skips atexit: their folders (the slice,
+    an empty runs.db) used to stay in the temp folder after every sweep."""
+    with open_client(workers=2) as client:
+        folders = list(client.run(_folder_with_a_point_left).values())
+        assert len(folders) == 2 and all(os.path.isdir(f) for f in folders)
+    deadline = time.monotonic() + 30  # the workers have exited; wait for their files anyway
+    while any(os.path.exists(f) for f in folders):
+        assert time.monotonic() < deadline, [os.listdir(f) for f in folders
+                                             if os.path.exists(f)]
+        time.sleep(0.05)
