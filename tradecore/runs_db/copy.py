@@ -36,6 +36,15 @@ Design Decision: a sweep's coordinator keeps one connection and copies from memo
     time a point, beside about 0.3 s of CPU for the copy itself before the fast path). A file in WAL mode says so in its header (bytes 18-19 = 2),
     which an in-memory database cannot open; the bytes of a checkpointed, closed WAL file are
     a complete database, so those two bytes are set to the rollback-journal value (1) first.
+
+Design Decision: each copied run is checkpointed as it lands
+    SQLite checkpoints a WAL once it holds ``wal_autocheckpoint`` pages (1,000), and the last
+    connection to close checkpoints the rest. With runs.db's 64 KiB pages (``schema``) that is
+    64 MB, three 100k-bar runs: a sweep's end waited for up to three runs' pages to be
+    checkpointed (and synced) as the copier closed, 0.4 s measured, after its last point. The
+    copier checkpoints after every commit instead, so each run's pages go to the database file
+    while the workers run the next points, and the sweep ends when its last run has been
+    copied and checkpointed.
 """
 
 from __future__ import annotations
@@ -97,6 +106,8 @@ class RunCopier:
         try:
             # rows go in under a run key read back inside the same transaction
             self._conn.execute("PRAGMA foreign_keys=OFF")
+            # each run checkpointed as it lands (see the module docstring)
+            self._conn.execute("PRAGMA wal_autocheckpoint=1")
         except BaseException:
             self._conn.close()
             raise
