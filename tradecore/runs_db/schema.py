@@ -31,13 +31,14 @@ Design Decision: an integer key, and rowid segments instead of a per-row index
 Design Decision: pages of 64 KiB
     A new runs.db gets SQLite's largest page size, 64 KiB, not its default 4 KiB. Writing rows
     costs SQLite per page as much as per byte: each page is a WAL frame written, then read and
-    written again by a checkpoint, each a system call. Measured on these machines, a sweep's
-    coordinator merging a 100k-bar run (20 MB of rows) used 0.18-0.2 CPU-s at 4 KiB pages and
-    0.09-0.1 at 64 KiB (``bench/sweep.py``: the merge, and the whole overhead per point). The
-    price: every table and index takes at least one page, so an empty runs.db is about 2.3 MB,
-    and a commit rewrites whole pages (the writers commit every 1,000 rows, so a commit writes
-    a few pages either way). A file made before keeps its pages: SQLite fixes the page size of a
-    WAL file when the file is created.
+    written again by a checkpoint, each a system call. Measured on these machines: a sweep's
+    coordinator merging a 100k-bar run (20 MB of rows) used 0.16-0.18 CPU-s at 4 KiB pages and
+    0.10 at 64 KiB, its checkpoint included (``bench/sweep.py``); a run page's data of a
+    1M-bar run loaded in 0.36-0.39 s instead of 0.49-0.50 (``bench/analytics.py``); the
+    engine's writer process was no slower. The price: every table and index takes at least
+    one page, so an empty runs.db is about 2.3 MB, and a commit rewrites whole pages (the
+    writers commit every 1,000 rows, so a commit writes a few pages either way). A file made
+    before keeps its pages: SQLite fixes the page size of a WAL file when the file is created.
 
 Design Decision: foreign keys declared, cascades not relied on
     Every event table references ``runs (run_key) ON DELETE CASCADE``, so a tool that deletes
