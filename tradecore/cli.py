@@ -576,6 +576,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     """Exit 0 when every point completed, 1 when any failed, 130 when cancelled (Ctrl-C)."""
+    if not args.scheduler:  # first: its imports overlap the ones below (tradecore.sweep)
+        from tradecore.sweep.cluster import start_forkserver
+
+        start_forkserver()
     from tradecore import service
     from tradecore.secmaster import ensure_secmaster
     from tradecore.sweep import Validation, parse_grid

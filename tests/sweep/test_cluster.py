@@ -156,3 +156,33 @@ def test_a_local_worker_removes_its_folder_when_the_cluster_closes():
         assert time.monotonic() < deadline, [os.listdir(f) for f in folders
                                              if os.path.exists(f)]
         time.sleep(0.05)
+
+
+def test_the_forkserver_can_start_before_the_engine_is_imported():
+    """The CLI and the dashboard's sweep process start the forkserver first, so that its
+    imports overlap theirs: reaching start_forkserver must not import the engine or pandas."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from tradecore.sweep.cluster import start_forkserver; "
+             "print(sorted(m for m in ('pandas', 'duckdb', 'distributed', 'tradecore.service', "
+             "'tradecore.sweep.coordinator', 'tradecore.orchestrator') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_sweep_package_still_offers_every_name_it_lists():
+    import tradecore.sweep as sweep
+    from tradecore.sweep import coordinator, results, windows
+
+    assert sweep.run_sweep is coordinator.run_sweep
+    assert sweep.SweepResult is results.SweepResult and sweep.Window is windows.Window
+    assert all(getattr(sweep, name) is not None for name in sweep.__all__)
+    assert set(sweep.__all__) <= set(dir(sweep))
+    try:
+        sweep.no_such_name  # noqa: B018
+    except AttributeError as error:
+        assert "no_such_name" in str(error)
+    else:
+        raise AssertionError("an unknown name was found")

@@ -80,6 +80,10 @@ def sweep(request: Any, grid: dict[str, list[Any]], workers: int, sweep_id: str,
     """``options``: ``run_sweep``'s scheduler, metric and validation. Sends the SweepResult
     as ``("result", result)`` before ``done``; "cancel" cancels the sweep (running points end
     ``cancelled``, the others are skipped)."""
+    if not options.get("scheduler"):  # first: its imports overlap the ones below
+        from tradecore.sweep.cluster import start_forkserver
+
+        start_forkserver()
     from tradecore import service
     from tradecore.models import RunStatus
 
