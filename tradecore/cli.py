@@ -9,6 +9,7 @@ run id is the last line printed by ``run``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -579,7 +580,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if not args.scheduler:  # first: its imports overlap the ones below (tradecore.sweep)
         from tradecore.sweep.cluster import start_forkserver
 
-        start_forkserver()
+        with contextlib.suppress(Exception):  # run_sweep starts it again, and reports failures
+            start_forkserver()
     from tradecore import service
     from tradecore.secmaster import ensure_secmaster
     from tradecore.sweep import Validation, parse_grid
