@@ -9,7 +9,6 @@ run id is the last line printed by ``run``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -577,11 +576,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     """Exit 0 when every point completed, 1 when any failed, 130 when cancelled (Ctrl-C)."""
-    if not args.scheduler:  # first: its imports overlap the ones below (tradecore.sweep)
-        from tradecore.sweep.cluster import start_forkserver
+    from tradecore.sweep.cluster import start_forkserver_early
 
-        with contextlib.suppress(Exception):  # run_sweep starts it again, and reports failures
-            start_forkserver()
+    start_forkserver_early(args.scheduler)  # first: its imports overlap the ones below
     from tradecore import service
     from tradecore.secmaster import ensure_secmaster
     from tradecore.sweep import Validation, parse_grid

@@ -74,7 +74,7 @@ import signal
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from tradecore.strategies import ParameterError
@@ -221,6 +221,16 @@ def start_forkserver() -> None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def start_forkserver_early(scheduler: str | None) -> None:
+    """For a process about to import the engine and run a sweep (the CLI, the dashboard's
+    sweep process): start the forkserver now, so that its imports overlap theirs (see
+    ``tradecore.sweep``), unless the sweep goes to a running ``scheduler``. A failure is
+    ignored here: ``run_sweep`` starts the server again inside its own error handling."""
+    if not scheduler:
+        with suppress(Exception):
+            start_forkserver()
 
 
 @contextmanager

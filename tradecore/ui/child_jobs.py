@@ -10,7 +10,6 @@ backtest or ``("progress", done, total)`` for a sweep, and last ``("done", statu
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
 import threading
@@ -81,11 +80,9 @@ def sweep(request: Any, grid: dict[str, list[Any]], workers: int, sweep_id: str,
     """``options``: ``run_sweep``'s scheduler, metric and validation. Sends the SweepResult
     as ``("result", result)`` before ``done``; "cancel" cancels the sweep (running points end
     ``cancelled``, the others are skipped)."""
-    if not options.get("scheduler"):  # first: its imports overlap the ones below (tradecore.sweep)
-        from tradecore.sweep.cluster import start_forkserver
+    from tradecore.sweep.cluster import start_forkserver_early
 
-        with contextlib.suppress(Exception):  # run_sweep starts it again, and reports failures
-            start_forkserver()
+    start_forkserver_early(options.get("scheduler"))  # first: its imports overlap the ones below
     from tradecore import service
     from tradecore.models import RunStatus
 
