@@ -101,6 +101,35 @@ def test_a_raising_point_is_a_failed_run_and_the_others_complete(
     assert all("boom" in (r.error or "") for r in result.points if r.status == "failed")
 
 
+def test_a_run_runs_db_cannot_take_fails_its_point_and_the_sweep_goes_on(
+        client, sample_secmaster, runs_db, monkeypatch):
+    """A worker of another tradecore version hands back a run of another runs.db schema:
+    that point fails with a one-line reason, nothing of it lands, the others complete."""
+    from tradecore.runs_db.copy import RunCopier
+    from tradecore.runs_db.schema import SCHEMA_VERSION
+
+    copy_bytes, calls = RunCopier.copy_bytes, []
+
+    def second_from_another_version(self, content, run_id, **kwargs):
+        calls.append(run_id)
+        if len(calls) == 2:
+            content = bytearray(content)
+            content[60:64] = (SCHEMA_VERSION + 1).to_bytes(4, "big")  # PRAGMA user_version
+        return copy_bytes(self, content, run_id, **kwargs)
+
+    monkeypatch.setattr(RunCopier, "copy_bytes", second_from_another_version)
+    result = run_sweep(request(), {"fast_period": [5, 10, 15]}, client=client)
+    assert (result.completed, result.failed, len(calls)) == (2, 1, 3)
+    failed = next(r for r in result.points if r.status == "failed")
+    assert failed.run_id is None
+    assert "could not be stored in runs.db" in failed.error
+    assert f"schema {SCHEMA_VERSION + 1}, not {SCHEMA_VERSION}" in failed.error
+    rows = runs_rows(runs_db, result.sweep_id)
+    assert sorted(r["run_id"] for r in rows) == sorted(result.run_ids)
+    assert [r["status"] for r in rows] == ["completed", "completed"]
+    assert all(len(comparable_fills(r["run_id"], runs_db)) > 0 for r in rows)
+
+
 def test_cancel_leaves_no_run_running(client, sample_secmaster, runs_db, test_strategies):
     cancel = threading.Event()
     grid = {"fast_period": [5, 6, 7, 8, 9, 10, 11, 12]}

@@ -226,3 +226,23 @@ def test_a_new_runs_db_has_64k_pages_and_an_older_4k_file_takes_runs_the_same(tm
         assert_same_run(shared, "a", a, "a")
         assert_same_run(shared, "b", b, "b")
     assert (page_size(older), page_size(tmp_path / "new.db")) == (4096, 65536)
+
+
+def test_one_copier_takes_bytes_of_either_page_size_in_any_order(tmp_path, monkeypatch):
+    """Workers of an older tradecore record with 4 KiB pages: one copier takes their runs
+    between runs of 64 KiB pages (SQLite's in-memory schema keeps its first page size)."""
+    from tradecore.runs_db import schema
+
+    monkeypatch.setattr(schema, "PAGE_SIZE", 4096)
+    small = private_run(tmp_path / "small.db", "small", bars=2 * BATCH_SIZE + 7)
+    monkeypatch.undo()
+    large = keyed_private_run(tmp_path / "large.db", "large", -4, indicators=3)  # fast path
+    assert (page_size(small), page_size(large)) == (4096, 65536)
+    shared = tmp_path / "shared.db"
+    with open_merger(shared) as merger:
+        for path, run_id in ((large, "large"), (small, "small"), (large, "large"),
+                             (small, "small")):
+            merger.copy_bytes(path.read_bytes(), run_id, keep_key=True)
+    for run_id, path in (("large", large), ("small", small), ("large_2", large),
+                         ("small_2", small)):
+        assert_same_run(shared, run_id, path, run_id.removesuffix("_2"))

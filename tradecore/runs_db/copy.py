@@ -33,9 +33,13 @@ Design Decision: a sweep's coordinator keeps one connection and copies from memo
     or attach per point) and loads each worker's bytes with ``sqlite3``'s ``deserialize``
     into an in-memory schema attached once, so a point's run never goes through a temporary
     file (a 100k-bar run is about 20 MB; writing and deleting it cost about 0.05 s of wall
-    time a point, beside about 0.3 s of CPU for the copy itself before the fast path). A file in WAL mode says so in its header (bytes 18-19 = 2),
-    which an in-memory database cannot open; the bytes of a checkpointed, closed WAL file are
-    a complete database, so those two bytes are set to the rollback-journal value (1) first.
+    time a point, beside about 0.3 s of CPU for the copy itself before the fast path). The
+    schema is attached anew only when the bytes' page size changes (workers of another
+    tradecore version, a file made before 64 KiB pages): SQLite keeps the page size of the
+    first bytes loaded and would read the others as malformed. A file in WAL mode says so in
+    its header (bytes 18-19 = 2), which an in-memory database cannot open; the bytes of a
+    checkpointed, closed WAL file are a complete database, so those two bytes are set to the
+    rollback-journal value (1) first.
 
 Design Decision: each copied run is checkpointed as it lands
     SQLite checkpoints a WAL once it holds ``wal_autocheckpoint`` pages (1,000), and the last
@@ -93,6 +97,12 @@ def database_bytes_for_copy(content: bytes | bytearray) -> bytes | bytearray:
     return patched
 
 
+def _page_size(content: bytes | bytearray) -> int:
+    """The page size an SQLite file's header gives (bytes 16-17, big-endian; 1 is 65536)."""
+    size = int.from_bytes(content[16:18], "big")
+    return 65536 if size == 1 else size
+
+
 class RunCopier:
     """One connection to ``dst_db_path`` that copies runs into it, one transaction a run.
 
@@ -103,6 +113,7 @@ class RunCopier:
         self.dst_db_path = Path(dst_db_path)
         self._conn = connect(self.dst_db_path)
         self._attached: str | None = None  # "file" or "memory"
+        self._memory_page_size = 0  # of the bytes last loaded into the in-memory schema
         try:
             # rows go in under a run key read back inside the same transaction
             self._conn.execute("PRAGMA foreign_keys=OFF")
@@ -153,10 +164,13 @@ class RunCopier:
         (a sweep's reserved key; see the module docstring). The source stays in memory until
         the next copy or :meth:`close`."""
         content = database_bytes_for_copy(content)
-        if self._attached != "memory":
+        page_size = _page_size(content)
+        if self._attached != "memory" or self._memory_page_size != page_size:
+            # A fresh in-memory schema for bytes of another page size: SQLite keeps the page
+            # size of the first bytes loaded into it and reads others as malformed.
             self._detach()
             self._conn.execute(f"ATTACH DATABASE ':memory:' AS {_SOURCE}")
-            self._attached = "memory"
+            self._attached, self._memory_page_size = "memory", page_size
         self._conn.deserialize(content, name=_SOURCE)
         return self._copy("the run handed back", run_id, sweep_id, role, keep_key=keep_key)
 

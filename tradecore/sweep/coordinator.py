@@ -43,8 +43,10 @@ import datetime as dt
 import logging
 import queue
 import signal
+import sqlite3
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +55,7 @@ from typing import Any
 
 from tradecore import paths
 from tradecore.configure import RunRequest, build_orchestrator, find_strategy
+from tradecore.runs_db import RunNotFoundError, RunsDatabaseError
 from tradecore.strategies import ParameterError
 from tradecore.sweep.cluster import open_client, start_forkserver
 from tradecore.sweep.data import build_slice, request_range
@@ -341,9 +344,20 @@ class _Session:
         run_id = outcome.run_id
         if outcome.db is not None and run_id is not None:
             began, began_cpu = time.perf_counter(), time.thread_time()
-            run_id = self.merger.copy_bytes(outcome.db, run_id, sweep_id=self.sweep_id,
-                                            role=task.role, keep_key=True)
-            outcome.db = None  # the run is in runs.db: let its bytes go now
+            try:
+                run_id = self.merger.copy_bytes(outcome.db, run_id, sweep_id=self.sweep_id,
+                                                role=task.role, keep_key=True)
+            except (RunsDatabaseError, RunNotFoundError, sqlite3.DatabaseError) as error:
+                # Bytes runs.db cannot take (a worker of another tradecore version, a
+                # damaged transfer) or a failed write: this point fails, the sweep goes on.
+                # Its copy was one transaction, rolled back: nothing of it is in runs.db.
+                log.warning("point %s: its run could not be stored: %s", task.point, error)
+                outcome = dataclasses.replace(
+                    outcome, status="failed", traceback=traceback.format_exc(),
+                    error=f"its run could not be stored in runs.db "
+                          f"({type(error).__name__}: {error})")
+                run_id = None
+            outcome.db = None  # the run is in runs.db (or refused): let its bytes go now
             self.merge_seconds += time.perf_counter() - began
             self.merge_cpu_seconds += time.thread_time() - began_cpu
         window = (Window(int(task.request.start), int(task.request.end))
