@@ -254,6 +254,47 @@ def test_an_orchestrator_run_stores_its_results_as_it_ends(sample_secmaster, run
     assert overview["drawdown"].min() == pytest.approx(full["drawdown"].min())
 
 
+def test_results_are_stored_compressed_and_older_uncompressed_ones_still_read(
+        sample_secmaster, runs_db):
+    import pyarrow as pa
+
+    from tests.engine.helpers import configured, run
+    from tradecore.strategies.examples import SMACrossover
+
+    run_id = run([configured(SMACrossover, ["ACME", "GLOBX"], fast_period=5,
+                             slow_period=12)]).run_id
+
+    def read_all():
+        analytics.close_connections()  # nothing cached between the two reads
+        return (analytics.order_log(run_id, runs_db), analytics.fills(run_id, runs_db),
+                analytics.round_trips(run_id, runs_db), analytics.equity_curve(run_id, runs_db))
+
+    with sqlite3.connect(runs_db) as conn:
+        stored = dict(conn.execute("SELECT name, arrow_hex FROM run_results"))
+    conn.close()
+    assert sorted(stored) == sorted(finalize.STORED)
+    plain = {}
+    for name, text in stored.items():
+        with pa.ipc.open_stream(bytes.fromhex(text)) as reader:
+            table = reader.read_all()
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:  # no compression
+            writer.write_table(table)
+        plain[name] = sink.getvalue().to_pybytes().hex()
+    assert finalize.RESULTS_COMPRESSION == "zstd"
+    assert sum(map(len, stored.values())) < 0.6 * sum(map(len, plain.values()))
+    assert len(stored["order_log"]) < len(plain["order_log"]) / 2
+    compressed_reads = read_all()
+    assert len(compressed_reads[0]) > 10  # the run traded: the order log has rows
+    # Results stored before compression (same column, same version) read the same.
+    with sqlite3.connect(runs_db) as conn:
+        conn.executemany("UPDATE run_results SET arrow_hex = ? WHERE name = ?",
+                         [(text, name) for name, text in plain.items()])
+    conn.close()
+    for compressed, uncompressed in zip(compressed_reads, read_all(), strict=True):
+        pd.testing.assert_frame_equal(compressed, uncompressed)
+
+
 def test_finalize_through_apsw_stores_what_sqlite3_stores(new_run, db_path):
     """The recorder's writer process finalizes through apsw; the engine's own process through
     sqlite3: the stored statistics and results must be the same bytes."""

@@ -14,6 +14,15 @@ Design Decision: computed by the process that recorded the run
     computes, in memory. A run finalized by no one (its process died, or the definitions
     changed since) is computed on first read through DuckDB instead, and stored then
     (``results.py``).
+
+Design Decision: stored results compressed with zstd, in the same column
+    The results are Arrow IPC streams kept as hex text (``run_results.arrow_hex``). With
+    their buffers compressed (zstd, Arrow's own IPC compression), a 100k-bar SMA run's
+    results went from 3.9 to 1.3 MB of text (the order log and fills, repeated ids and
+    names, shrink most), for about 6 ms to write and 4 ms to read them all. That is 2.5 MB
+    less a sweep point writes, sends back and merges into runs.db (of 23 MB), and less for a
+    run page to read. Nothing in the schema changed: ``pa.ipc.open_stream`` reads compressed
+    and uncompressed streams alike, so results stored before stay valid.
 """
 
 from __future__ import annotations
@@ -37,6 +46,9 @@ OVERVIEW_POINTS = 2000
 RESULTS_FORMAT = 2
 RESULTS_VERSION = f"{metrics.DEFINITIONS_VERSION}/{RESULTS_FORMAT}"
 STORED = ("equity_overview", "bars_overview", "round_trips", "symbols", "fills", "order_log")
+#: How the stored results' Arrow buffers are compressed (see the module docstring).
+RESULTS_COMPRESSION = "zstd" if pa.Codec.is_available("zstd") else None
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression=RESULTS_COMPRESSION)
 
 PathLike = str | os.PathLike | None
 
@@ -163,8 +175,11 @@ class Computed:
 
 
 def to_hex(table: pa.Table) -> str:
+    """``table`` as the hex text of an Arrow IPC stream, its buffers compressed with
+    ``RESULTS_COMPRESSION`` (see the module docstring); ``pa.ipc.open_stream`` reads it back,
+    as it reads results stored uncompressed before."""
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
+    with pa.ipc.new_stream(sink, table.schema, options=_IPC_OPTIONS) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes().hex()
 
