@@ -48,7 +48,7 @@ from tradecore.secmaster.writer import write_bars  # noqa: E402
 from tradecore.sweep import coordinator, grid_points, run_sweep  # noqa: E402
 from tradecore.sweep.coordinator import new_sweep_id, prepare  # noqa: E402
 from tradecore.sweep.data import build_slice  # noqa: E402
-from tradecore.sweep.merge import open_merger  # noqa: E402
+from tradecore.sweep.merge import handback_folder, merge_outcome, open_merger  # noqa: E402
 from tradecore.sweep.worker import PointTask, run_point  # noqa: E402
 
 GRID = {"fast_period": [5, 10, 15, 20], "slow_period": [30, 40, 50, 60]}
@@ -158,7 +158,7 @@ def _pool_point(task: PointTask):
 
 def pool_sweep(folder: Path, secmaster: Path, workers: int, grid: dict) -> tuple[float, CpuMeter]:
     """The same points through a ProcessPoolExecutor (slice shipped once per process through
-    the initializer) and the same merge."""
+    the initializer), the same hand-over of each run and the same merge."""
     with CpuMeter() as meter:
         prepared, grid, folds, (first, last) = prepare(request(folder, secmaster), grid)
         data = build_slice(prepared, first, last)
@@ -166,19 +166,18 @@ def pool_sweep(folder: Path, secmaster: Path, workers: int, grid: dict) -> tuple
         context = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_init,
                                     initargs=(data.content, data.digest)) as pool, \
-                open_merger(prepared.runs_db_path) as merger:
+                open_merger(prepared.runs_db_path) as merger, handback_folder() as handback:
             key = merger.first_free_key_below()  # as the coordinator does
             tasks = [PointTask(RunRequest(**{**prepared.__dict__,
                                              "parameters": {**prepared.parameters, **p},
                                              "sweep_id": sweep_id}), p, 0, None,
-                               run_key=key - i)
+                               run_key=key - i, handback=handback)
                      for i, p in enumerate(grid_points(grid))]
             for future in cf.as_completed([pool.submit(_pool_point, t) for t in tasks]):
                 outcome = future.result()
                 if outcome.status != "completed":
                     raise SystemExit(f"pool point failed: {outcome.error}")
-                merger.copy_bytes(outcome.db, outcome.run_id, sweep_id=sweep_id, role=None,
-                                  keep_key=True)
+                merge_outcome(merger, outcome, sweep_id=sweep_id, role=None)
     return meter.wall, meter
 
 

@@ -10,13 +10,15 @@ import subprocess
 import sys
 import textwrap
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tradecore import analytics
 from tradecore.configure import RunRequest, build_orchestrator
-from tradecore.sweep import Validation, best_records, grid_points, run_sweep
+from tradecore.sweep import Validation, best_records, coordinator, grid_points, merge, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID = {"fast_period": [5, 10, 15], "slow_period": [20, 30, 40]}
@@ -55,11 +57,44 @@ def same_statistics(a: dict, b: dict) -> bool:
     return a.keys() == b.keys()
 
 
+@contextmanager
+def hand_back_watched(monkeypatch, *, workers_see_folder: bool):
+    """How the sweep's runs come back: ``modes`` gets "file" or "bytes" per merged run,
+    ``folders`` the sweep's hand-over folder. Workers that do not see the folder are made by
+    giving them a token the folder does not hold: they must send bytes."""
+    modes, folders = [], []
+
+    @contextmanager
+    def watched_folder():
+        with merge.handback_folder() as (folder, token):
+            folders.append(Path(folder))
+            yield folder, token if workers_see_folder else "not-" + token
+
+    def watched_merge(merger, outcome, **kwargs):
+        modes.append("bytes" if outcome.db_path is None else "file")
+        if outcome.db_path is not None:
+            assert Path(outcome.db_path).parent == folders[0]
+        return merge.merge_outcome(merger, outcome, **kwargs)
+
+    monkeypatch.setattr(coordinator, "handback_folder", watched_folder)
+    monkeypatch.setattr(coordinator, "merge_outcome", watched_merge)
+    yield modes, folders
+
+
+@pytest.mark.parametrize("workers_see_folder", [True, False], ids=["file", "bytes"])
 def test_a_3x3_sweep_equals_the_same_runs_made_one_by_one(client, sample_secmaster, runs_db,
-                                                          tmp_path):
+                                                          tmp_path, monkeypatch,
+                                                          workers_see_folder):
     done = []
-    result = run_sweep(request(), GRID, client=client, progress=lambda d, t: done.append((d, t)))
+    with hand_back_watched(monkeypatch, workers_see_folder=workers_see_folder) as (modes,
+                                                                                  folders):
+        result = run_sweep(request(), GRID, client=client,
+                           progress=lambda d, t: done.append((d, t)))
     assert (result.completed, result.failed) == (9, 0)
+    # local workers move their file into the coordinator's folder when they see it, else
+    # send its bytes; the folder is gone with the sweep
+    assert modes == ["file" if workers_see_folder else "bytes"] * 9
+    assert len(folders) == 1 and not folders[0].exists()
     assert done == [(i, 9) for i in range(1, 10)]
     rows = runs_rows(runs_db, result.sweep_id)
     assert len(rows) == 9 and {r["status"] for r in rows} == {"completed"}
@@ -85,6 +120,52 @@ def test_a_3x3_sweep_equals_the_same_runs_made_one_by_one(client, sample_secmast
     assert record.statistics["sharpe"] == analytics.statistics(record.run_id, runs_db)["sharpe"]
 
 
+def test_a_worker_that_cannot_move_its_run_into_the_folder_sends_its_bytes(
+        sample_secmaster, runs_db, monkeypatch):
+    """In this process, as a worker runs it: a run moved into the hand-over folder and one
+    sent as bytes (the rename failed: another file system) land as the same rows."""
+    import errno
+    import os
+    import time
+
+    from tradecore.runs_db import RunRecorder
+    from tradecore.sweep import worker
+    from tradecore.sweep.coordinator import prepare
+    from tradecore.sweep.data import build_slice
+
+    monkeypatch.setattr(RunRecorder, "writer", RunRecorder.writer)  # a worker changes it
+    prepared, _, _, (first, last) = prepare(request(), {"fast_period": [5]})
+    data = build_slice(prepared, first, last)
+    with merge.handback_folder() as handback:
+
+        def point(key: int) -> worker.PointOutcome:
+            task = worker.PointTask(prepared, {}, 0, None, run_key=key, handback=handback)
+            outcome = worker.run_point(task, data.content, data.digest)
+            assert outcome.status == "completed", outcome.error
+            return outcome
+
+        moved = point(-1)
+        assert moved.db is None and Path(moved.db_path).parent == Path(handback[0])
+
+        def another_file_system(src, dst):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+        monkeypatch.setattr(worker.os, "replace", another_file_system)
+        sent = point(-2)
+        assert sent.db_path is None and sent.db[:16] == b"SQLite format 3\x00"
+        assert sorted(os.listdir(handback[0])) == sorted(["token", Path(moved.db_path).name])
+        with merge.open_merger(runs_db) as merger:
+            ids = [merge.merge_outcome(merger, outcome, sweep_id=None, role=None)
+                   for outcome in (moved, sent)]
+        deadline = time.monotonic() + 30
+        while Path(moved.db_path).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # deleted by a thread of its own once copied
+        assert not Path(moved.db_path).exists()
+    pd.testing.assert_frame_equal(*(comparable_fills(run_id, runs_db) for run_id in ids))
+    assert len(comparable_fills(ids[0], runs_db)) > 0
+    assert same_statistics(*(analytics.statistics(run_id, runs_db) for run_id in ids))
+
+
 def test_a_raising_point_is_a_failed_run_and_the_others_complete(
         client, sample_secmaster, runs_db, test_strategies):
     grid = {"explode": [False, True], "fast_period": [5, 10]}
@@ -108,18 +189,20 @@ def test_a_run_runs_db_cannot_take_fails_its_point_and_the_sweep_goes_on(
     from tradecore.runs_db.copy import RunCopier
     from tradecore.runs_db.schema import SCHEMA_VERSION
 
-    copy_bytes, calls = RunCopier.copy_bytes, []
+    copy_file, calls = RunCopier.copy_file, []
 
-    def second_from_another_version(self, content, run_id, **kwargs):
+    def second_from_another_version(self, path, run_id, **kwargs):
         calls.append(run_id)
         if len(calls) == 2:
-            content = bytearray(content)
-            content[60:64] = (SCHEMA_VERSION + 1).to_bytes(4, "big")  # PRAGMA user_version
-        return copy_bytes(self, content, run_id, **kwargs)
+            with open(path, "r+b") as file:
+                file.seek(60)  # PRAGMA user_version
+                file.write((SCHEMA_VERSION + 1).to_bytes(4, "big"))
+        return copy_file(self, path, run_id, **kwargs)
 
-    monkeypatch.setattr(RunCopier, "copy_bytes", second_from_another_version)
-    result = run_sweep(request(), {"fast_period": [5, 10, 15]}, client=client)
-    assert (result.completed, result.failed, len(calls)) == (2, 1, 3)
+    monkeypatch.setattr(RunCopier, "copy_file", second_from_another_version)
+    with hand_back_watched(monkeypatch, workers_see_folder=True) as (modes, _):
+        result = run_sweep(request(), {"fast_period": [5, 10, 15]}, client=client)
+    assert (result.completed, result.failed, len(calls), modes) == (2, 1, 3, ["file"] * 3)
     failed = next(r for r in result.points if r.status == "failed")
     assert failed.run_id is None
     assert "could not be stored in runs.db" in failed.error

@@ -97,6 +97,19 @@ def database_bytes_for_copy(content: bytes | bytearray) -> bytes | bytearray:
     return patched
 
 
+def file_for_copy(path: str | Path) -> None:
+    """Set the header of the closed, checkpointed runs.db at ``path`` to rollback-journal mode
+    in place, as :func:`database_bytes_for_copy` does to bytes: a copier then reads it without
+    a WAL or wal-index file beside it."""
+    with open(path, "r+b", buffering=0) as file:
+        header = file.read(_VERSION_BYTES.stop)
+        if header[:16] != _HEADER:
+            raise RunsDatabaseError(f"{path} is not an SQLite database")
+        if header[_VERSION_BYTES] != b"\x01\x01":
+            file.seek(_VERSION_BYTES.start)
+            file.write(b"\x01\x01")
+
+
 def _page_size(content: bytes | bytearray) -> int:
     """The page size an SQLite file's header gives (bytes 16-17, big-endian; 1 is 65536)."""
     size = int.from_bytes(content[16:18], "big")
@@ -143,8 +156,9 @@ class RunCopier:
         return min(lowest if lowest is not None else 0, 0) - 1
 
     def copy_file(self, src_db_path: str | Path, run_id: str, *, sweep_id: str | None = None,
-                  role: str | None = None) -> str:
-        """Copy run ``run_id`` of the runs.db at ``src_db_path``; its id here."""
+                  role: str | None = None, keep_key: bool = False) -> str:
+        """Copy run ``run_id`` of the runs.db at ``src_db_path``; its id here. ``keep_key`` as
+        for :meth:`copy_bytes`."""
         src = Path(src_db_path).resolve()
         if not src.is_file():
             raise FileNotFoundError(f"no runs database at {src}")
@@ -152,7 +166,7 @@ class RunCopier:
         self._conn.execute(f"ATTACH DATABASE ? AS {_SOURCE}", (str(src),))
         self._attached = "file"
         try:
-            return self._copy(str(src), run_id, sweep_id, role, keep_key=False)
+            return self._copy(str(src), run_id, sweep_id, role, keep_key=keep_key)
         finally:
             self._detach()
 

@@ -60,7 +60,7 @@ from tradecore.strategies import ParameterError
 from tradecore.sweep.cluster import open_client, start_forkserver
 from tradecore.sweep.data import build_slice, request_range
 from tradecore.sweep.grid import grid_points, validate_grid
-from tradecore.sweep.merge import open_merger
+from tradecore.sweep.merge import handback_folder, merge_outcome, open_merger
 from tradecore.sweep.results import PointRecord, SweepResult, best_records, better_of
 from tradecore.sweep.windows import Fold, Window, holdout_folds, single_fold, walk_forward_folds
 from tradecore.sweep.worker import PointOutcome, PointTask, run_point
@@ -162,7 +162,8 @@ def run_sweep(request: RunRequest, grid: dict[str, list[Any]], *, workers: int |
         slicing = background.submit(_timed, build_slice, request,
                                     folds[0].in_sample.start_ns, last)
         began = time.perf_counter()
-        with _ctrl_c_cancels(session.cancel), (
+        # the hand-over folder outlives the cluster: a late point cannot leave a file behind
+        with _ctrl_c_cancels(session.cancel), handback_folder() as session.handback, (
                 nullcontext(client) if client is not None
                 else open_client(scheduler, workers)) as dask_client:
             timings["cluster_start"] = time.perf_counter() - began
@@ -218,6 +219,7 @@ class _Session:
         self.merge_seconds = self.merge_cpu_seconds = 0.0
         self.merger: Any = None
         self.next_key = -1
+        self.handback: tuple[str, str] | None = None  # see tradecore.sweep.merge
         self.finished: queue.SimpleQueue[Any] = queue.SimpleQueue()  # futures as they end
 
     def run(self, client: Any, data, folds: list[Fold], points: list[dict[str, Any]],
@@ -306,7 +308,7 @@ class _Session:
             request = dataclasses.replace(request, start=window.start_ns, end=window.end_ns)
         self.next_key -= 1
         return PointTask(request, dict(point), fold.index, role, self.event_name,
-                         run_key=self.next_key + 1)
+                         run_key=self.next_key + 1, handback=self.handback)
 
     def _submit(self, client: Any, task: PointTask, content: Any, digest: str) -> Any:
         future = client.submit(run_point, task, content, digest, pure=False,
@@ -342,14 +344,16 @@ class _Session:
             self.result.not_started += 1
             return None
         run_id = outcome.run_id
-        if outcome.db is not None and run_id is not None:
+        if (outcome.db is not None or outcome.db_path is not None) and run_id is not None:
             began, began_cpu = time.perf_counter(), time.thread_time()
             try:
-                run_id = self.merger.copy_bytes(outcome.db, run_id, sweep_id=self.sweep_id,
-                                                role=task.role, keep_key=True)
-            except (RunsDatabaseError, RunNotFoundError, sqlite3.DatabaseError) as error:
-                # Bytes runs.db cannot take (a worker of another tradecore version, a
-                # damaged transfer) or a failed write: this point fails, the sweep goes on.
+                run_id = merge_outcome(self.merger, outcome, sweep_id=self.sweep_id,
+                                       role=task.role)
+            except (RunsDatabaseError, RunNotFoundError, sqlite3.DatabaseError,
+                    OSError) as error:
+                # A run runs.db cannot take (a worker of another tradecore version, a
+                # damaged transfer, a handed-over file gone) or a failed write: this point
+                # fails, the sweep goes on.
                 # Its copy was one transaction, rolled back: nothing of it is in runs.db.
                 log.warning("point %s: its run could not be stored: %s", task.point, error)
                 outcome = dataclasses.replace(

@@ -14,7 +14,9 @@ Design Decision: one private runs.db per point, returned whole
     The bytes are read after this process's DuckDB (which read the statistics back through
     ``service.run``) has let go of the file, and go back with their header already in
     rollback-journal mode, so the coordinator loads them straight into memory with no copy
-    (:func:`tradecore.runs_db.copy.database_bytes_for_copy`).
+    (:func:`tradecore.runs_db.copy.database_bytes_for_copy`). A worker that sees the
+    coordinator's hand-over folder moves the file itself there instead (header set the same
+    way) and hands back its path: see ``tradecore.sweep.merge``.
 
 Design Decision: the run is recorded under the key it keeps in runs.db
     The coordinator hands each point a (negative) run key it reserved; recorded under it,
@@ -79,6 +81,7 @@ _folder: Path | None = None
 _slices: dict[str, Path] = {}
 _lock = threading.Lock()
 _watchers: dict[str, _SweepCancel] = {}  # by the cancel Event's name, under _lock
+_handback_seen: dict[tuple[str, str], bool] = {}  # hand-over folders looked at, under _lock
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,14 @@ class PointTask:
     role: str | None  # None (plain sweep), "in_sample" or "out_of_sample"
     cancel_event: str | None = None  # name of the dask Event that cancels the sweep
     run_key: int | None = None  # the key the coordinator keeps for the run in runs.db
+    # The coordinator's hand-over folder and its token (see tradecore.sweep.merge)
+    handback: tuple[str, str] | None = None
 
 
 @dataclass
 class PointOutcome:
-    """What a worker hands back. ``db`` is the private runs.db (None when no run was made)."""
+    """What a worker hands back: the private runs.db as ``db`` bytes, or moved into the
+    coordinator's hand-over folder at ``db_path`` (both None when no run was made)."""
 
     task: PointTask
     run_id: str | None
@@ -104,6 +110,7 @@ class PointOutcome:
     traceback: str | None = None
     statistics: dict[str, Any] = field(default_factory=dict)
     db: bytes | bytearray | None = None
+    db_path: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     host: str = ""
     pid: int = 0
@@ -149,7 +156,9 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
         outcome.error, outcome.traceback = result.error, result.error_traceback
         outcome.statistics = _plain(result.statistics or {})
         if outcome.run_id is not None and runs_db.exists():
-            outcome.db = _database_bytes(runs_db)
+            outcome.db_path = _hand_over(runs_db, task.handback)
+            if outcome.db_path is None:
+                outcome.db = _database_bytes(runs_db)
     except Exception as error:  # noqa: BLE001 - a point that could not even start
         outcome.status = "failed"
         outcome.error = f"{type(error).__name__}: {error}"
@@ -206,12 +215,46 @@ def _empty_runs_db() -> Path:
         return path
 
 
-def _database_bytes(runs_db: Path) -> bytearray:
-    """The whole private runs.db as bytes ready for the coordinator's in-memory copy."""
+def _hand_over(runs_db: Path, handback: tuple[str, str] | None) -> str | None:
+    """Move the closed private runs.db into the coordinator's hand-over folder when this
+    process sees that folder (its token matches) on the same file system; the new path, or
+    None: the bytes go back instead (see ``tradecore.sweep.merge``)."""
+    from tradecore.runs_db.copy import file_for_copy
+
+    if handback is None or not _sees(*handback):
+        return None
+    _close_file(runs_db)
+    file_for_copy(runs_db)
+    target = Path(handback[0]) / runs_db.name
+    try:
+        os.replace(runs_db, target)  # a rename: fails across file systems
+    except OSError:
+        return None
+    return str(target)
+
+
+def _sees(folder: str, token: str) -> bool:
+    """Whether this process sees the coordinator's hand-over ``folder`` (asked once)."""
+    from tradecore.sweep.merge import TOKEN_FILE
+
+    with _lock:
+        seen = _handback_seen.get((folder, token))
+    if seen is None:
+        try:
+            seen = (Path(folder) / TOKEN_FILE).read_text() == token
+        except OSError:
+            seen = False
+        with _lock:
+            _handback_seen[(folder, token)] = seen
+    return seen
+
+
+def _close_file(runs_db: Path) -> None:
+    """Make sure no connection of this process holds the finished private file and that the
+    file alone is the whole database."""
     import sqlite3
 
     from tradecore.analytics.connection import detach
-    from tradecore.runs_db.copy import database_bytes_for_copy
 
     detach(runs_db)  # never two copies of SQLite on one file in one process
     wal = Path(f"{runs_db}-wal")
@@ -223,6 +266,13 @@ def _database_bytes(runs_db: Path) -> bytearray:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             conn.close()
+
+
+def _database_bytes(runs_db: Path) -> bytearray:
+    """The whole private runs.db as bytes ready for the coordinator's in-memory copy."""
+    from tradecore.runs_db.copy import database_bytes_for_copy
+
+    _close_file(runs_db)
     with runs_db.open("rb", buffering=0) as file:
         content = bytearray(os.fstat(file.fileno()).st_size)
         view, done = memoryview(content), 0
@@ -236,22 +286,15 @@ def _database_bytes(runs_db: Path) -> bytearray:
 
 def _forget(runs_db: Path) -> None:
     """Detach the private file from this process's DuckDB (the post-run work read it) and
-    delete it: a worker keeps nothing per point. The files are deleted by a thread of their
-    own, so the point's result leaves at once: deleting a 100k-bar run's 20 MB took 0.03 s
-    of wall time, waiting on the file system."""
+    delete it, unless it was handed over: a worker keeps nothing per point. The files are
+    deleted by a thread of their own, so the point's result leaves at once."""
     from tradecore.analytics.connection import detach
+    from tradecore.sweep.merge import delete_in_background, sqlite_files
 
     try:
         detach(runs_db)
     finally:
-        files = [Path(f"{runs_db}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
-        threading.Thread(target=_delete, args=(files,), name="tradecore-sweep-delete",
-                         daemon=True).start()
-
-
-def _delete(files: list[Path]) -> None:
-    for file in files:
-        file.unlink(missing_ok=True)
+        delete_in_background(sqlite_files(runs_db))
 
 
 def _record_in_thread() -> None:
