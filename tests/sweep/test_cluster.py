@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from tradecore.sweep.cluster import (
     FORKSERVER_PRELOAD,
@@ -186,3 +187,35 @@ def test_the_sweep_package_still_offers_every_name_it_lists():
         assert "no_such_name" in str(error)
     else:
         raise AssertionError("an unknown name was found")
+
+
+def test_folders_of_killed_sweep_processes_are_removed_by_the_next_of_their_kind(
+        tmp_path, monkeypatch):
+    """A SIGKILLed worker or coordinator cannot remove its temp folder; the next process of
+    this host making a folder of that kind removes it, and nothing of a live process."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from tradecore.sweep import merge
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its process id now belongs to no process
+    host = merge._host()
+    made = {name: tmp_path / name for name in (
+        f"tradecore-sweep-worker-{host}-{gone.pid}-a1", f"tradecore-sweep-handback-{host}-"
+        f"{gone.pid}-b2", f"tradecore-sweep-worker-{host}-{os.getpid()}-c3",
+        f"tradecore-sweep-worker-elsewhere-{gone.pid}-d4")}
+    for folder in made.values():
+        folder.mkdir()
+        (folder / "runs-1.db").write_bytes(b"x" * 1000)
+    new = merge.temp_folder("worker")
+    assert new.parent == tmp_path and new.name.startswith(
+        f"tradecore-sweep-worker-{host}-{os.getpid()}-")
+    left = {p.name for p in tmp_path.iterdir()} - {new.name}
+    assert left == set(made) - {f"tradecore-sweep-worker-{host}-{gone.pid}-a1"}
+    with merge.handback_folder() as (folder, _):
+        assert Path(folder).parent == tmp_path
+    assert {p.name for p in tmp_path.iterdir()} == left - {
+        f"tradecore-sweep-handback-{host}-{gone.pid}-b2"} | {new.name}

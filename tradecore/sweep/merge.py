@@ -21,6 +21,8 @@ Design Decision: a worker that sees the coordinator's folder hands the file over
 
 from __future__ import annotations
 
+import glob
+import os
 import secrets
 import shutil
 import tempfile
@@ -55,7 +57,7 @@ def merge_run(content: bytes, run_id: str, dst_db_path: str | Path | None, *,
 def handback_folder() -> Iterator[tuple[str, str]]:
     """A new folder for workers to move their runs into, and its token: ``(folder, token)``
     (see the module docstring). Removed, with anything left in it, on leaving."""
-    folder = Path(tempfile.mkdtemp(prefix="tradecore-sweep-handback-"))
+    folder = temp_folder("handback")
     try:
         token = secrets.token_hex(16)
         (folder / TOKEN_FILE).write_text(token)
@@ -77,6 +79,40 @@ def merge_outcome(merger: RunCopier, outcome: Any, *, sweep_id: str | None,
                                 keep_key=True)
     finally:
         delete_in_background(sqlite_files(outcome.db_path))
+
+
+def temp_folder(kind: str) -> Path:
+    """A new folder of this process in the temp folder, named for ``kind``, this host and this
+    process; folders of the same kind left by processes of this host that no longer exist are
+    removed first.
+
+    A sweep's processes remove their folders as they end, but a process killed outright (the
+    OOM killer, ``kill -9``) cannot: its worker folder (the data slice, up to a run) or its
+    hand-over folder (runs not yet merged) would stay in the temp folder for good. A process
+    id alone could be reused by an unrelated process; that one is alive, so its folder is
+    kept, which only delays the clean-up. Other hosts' folders (a temp folder shared between
+    machines) are left alone: their processes cannot be checked from here."""
+    prefix = f"tradecore-sweep-{kind}-{_host()}-"
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob(f"{glob.escape(prefix)}*"):
+        pid = folder.name.removeprefix(prefix).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root))
+
+
+def _host() -> str:
+    return "".join(c if c.isalnum() or c in "._" else "_" for c in os.uname().nodename)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def sqlite_files(db: str | Path) -> list[Path]:

@@ -60,7 +60,6 @@ import dataclasses
 import multiprocessing.util as mp_util
 import os
 import shutil
-import tempfile
 import threading
 import time
 import traceback
@@ -309,11 +308,14 @@ def _worker_folder() -> Path:
     Through a multiprocessing finalizer, not ``atexit``: a local worker is forked from a
     forkserver (``tradecore.sweep.cluster``) and leaves through ``os._exit``, which skips
     ``atexit`` but not multiprocessing's own exit function; in a process not started by
-    multiprocessing, that function runs at exit too."""
+    multiprocessing, that function runs at exit too. A killed worker's folder is removed by
+    the next worker of this host (``tradecore.sweep.merge.temp_folder``)."""
+    from tradecore.sweep.merge import temp_folder
+
     global _folder
     with _lock:
         if _folder is None:
-            _folder = Path(tempfile.mkdtemp(prefix="tradecore-sweep-worker-"))
+            _folder = temp_folder("worker")
             mp_util.Finalize(None, shutil.rmtree, args=(str(_folder), True), exitpriority=0)
         return _folder
 
