@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import glob
 import os
+import platform
 import secrets
 import shutil
 import tempfile
@@ -31,6 +32,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from tradecore import paths
 from tradecore.runs_db.copy import RunCopier
@@ -96,23 +99,13 @@ def temp_folder(kind: str) -> Path:
     root = Path(tempfile.gettempdir())
     for folder in root.glob(f"{glob.escape(prefix)}*"):
         pid = folder.name.removeprefix(prefix).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root))
 
 
 def _host() -> str:
-    return "".join(c if c.isalnum() or c in "._" else "_" for c in os.uname().nodename)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: alive
-        return True
-    return True
+    return "".join(c if c.isalnum() or c in "._" else "_" for c in platform.node())
 
 
 def sqlite_files(db: str | Path) -> list[Path]:
