@@ -267,7 +267,8 @@ def test_results_are_stored_compressed_and_older_uncompressed_ones_still_read(
     def read_all():
         analytics.close_connections()  # nothing cached between the two reads
         return (analytics.order_log(run_id, runs_db), analytics.fills(run_id, runs_db),
-                analytics.round_trips(run_id, runs_db), analytics.equity_curve(run_id, runs_db))
+                analytics.round_trips(run_id, runs_db), analytics.bars(run_id, runs_db),
+                analytics.equity_curve(run_id, runs_db, max_points=finalize.OVERVIEW_POINTS))
 
     with sqlite3.connect(runs_db) as conn:
         stored = dict(conn.execute("SELECT name, arrow_hex FROM run_results"))
