@@ -88,9 +88,7 @@ def copy_run(src_db_path: str | Path, dst_db_path: str | Path, run_id: str, *,
 def database_bytes_for_copy(content: bytes | bytearray) -> bytes | bytearray:
     """``content`` (a whole runs.db file) with its header set to rollback-journal mode, as an
     in-memory copy needs (see the module docstring); unchanged if it already is."""
-    if content[:16] != _HEADER:
-        raise RunsDatabaseError("the bytes handed back are not an SQLite database")
-    if content[_VERSION_BYTES] == b"\x01\x01":
+    if not _needs_rollback_header(content, "the bytes handed back are not an SQLite database"):
         return content
     patched = content if isinstance(content, bytearray) else bytearray(content)
     patched[_VERSION_BYTES] = b"\x01\x01"
@@ -102,12 +100,18 @@ def file_for_copy(path: str | Path) -> None:
     in place, as :func:`database_bytes_for_copy` does to bytes: a copier then reads it without
     a WAL or wal-index file beside it."""
     with open(path, "r+b", buffering=0) as file:
-        header = file.read(_VERSION_BYTES.stop)
-        if header[:16] != _HEADER:
-            raise RunsDatabaseError(f"{path} is not an SQLite database")
-        if header[_VERSION_BYTES] != b"\x01\x01":
+        if _needs_rollback_header(file.read(_VERSION_BYTES.stop),
+                                  f"{path} is not an SQLite database"):
             file.seek(_VERSION_BYTES.start)
             file.write(b"\x01\x01")
+
+
+def _needs_rollback_header(header: bytes | bytearray, not_sqlite: str) -> bool:
+    """Whether an SQLite file's ``header`` is not in rollback-journal mode yet; what is not an
+    SQLite file at all is refused with the message ``not_sqlite``."""
+    if header[:16] != _HEADER:
+        raise RunsDatabaseError(not_sqlite)
+    return header[_VERSION_BYTES] != b"\x01\x01"
 
 
 def _page_size(content: bytes | bytearray) -> int:

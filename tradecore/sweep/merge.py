@@ -33,8 +33,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from tradecore import paths
 from tradecore.runs_db.copy import RunCopier
 
@@ -95,6 +93,8 @@ def temp_folder(kind: str) -> Path:
     id alone could be reused by an unrelated process; that one is alive, so its folder is
     kept, which only delays the clean-up. Other hosts' folders (a temp folder shared between
     machines) are left alone: their processes cannot be checked from here."""
+    import psutil  # here: the coordinator module imports this one at start-up
+
     prefix = f"tradecore-sweep-{kind}-{_host()}-"
     root = Path(tempfile.gettempdir())
     for folder in root.glob(f"{glob.escape(prefix)}*"):

@@ -80,7 +80,6 @@ _folder: Path | None = None
 _slices: dict[str, Path] = {}
 _lock = threading.Lock()
 _watchers: dict[str, _SweepCancel] = {}  # by the cancel Event's name, under _lock
-_handback_seen: dict[tuple[str, str], bool] = {}  # hand-over folders looked at, under _lock
 
 
 @dataclass(frozen=True)
@@ -155,6 +154,7 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
         outcome.error, outcome.traceback = result.error, result.error_traceback
         outcome.statistics = _plain(result.statistics or {})
         if outcome.run_id is not None and runs_db.exists():
+            _close_file(runs_db)
             outcome.db_path = _hand_over(runs_db, task.handback)
             if outcome.db_path is None:
                 outcome.db = _database_bytes(runs_db)
@@ -222,7 +222,6 @@ def _hand_over(runs_db: Path, handback: tuple[str, str] | None) -> str | None:
 
     if handback is None or not _sees(*handback):
         return None
-    _close_file(runs_db)
     file_for_copy(runs_db)
     target = Path(handback[0]) / runs_db.name
     try:
@@ -233,19 +232,14 @@ def _hand_over(runs_db: Path, handback: tuple[str, str] | None) -> str | None:
 
 
 def _sees(folder: str, token: str) -> bool:
-    """Whether this process sees the coordinator's hand-over ``folder`` (asked once)."""
+    """Whether this process sees the coordinator's hand-over ``folder``: its token file holds
+    ``token``."""
     from tradecore.sweep.merge import TOKEN_FILE
 
-    with _lock:
-        seen = _handback_seen.get((folder, token))
-    if seen is None:
-        try:
-            seen = (Path(folder) / TOKEN_FILE).read_text() == token
-        except OSError:
-            seen = False
-        with _lock:
-            _handback_seen[(folder, token)] = seen
-    return seen
+    try:
+        return (Path(folder) / TOKEN_FILE).read_text() == token
+    except OSError:
+        return False
 
 
 def _close_file(runs_db: Path) -> None:
@@ -268,10 +262,10 @@ def _close_file(runs_db: Path) -> None:
 
 
 def _database_bytes(runs_db: Path) -> bytearray:
-    """The whole private runs.db as bytes ready for the coordinator's in-memory copy."""
+    """The whole closed private runs.db (:func:`_close_file`) as bytes ready for the
+    coordinator's in-memory copy."""
     from tradecore.runs_db.copy import database_bytes_for_copy
 
-    _close_file(runs_db)
     with runs_db.open("rb", buffering=0) as file:
         content = bytearray(os.fstat(file.fileno()).st_size)
         view, done = memoryview(content), 0
