@@ -121,21 +121,22 @@ class SQLiteWriter:
 
     # -- bars_processed: indicator values into their slots -------------------------------------
 
-    def _flatten_processed(self, rows: list[tuple]) -> tuple[int, Iterable[tuple]]:
-        """BarProcessed tuples -> ``(width, flat rows)``, in their order (so a run's rows are
-        stored in publication order whatever the batching), each padded to ``width``
-        indicator values. Runs once per row of the biggest table, so the common batch -- every
-        row with the same indicator names in slot order -- is flattened column-wise by C code
-        (``_flatten_uniform``); any other batch row by row."""
-        uniform = self._flatten_uniform(rows)
-        return uniform if uniform is not None else self._flatten_rows(rows)
+    def _flatten_processed(self, columns: list[tuple]) -> list[tuple]:
+        """BarProcessed events, as columns (the events' fields), -> flat rows in their order
+        (so a run's rows are stored in publication order whatever the batching): the fields
+        without ``indicators``, then the values in their strategy's slots. Runs once per row
+        of the biggest table, so the common case -- every row with the same indicator names
+        in slot order -- is flattened column-wise by C code (``_flatten_uniform``); anything
+        else row by row. Rows of one call have one width; ``_insert`` pads a batch of mixed
+        widths."""
+        uniform = self._flatten_uniform(columns)
+        return uniform if uniform is not None else self._flatten_rows(list(zip(*columns)))
 
-    def _flatten_uniform(self, rows: list[tuple]) -> tuple[int, Iterable[tuple]] | None:
-        """Transpose the batch, check that every row carries the same names in its
-        strategy's slot order, and zip the columns back with the values spread into
-        columns; None when the batch is not like that."""
+    def _flatten_uniform(self, columns: list[tuple]) -> list[tuple] | None:
+        """Check that every row carries the same names in its strategy's slot order, and zip
+        the columns back into rows with the values spread into columns; None when the rows
+        are not like that."""
         at = _INDICATORS_AT
-        columns = list(zip(*rows))
         pairs = columns[at]
         counts = set(map(len, pairs))
         if len(counts) != 1:
@@ -145,7 +146,7 @@ class SQLiteWriter:
         if width:
             names, values = zip(*chain.from_iterable(pairs))
             expected = names[:width]
-            if any(names[slot::width].count(expected[slot]) != len(rows)
+            if any(names[slot::width].count(expected[slot]) != len(pairs)
                    for slot in range(width)):
                 return None
             # In order of first appearance, so new slots are registered as the row path would.
@@ -153,16 +154,14 @@ class SQLiteWriter:
                    for strategy in dict.fromkeys(columns[2])):
                 return None
             value_columns = [values[slot::width] for slot in range(width)]
-        del columns[at]
-        return width, zip(*columns, *value_columns)
+        return list(zip(*columns[:at], *columns[at + 1:], *value_columns))
 
-    def _flatten_rows(self, rows: list[tuple]) -> tuple[int, list[tuple]]:
+    def _flatten_rows(self, rows: list[tuple]) -> list[tuple]:
         """Row by row: C-level ``map`` and tuple concatenation only, the layout looked up once
         per distinct (strategy, names)."""
         at = _INDICATORS_AT
         flats = []
         append = flats.append
-        width = 0
         for row in rows:
             pairs = row[at]
             positions, row_width = self._layout_of(row[2], tuple(map(_first, pairs)))
@@ -174,11 +173,7 @@ class SQLiteWriter:
                     placed[position] = pair[1]
                 values = tuple(placed)
             append(row[:at] + row[at + 1:] + values)
-            if row_width > width:
-                width = row_width
-        base = len(rows[0]) - 1 if rows else 0
-        return width, [flat if len(flat) == base + width
-                       else flat + (None,) * (base + width - len(flat)) for flat in flats]
+        return flats
 
     def _layout_of(self, strategy: str, names: tuple[str, ...]) -> tuple[list[int] | None, int]:
         layout = self._layouts.get((strategy, names))
@@ -190,13 +185,14 @@ class SQLiteWriter:
         """Slots of ``names`` for ``strategy`` (new names get the next free slots): the
         positions of the values (None when in slot order) and the row's width."""
         slots = self._slots.setdefault(strategy, {})
-        for name in names:
-            if name not in slots:
-                slots[name] = len(slots)
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO run_indicators (run_key, strategy, slot, name)"
-                    " VALUES (?, ?, ?, ?)", (self.run_key, strategy, slots[name], name))
-        self._ensure_indicator_columns(len(slots))
+        with self._conn:  # a transaction of its own, committed now: rows are written later
+            for name in names:
+                if name not in slots:
+                    slots[name] = len(slots)
+                    self._conn.execute(
+                        "INSERT OR IGNORE INTO run_indicators (run_key, strategy, slot, name)"
+                        " VALUES (?, ?, ?, ?)", (self.run_key, strategy, slots[name], name))
+            self._ensure_indicator_columns(len(slots))
         positions = [slots[name] for name in names]
         if positions == list(range(len(names))):
             return None, len(names)
@@ -225,24 +221,22 @@ class SQLiteWriter:
         """Append plain event tuples (the event's fields in order) destined for ``table``."""
         self.add_groups([(table, rows)])
 
-    def add_events(self, types: list[type[Event]], rows: list[tuple]) -> None:
-        """``add`` for a hand-over as it was published: ``rows[i]`` is an event of
-        ``types[i]``. Split by table here, with C-level ``compress``, so the engine process
-        only copies the events into plain tuples (the writer has the spare CPU)."""
-        kinds = set(types)
-        if len(kinds) == 1:
-            self.add_groups([(kinds.pop().table, rows)])
-        else:
-            self.add_groups([(kind.table, list(compress(rows, map(is_, types, repeat(kind)))))
-                             for kind in kinds])
-
     def add_groups(self, groups: Iterable[tuple[str, list[tuple]]]) -> None:
-        """``add`` for several tables at once: every buffer that is full is written in one
-        transaction (one commit for a hand-over's bars and bars_processed, not one each)."""
+        """``add`` for several tables at once (see ``add_columns``)."""
+        self.add_columns([(table, list(zip(*rows))) for table, rows in groups if rows])
+
+    def add_columns(self, groups: Iterable[tuple[str, list[tuple]]]) -> None:
+        """Events of several tables, each table's as columns (its events' fields, in order):
+        what a hand-over sends (``RunRecorder._handle_batch``). Every buffer that is full is
+        then written in one transaction (one commit for a hand-over's bars and
+        bars_processed, not one each)."""
         full = False
-        for table, rows in groups:
+        for table, columns in groups:
             buffer = self._buffers[table]
-            buffer.extend(rows)
+            if table == _PROCESSED:
+                buffer += self._flatten_processed(columns)
+            else:
+                buffer += zip(*columns)
             if len(buffer) >= BATCH_SIZE:
                 full = True
         if full:
@@ -258,8 +252,12 @@ class SQLiteWriter:
         """Insert ``rows`` (inside the caller's transaction) and note their rowid range."""
         conn = self._conn
         if table == _PROCESSED:
-            width, flat = self._flatten_processed(rows)
-            conn.executemany(self._processed_insert(width), flat)
+            base = len(self._processed_base)
+            lengths = set(map(len, rows))
+            width = max(lengths) - base
+            if len(lengths) > 1:  # flattened in different hand-overs: pad to the widest
+                rows = [row + (None,) * (base + width - len(row)) for row in rows]
+            conn.executemany(self._processed_insert(width), rows)
             self._note_segment(table, len(rows))
         else:
             conn.executemany(self._sql[table], rows)
@@ -337,9 +335,9 @@ class ProcessWriter:
         self._failure_text: str | None = None
         _widen_pipe(self._process.stdin)
 
-    def add_many(self, types: list[type[Event]], rows: list[tuple]) -> None:
-        """Events of one hand-over: their types and their fields as plain tuples."""
-        self._send(("events", types, rows))
+    def add_many(self, groups: list[tuple[str, list[tuple]]]) -> None:
+        """Events of one hand-over, as ``(table, columns)`` pairs (``columns_by_table``)."""
+        self._send(("columns", groups))
 
     def _send(self, message: tuple) -> None:
         stream = io.BytesIO()
@@ -377,6 +375,18 @@ class ProcessWriter:
                 f"the recorder's writer process ended without a word (exit code "
                 f"{self._process.returncode}; killed?)")
         return self._failure_text
+
+
+def columns_by_table(events: list[Event]) -> list[tuple[str, list[tuple]]]:
+    """A hand-over's events as ``(table, columns)`` pairs: each table's events transposed
+    into columns of their fields, in publication order. C-level ``map``, ``compress`` and
+    ``zip`` only (see the Design Decision on columns)."""
+    types = list(map(type, events))
+    kinds = dict.fromkeys(types)
+    if len(kinds) == 1:
+        return [(types[0].table, list(zip(*events)))]
+    return [(kind.table, list(zip(*compress(events, map(is_, types, repeat(kind))))))
+            for kind in kinds]
 
 
 def _plain_value(member: Enum) -> tuple:
@@ -522,19 +532,12 @@ class RunRecorder(Subscriber):
             super()._receive_batch(events)
 
     def _handle_batch(self, events: list[Event]) -> None:
+        groups = columns_by_table(events)
         writer = self._active_writer()
         if isinstance(writer, ProcessWriter):
-            # C-level copies only: the writer process splits them by table.
-            writer.add_many(list(map(type, events)), list(map(tuple, events)))
-            return
-        groups: dict[str, list[Event]] = {}
-        for event in events:
-            table = event.table
-            if table in groups:
-                groups[table].append(event)
-            else:
-                groups[table] = [event]
-        writer.add_groups(groups.items())
+            writer.add_many(groups)
+        else:
+            writer.add_columns(groups)
 
     def _cleanup(self) -> None:
         try:

@@ -77,8 +77,8 @@ def main(db_path: str, run_key: int, finalize: bool = False) -> int:
             return 1
         message = pickle.loads(payload)
         kind = message[0]
-        if kind == "events":
-            writer.add_events(message[1], message[2])
+        if kind == "columns":
+            writer.add_columns(message[1])
         elif kind == "finish":
             writer.finish(*message[1:])
             finalized = finalize and _finalize(db_path, run_key, message[1])
