@@ -271,3 +271,28 @@ def test_indicator_values_land_in_their_strategys_slots_whatever_the_batch(tmp_p
         for name, value in values.items():
             wanted[slots[(strategy, name)]] = None if math.isnan(value) else value
         assert stored == wanted, (ts, strategy)
+
+
+def test_a_hand_over_crosses_as_each_tables_columns_in_publication_order():
+    """``columns_by_table``: interleaved events of three types come out as one group per
+    table, in order of first appearance, whose columns zip back to exactly the events'
+    fields in publication order (what the writer process binds)."""
+    from tradecore.events import BarProcessed, BarReceived, FillEvent
+    from tradecore.models import BarPeriod, TradeSide
+    from tradecore.runs_db.recorder import columns_by_table
+
+    events = []
+    for d in range(5):
+        events.append(BarReceived(day(d), "AAA", BarPeriod.DAY, 1.0 + d, 2.0, 0.5, 1.5, 10.0))
+        if d % 2:
+            events.append(FillEvent(day(d), fill_id=d, associated_order_id=d, strategy="S",
+                                    symbol="AAA", side=TradeSide.BUY, quantity_filled=1.0,
+                                    fill_price=1.0 + d, commission=0.0))
+        events.append(BarProcessed(day(d), "AAA", "S", BarPeriod.DAY, (("F", d / 3),)))
+    groups = columns_by_table(events)
+    assert [table for table, _ in groups] == ["bars", "bars_processed", "fills"]
+    for table, columns in groups:
+        expected = [tuple(event) for event in events if event.table == table]
+        assert list(zip(*columns)) == expected
+        assert len(columns) == len(expected[0])
+    assert columns_by_table(events[:1]) == [("bars", [(value,) for value in events[0]])]
