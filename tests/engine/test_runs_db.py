@@ -273,26 +273,47 @@ def test_indicator_values_land_in_their_strategys_slots_whatever_the_batch(tmp_p
         assert stored == wanted, (ts, strategy)
 
 
-def test_a_hand_over_crosses_as_each_tables_columns_in_publication_order():
-    """``columns_by_table``: interleaved events of three types come out as one group per
-    table, in order of first appearance, whose columns zip back to exactly the events'
-    fields in publication order (what the writer process binds)."""
+def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
+    """``handover``: interleaved events of three types come out as one group per table, in
+    order of first appearance, whose columns zip back to the events' fields in publication
+    order -- numbers packed, a column of one value sent once, None among numbers and ints
+    beyond 64 bits as they are, indicator pairs as slots only when every event has the same
+    names."""
     from tradecore.events import BarProcessed, BarReceived, FillEvent
     from tradecore.models import BarPeriod, TradeSide
-    from tradecore.runs_db.recorder import columns_by_table
+    from tradecore.runs_db.handover import RAW, SAME, SLOTS, Slots, pack, unpack
 
     events = []
     for d in range(5):
-        events.append(BarReceived(day(d), "AAA", BarPeriod.DAY, 1.0 + d, 2.0, 0.5, 1.5, 10.0))
+        events.append(BarReceived(day(d), "AAA", BarPeriod.DAY, 1.0 + d, 2.0, 0.5, 1.5, 10.0,
+                                  instrument_id=2**70 if d == 3 else 1))
         if d % 2:
             events.append(FillEvent(day(d), fill_id=d, associated_order_id=d, strategy="S",
                                     symbol="AAA", side=TradeSide.BUY, quantity_filled=1.0,
-                                    fill_price=1.0 + d, commission=0.0))
-        events.append(BarProcessed(day(d), "AAA", "S", BarPeriod.DAY, (("F", d / 3),)))
-    groups = columns_by_table(events)
-    assert [table for table, _ in groups] == ["bars", "bars_processed", "fills"]
-    for table, columns in groups:
-        expected = [tuple(event) for event in events if event.table == table]
-        assert list(zip(*columns)) == expected
-        assert len(columns) == len(expected[0])
-    assert columns_by_table(events[:1]) == [("bars", [(value,) for value in events[0]])]
+                                    fill_price=1.0 + d, commission=None if d == 1 else 0.5))
+        events.append(BarProcessed(day(d), "AAA", "S", BarPeriod.DAY,
+                                   (("F", d / 3), ("G", math.nan))))
+    packed = pack(events)
+    assert [(table, count) for table, count, _ in packed] == [
+        ("bars", 5), ("bars_processed", 5), ("fills", 2)]
+    bars, processed, fills = (dict(zip(type_.fields, columns, strict=True))
+                              for type_, (_, _, columns) in zip(
+                                  (BarReceived, BarProcessed, FillEvent), packed, strict=True))
+    assert bars["open"][0] == "d" and bars["ts_event_ns"][0] == "q"
+    assert bars["symbol"] == (SAME, "AAA") and bars["instrument_id"][0] == RAW  # 2**70
+    assert fills["commission"][0] == RAW and processed["indicators"][0] == SLOTS
+    for (table, columns), (_, count, _) in zip(unpack(packed), packed, strict=True):
+        expected = [event for event in events if event.table == table]
+        assert len(expected) == count
+        if table == "bars_processed":
+            slots = columns[4]
+            assert type(slots) is Slots and slots.names == ("F", "G")
+            columns = [*columns[:4], [tuple(zip(slots.names, values))
+                                      for values in zip(*slots.values)], *columns[5:]]
+        rows = list(zip(*columns, strict=True))
+        for row, event in zip(rows, expected, strict=True):
+            assert [type(v) for v in row if v == v] == [type(v) for v in event if v == v]
+            assert repr(row) == repr(tuple(event))  # NaN included
+    mixed = [BarProcessed(day(0), "AAA", "S", BarPeriod.DAY, (("F", 1.0),)),
+             BarProcessed(day(1), "AAA", "S", BarPeriod.DAY, (("G", 2.0),))]
+    assert pack(mixed)[0][2][4] == (RAW, [(("F", 1.0),), (("G", 2.0),)])

@@ -18,15 +18,12 @@ Design Decision: rows go in as the events are, under a per-run statement
     once, as they arrive (indicator values into REAL columns, NaN -> NULL by SQLite itself),
     column-wise when every row has its strategy's names in slot order (``_flatten_uniform``).
 
-Design Decision: a hand-over crosses the pipe as columns
-    The engine is the busier process, so a hand-over costs it C-level work only: each event's
-    type (``map``), each table's events picked out (``compress``) and transposed into columns
-    of their fields (``zip``), and one pickle (``columns_by_table``). Columns pickle and
-    unpickle with far fewer objects than one tuple per event (a 1000-bar hand-over is about 16
-    column tuples instead of 2000 row tuples), and the writer zips them back into rows for
-    ``executemany``. Measured against pickled rows (interleaved A/B, 300k bars): engine 15.0
-    -> 13.9 µs, writer 13.1 -> 10.3 µs of CPU a bar. ``str`` enums cross the pipe as their
-    plain values (``_PLAIN_ENUMS``): a bound ``StrEnum`` member goes through sqlite3's adapter
+Design Decision: a hand-over crosses the pipe packed
+    The engine is the busier process, so a hand-over costs it C-level work only: each table's
+    events flattened and cut into columns, numbers ``struct``-packed, a column of one value
+    sent once (``handover``), and one pickle of that. The writer unpacks the columns and zips
+    them back into rows for ``executemany``. ``str`` enums cross the pipe as their plain
+    values (``_PLAIN_ENUMS``): a bound ``StrEnum`` member goes through sqlite3's adapter
     lookup, which cost about 1 µs a row here for ``bar_period`` alone.
 
 Design Decision: the writer process writes through apsw
@@ -57,16 +54,17 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from itertools import chain, compress, repeat
-from operator import is_, itemgetter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar
 
 from tradecore import models
 from tradecore.events import EVENT_TYPES, BarProcessed, Event
 from tradecore.messaging import EventBus, Subscriber
+from tradecore.runs_db import handover
 from tradecore.runs_db import runs as runs_rows
 from tradecore.runs_db.config import RunConfig
+from tradecore.runs_db.handover import Slots
 from tradecore.runs_db.schema import (
     SEGMENTED_TABLES,
     connect,
@@ -125,40 +123,23 @@ class SQLiteWriter:
 
     # -- bars_processed: indicator values into their slots -------------------------------------
 
-    def _flatten_processed(self, columns: list[tuple]) -> list[tuple]:
-        """BarProcessed events, as columns (the events' fields), -> flat rows in their order
+    def _flatten_processed(self, columns: list) -> list[tuple]:
+        """BarProcessed events, as columns (``handover.unpack``), -> flat rows in their order
         (so a run's rows are stored in publication order whatever the batching): the fields
         without ``indicators``, then the values in their strategy's slots. Runs once per row
-        of the biggest table, so the common case -- every row with the same indicator names
-        in slot order -- is flattened column-wise by C code (``_flatten_uniform``); anything
-        else row by row. Rows of one call have one width; ``_insert`` pads a batch of mixed
-        widths."""
-        uniform = self._flatten_uniform(columns)
-        return uniform if uniform is not None else self._flatten_rows(list(zip(*columns)))
-
-    def _flatten_uniform(self, columns: list[tuple]) -> list[tuple] | None:
-        """Check that every row carries the same names in its strategy's slot order, and zip
-        the columns back into rows with the values spread into columns; None when the rows
-        are not like that."""
+        of the biggest table, so the common case -- every row with the same indicator names,
+        in its strategy's slot order (``Slots``) -- is zipped column-wise by C code; anything
+        else goes row by row. ``_insert`` pads a batch of mixed widths."""
         at = _INDICATORS_AT
-        pairs = columns[at]
-        counts = set(map(len, pairs))
-        if len(counts) != 1:
-            return None
-        width = counts.pop()
-        value_columns: list[tuple] = []
-        if width:
-            names, values = zip(*chain.from_iterable(pairs))
-            expected = names[:width]
-            if any(names[slot::width].count(expected[slot]) != len(pairs)
-                   for slot in range(width)):
-                return None
+        indicators = columns[at]
+        if type(indicators) is Slots:
             # In order of first appearance, so new slots are registered as the row path would.
-            if any(self._layout_of(strategy, expected)[0] is not None
-                   for strategy in dict.fromkeys(columns[2])):
-                return None
-            value_columns = [values[slot::width] for slot in range(width)]
-        return list(zip(*columns[:at], *columns[at + 1:], *value_columns))
+            if not any(self._layout_of(strategy, indicators.names)[0] is not None
+                       for strategy in dict.fromkeys(columns[2])):
+                return list(zip(*columns[:at], *columns[at + 1:], *indicators.values))
+            indicators = [tuple(zip(indicators.names, values))
+                          for values in zip(*indicators.values)]
+        return self._flatten_rows(list(zip(*columns[:at], indicators, *columns[at + 1:])))
 
     def _flatten_rows(self, rows: list[tuple]) -> list[tuple]:
         """Row by row: C-level ``map`` and tuple concatenation only, the layout looked up once
@@ -222,10 +203,10 @@ class SQLiteWriter:
     # -- writing -------------------------------------------------------------------------------
 
     def add_columns(self, groups: Iterable[tuple[str, list[tuple]]]) -> None:
-        """Events of several tables, each table's as columns (its events' fields, in order):
-        what a hand-over sends (``RunRecorder._handle_batch``). Every buffer that is full is
-        then written in one transaction (one commit for a hand-over's bars and
-        bars_processed, not one each)."""
+        """Events of several tables, each table's as columns of its events' fields, in
+        order (``handover.unpack`` of a hand-over). Every buffer that is full is then written
+        in one transaction (one commit for a hand-over's bars and bars_processed, not one
+        each)."""
         full = False
         for table, columns in groups:
             buffer = self._buffers[table]
@@ -331,9 +312,9 @@ class ProcessWriter:
         self._failure_text: str | None = None
         _widen_pipe(self._process.stdin)
 
-    def add_many(self, groups: list[tuple[str, list[tuple]]]) -> None:
-        """Events of one hand-over, as ``(table, columns)`` pairs (``columns_by_table``)."""
-        self._send(("columns", groups))
+    def add_many(self, packed: list[tuple[str, int, list]]) -> None:
+        """Events of one hand-over, packed (``handover.pack``)."""
+        self._send(("packed", packed))
 
     def _send(self, message: tuple) -> None:
         stream = io.BytesIO()
@@ -371,18 +352,6 @@ class ProcessWriter:
                 f"the recorder's writer process ended without a word (exit code "
                 f"{self._process.returncode}; killed?)")
         return self._failure_text
-
-
-def columns_by_table(events: list[Event]) -> list[tuple[str, list[tuple]]]:
-    """A hand-over's events as ``(table, columns)`` pairs: each table's events transposed
-    into columns of their fields, in publication order. C-level ``map``, ``compress`` and
-    ``zip`` only (see the Design Decision on columns)."""
-    types = list(map(type, events))
-    kinds = dict.fromkeys(types)
-    if len(kinds) == 1:
-        return [(types[0].table, list(zip(*events)))]
-    return [(kind.table, list(zip(*compress(events, map(is_, types, repeat(kind))))))
-            for kind in kinds]
 
 
 def _plain_value(member: Enum) -> tuple:
@@ -528,12 +497,12 @@ class RunRecorder(Subscriber):
             super()._receive_batch(events)
 
     def _handle_batch(self, events: list[Event]) -> None:
-        groups = columns_by_table(events)
+        packed = handover.pack(events)
         writer = self._active_writer()
         if isinstance(writer, ProcessWriter):
-            writer.add_many(groups)
+            writer.add_many(packed)
         else:
-            writer.add_columns(groups)
+            writer.add_columns(handover.unpack(packed))
 
     def _cleanup(self) -> None:
         try:

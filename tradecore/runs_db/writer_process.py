@@ -19,11 +19,12 @@ import sys
 import threading
 import traceback
 
+from tradecore.runs_db.handover import unpack
 from tradecore.runs_db.recorder import SQLiteWriter
 from tradecore.runs_db.runs import INTERRUPTED_MESSAGE
 from tradecore.runs_db.status import RunStatus
 
-#: Messages the reading thread may hold ahead of the writer (about 140 kB each).
+#: Messages the reading thread may hold ahead of the writer (about 100 kB each).
 READ_AHEAD_MESSAGES = 32
 
 
@@ -77,8 +78,8 @@ def main(db_path: str, run_key: int, finalize: bool = False) -> int:
             return 1
         message = pickle.loads(payload)
         kind = message[0]
-        if kind == "columns":
-            writer.add_columns(message[1])
+        if kind == "packed":
+            writer.add_columns(unpack(message[1]))
         elif kind == "finish":
             writer.finish(*message[1:])
             finalized = finalize and _finalize(db_path, run_key, message[1])
