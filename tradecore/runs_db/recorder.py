@@ -16,7 +16,7 @@ Design Decision: rows go in as the events are, under a per-run statement
     as they are: each table's INSERT names the run's key as a literal (``VALUES (7, ?, ...)``),
     so no row is rebuilt in Python to prefix the key. ``bars_processed`` rows are flattened
     once, as they arrive (indicator values into REAL columns, NaN -> NULL by SQLite itself),
-    column-wise when every row has its strategy's names in slot order (``_flatten_uniform``).
+    column-wise when every row has its strategy's names in slot order (``handover.Slots``).
 
 Design Decision: a hand-over crosses the pipe packed
     The engine is the busier process, so a hand-over costs it C-level work only: each table's
