@@ -37,7 +37,8 @@ from tradecore.runs_db.schema import event_columns
 #: How a packed column travels: as it is, one value for every row, struct-packed ("d", "q"),
 #: or (indicators only) as slot names and values.
 RAW, SAME, SLOTS = "", "=", "slots"
-_INDICATORS_AT = BarProcessed.fields.index("indicators")
+#: Where a ``BarProcessed`` carries its ``(name, value)`` pairs.
+INDICATORS_AT = BarProcessed.fields.index("indicators")
 _STRUCT_CODES = {"REAL": "d", "INTEGER": "q"}
 #: event type -> the struct code of each field's column ("" where there is none).
 _CODES = {kind: tuple(_STRUCT_CODES.get(dict(event_columns(kind)).get(name), "")
@@ -69,7 +70,7 @@ def pack(events: list[Event]) -> list[tuple[str, int, list[PackedColumn]]]:
         codes = _CODES[kind]
         columns = [_pack_column(flat[at::width], codes[at], count) for at in range(width)]
         if kind is BarProcessed:
-            columns[_INDICATORS_AT] = _pack_indicators(flat[_INDICATORS_AT::width], count)
+            columns[INDICATORS_AT] = _pack_indicators(flat[INDICATORS_AT::width], count)
         groups.append((kind.table, count, columns))
     return groups
 

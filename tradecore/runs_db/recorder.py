@@ -64,7 +64,7 @@ from tradecore.messaging import EventBus, Subscriber
 from tradecore.runs_db import handover
 from tradecore.runs_db import runs as runs_rows
 from tradecore.runs_db.config import RunConfig
-from tradecore.runs_db.handover import Slots
+from tradecore.runs_db.handover import INDICATORS_AT, Slots
 from tradecore.runs_db.schema import (
     SEGMENTED_TABLES,
     connect,
@@ -78,7 +78,6 @@ BATCH_SIZE = 1000
 #: Partial buffers are written at least this often, for readers of a run still recording.
 FLUSH_INTERVAL_S = 1.0
 _PROCESSED = BarProcessed.table
-_INDICATORS_AT = BarProcessed.fields.index("indicators")
 _first, _second = itemgetter(0), itemgetter(1)
 
 
@@ -130,7 +129,7 @@ class SQLiteWriter:
         of the biggest table, so the common case -- every row with the same indicator names,
         in its strategy's slot order (``Slots``) -- is zipped column-wise by C code; anything
         else goes row by row. ``_insert`` pads a batch of mixed widths."""
-        at = _INDICATORS_AT
+        at = INDICATORS_AT
         indicators = columns[at]
         if type(indicators) is Slots:
             # In order of first appearance, so new slots are registered as the row path would.
@@ -144,7 +143,7 @@ class SQLiteWriter:
     def _flatten_rows(self, rows: list[tuple]) -> list[tuple]:
         """Row by row: C-level ``map`` and tuple concatenation only, the layout looked up once
         per distinct (strategy, names)."""
-        at = _INDICATORS_AT
+        at = INDICATORS_AT
         flats = []
         append = flats.append
         for row in rows:
