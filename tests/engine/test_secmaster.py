@@ -505,10 +505,10 @@ def test_many_symbols_with_gaps_merge_in_time_then_symbol_order(db, monkeypatch,
                                                                  chunk_rows) -> None:
     """Symbols with irregular, partly shared timestamps, read in chunks small enough that the
     merge takes many rounds: the stream is exactly the rows sorted by (time, symbol), in
-    chunks and row by row."""
-    from tradecore.secmaster import queries
+    chunks and row by row; read ahead by the bar reader process, the same rows."""
+    from tradecore.secmaster import stream
 
-    monkeypatch.setattr(queries, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(stream, "CHUNK_ROWS", chunk_rows)
     rng = np.random.default_rng(5)
     minute = 60 * NS
     start = JAN2 + 14 * 3600 * NS
@@ -533,6 +533,9 @@ def test_many_symbols_with_gaps_merge_in_time_then_symbol_order(db, monkeypatch,
     indexed = list(stream_bars(db, ids, "MINUTE", symbol_as_index=True))
     order = sorted(ids)
     assert [(row[0], order[row[1]]) for row in indexed] == [row[:2] for row in expected]
+    ahead = list(stream_bars(db, ids, "MINUTE", chunks=True, read_ahead=True))
+    assert [list(chunk) for chunk in ahead] == chunks
+    assert list(stream_bars(db, ids, "MINUTE", symbol_as_index=True, read_ahead=True)) == indexed
 
 
 def test_stream_window_is_inclusive_at_both_ends(three_symbols) -> None:

@@ -33,6 +33,9 @@ class SimulatedDatafeed(DatafeedBase):
     symbol_type: ClassVar[str] = "raw_symbol"
     start_ns: ClassVar[int | None] = None  # inclusive
     end_ns: ClassVar[int | None] = None  # inclusive
+    #: Runs of at least this many bars read them in a bar reader process, ahead of the replay
+    #: (``stream_bars(read_ahead=True)``): the engine process then spends no time in SQLite.
+    read_ahead_from_bars: ClassVar[int] = 100_000
     _stop: bool = False  # set by cancel(); a plain attribute so the replay reads it cheaply
 
     @classmethod
@@ -81,7 +84,8 @@ class SimulatedDatafeed(DatafeedBase):
         # of the broker, the strategies and the indicators).
         symbols = sorted(self._instrument_ids)
         chunks = stream_bars(cls.resolved_db_path(), self._instrument_ids, period,
-                             cls.start_ns, cls.end_ns, symbol_as_index=True, chunks=True)
+                             cls.start_ns, cls.end_ns, symbol_as_index=True, chunks=True,
+                             read_ahead=self.expected_bars >= cls.read_ahead_from_bars)
         previous_ts = None
         count = 0
         new_bar, now = tuple.__new__, time.time_ns

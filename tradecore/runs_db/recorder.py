@@ -47,10 +47,7 @@ from __future__ import annotations
 import copyreg
 import io
 import json
-import os
 import pickle
-import subprocess
-import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
@@ -60,6 +57,7 @@ from typing import Any, ClassVar
 
 from tradecore import models
 from tradecore.events import EVENT_TYPES, BarProcessed, Event
+from tradecore.interprocess import start_helper, widen_pipe, write_frame
 from tradecore.messaging import EventBus, Subscriber
 from tradecore.runs_db import handover
 from tradecore.runs_db import runs as runs_rows
@@ -300,16 +298,12 @@ class ProcessWriter:
 
     def __init__(self, db_path: str | Path, run_key: int, *, finalize: bool = False) -> None:
         self.finalized = False
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tradecore.runs_db.writer_process", str(db_path),
-             str(int(run_key)), *(["--finalize"] if finalize else [])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": _package_root_path()},
-        )
+        self._process = start_helper("tradecore.runs_db.writer_process", str(db_path),
+                                     str(int(run_key)), *(["--finalize"] if finalize else []))
         self.pid = self._process.pid
         self.rows_written: dict[str, int] = {}
         self._failure_text: str | None = None
-        _widen_pipe(self._process.stdin)
+        widen_pipe(self._process.stdin)
 
     def add_many(self, packed: list[tuple[str, int, list]]) -> None:
         """Events of one hand-over, packed (``handover.pack``)."""
@@ -320,11 +314,8 @@ class ProcessWriter:
         pickler = pickle.Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = _PLAIN_ENUMS
         pickler.dump(message)
-        payload = stream.getvalue()
         try:
-            # Length-prefixed frames: the reader does one read per message, not pickle's
-            # many small reads from a pipe.
-            self._process.stdin.write(len(payload).to_bytes(8, "little") + payload)
+            write_frame(self._process.stdin, stream.getvalue())
         except (BrokenPipeError, OSError, ValueError):
             raise RecorderError(self._failure()) from None
 
@@ -364,28 +355,6 @@ _PLAIN_ENUMS = {**copyreg.dispatch_table,
                 **{cls: _plain_value for cls in vars(models).values()
                    if isinstance(cls, type) and issubclass(cls, Enum) and cls is not Enum
                    and cls.__module__ == models.__name__}}
-
-
-def _widen_pipe(stream) -> None:
-    """Let the pipe hold several batches (Linux), so the engine writes the next batch while
-    the writer process stores the last one, instead of waiting for it."""
-    try:
-        import fcntl
-
-        wanted = 8 * 1024 * 1024
-        try:
-            wanted = min(wanted, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
-        except (OSError, ValueError):
-            wanted = 1024 * 1024
-        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), wanted)
-    except (ImportError, OSError):
-        pass  # a smaller pipe only means more, shorter waits
-
-
-def _package_root_path() -> str:
-    root = str(Path(__file__).resolve().parent.parent.parent)
-    existing = os.environ.get("PYTHONPATH")
-    return f"{root}{os.pathsep}{existing}" if existing else root
 
 
 def plot_info(indicator: Any) -> dict[str, Any]:

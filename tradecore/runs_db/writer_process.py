@@ -19,6 +19,7 @@ import sys
 import threading
 import traceback
 
+from tradecore.interprocess import read_frame
 from tradecore.runs_db.handover import unpack
 from tradecore.runs_db.recorder import SQLiteWriter
 from tradecore.runs_db.runs import INTERRUPTED_MESSAGE
@@ -26,11 +27,6 @@ from tradecore.runs_db.status import RunStatus
 
 #: Messages the reading thread may hold ahead of the writer (about 100 kB each).
 READ_AHEAD_MESSAGES = 32
-
-
-def _read_exactly(source, size: int) -> bytes | None:
-    data = source.read(size)
-    return data if data is not None and len(data) == size else None
 
 
 def _read_messages(source, messages: queue.Queue) -> None:
@@ -46,8 +42,7 @@ def _read_messages(source, messages: queue.Queue) -> None:
     """
     try:
         while True:
-            header = _read_exactly(source, 8)
-            payload = header and _read_exactly(source, int.from_bytes(header, "little"))
+            payload = read_frame(source)
             if not payload:
                 return
             messages.put(payload)

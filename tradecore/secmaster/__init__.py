@@ -13,36 +13,46 @@
   ``data/secmaster.db``) wherever a ``db_path`` of ``None`` is accepted.
 
 Every problem a user can fix raises :class:`SecmasterError` (a ``ValueError``).
+
+Names are imported lazily (PEP 562), as in ``tradecore``: the bar reader process
+(:mod:`tradecore.secmaster.stream`) imports this package and must not pay for pandas.
 """
 
-from tradecore.secmaster.csv_import import import_csv
-from tradecore.secmaster.dbn_import import import_dbn
-from tradecore.secmaster.errors import SecmasterError
-from tradecore.secmaster.queries import (
-    BarRow,
-    Coverage,
-    Resolved,
-    Segment,
-    count_bars,
-    coverage,
-    list_instruments,
-    list_symbols,
-    preview_bars,
-    resolve_symbols,
-    stream_bars,
-    time_range,
-)
-from tradecore.secmaster.sample import (
-    SAMPLE_DATASET,
-    SAMPLE_PUBLISHER,
-    Recipe,
-    build_sample,
-    ensure_secmaster,
-    load_recipe,
-)
-from tradecore.secmaster.schema import connect, create_secmaster, default_secmaster_path
-from tradecore.secmaster.symbology import SymbologySummary, import_symbology, list_mappings
-from tradecore.secmaster.writer import ImportSummary
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "BarRow": "tradecore.secmaster.queries",
+    "build_sample": "tradecore.secmaster.sample",
+    "connect": "tradecore.secmaster.schema",
+    "count_bars": "tradecore.secmaster.queries",
+    "Coverage": "tradecore.secmaster.queries",
+    "coverage": "tradecore.secmaster.queries",
+    "create_secmaster": "tradecore.secmaster.schema",
+    "default_secmaster_path": "tradecore.secmaster.schema",
+    "ensure_secmaster": "tradecore.secmaster.sample",
+    "import_csv": "tradecore.secmaster.csv_import",
+    "import_dbn": "tradecore.secmaster.dbn_import",
+    "import_symbology": "tradecore.secmaster.symbology",
+    "ImportSummary": "tradecore.secmaster.writer",
+    "list_instruments": "tradecore.secmaster.queries",
+    "list_mappings": "tradecore.secmaster.symbology",
+    "list_symbols": "tradecore.secmaster.queries",
+    "load_recipe": "tradecore.secmaster.sample",
+    "preview_bars": "tradecore.secmaster.queries",
+    "Recipe": "tradecore.secmaster.sample",
+    "resolve_symbols": "tradecore.secmaster.queries",
+    "Resolved": "tradecore.secmaster.queries",
+    "SAMPLE_DATASET": "tradecore.secmaster.sample",
+    "SAMPLE_PUBLISHER": "tradecore.secmaster.sample",
+    "SecmasterError": "tradecore.secmaster.errors",
+    "Segment": "tradecore.secmaster.queries",
+    "stream_bars": "tradecore.secmaster.queries",
+    "SymbologySummary": "tradecore.secmaster.symbology",
+    "time_range": "tradecore.secmaster.queries",
+}
 
 __all__ = [
     "SAMPLE_DATASET",
@@ -74,3 +84,42 @@ __all__ = [
     "stream_bars",
     "time_range",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tradecore.secmaster' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from tradecore.secmaster.csv_import import import_csv
+    from tradecore.secmaster.dbn_import import import_dbn
+    from tradecore.secmaster.errors import SecmasterError
+    from tradecore.secmaster.queries import (
+        BarRow,
+        Coverage,
+        Resolved,
+        Segment,
+        count_bars,
+        coverage,
+        list_instruments,
+        list_symbols,
+        preview_bars,
+        resolve_symbols,
+        stream_bars,
+        time_range,
+    )
+    from tradecore.secmaster.sample import (
+        SAMPLE_DATASET,
+        SAMPLE_PUBLISHER,
+        Recipe,
+        build_sample,
+        ensure_secmaster,
+        load_recipe,
+    )
+    from tradecore.secmaster.schema import connect, create_secmaster, default_secmaster_path
+    from tradecore.secmaster.symbology import SymbologySummary, import_symbology, list_mappings
+    from tradecore.secmaster.writer import ImportSummary

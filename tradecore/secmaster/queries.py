@@ -24,18 +24,19 @@ Design Decision: one instrument stays an ``int``
 from __future__ import annotations
 
 import sqlite3
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from operator import itemgetter
 
 import pandas as pd
 
 from tradecore.models import BarPeriod
 from tradecore.secmaster import schema
 from tradecore.secmaster.errors import SecmasterError
+from tradecore.secmaster.stream import BarRow
+from tradecore.secmaster.stream import chunks as read_in_process
+from tradecore.secmaster.stream import read_ahead as read_ahead_in_process
 from tradecore.secmaster.writer import parse_period
 
 # Unbounded window edges for the SQL range (the column is a signed 64-bit integer).
@@ -44,9 +45,6 @@ MAX_TS_NS = 2**63 - 1
 
 # How many available symbols an "unknown symbol" message lists.
 SYMBOLS_SHOWN = 8
-
-BarRow = tuple[int, str, float, float, float, float, float, int]
-"""``(ts_event_ns, symbol, open, high, low, close, volume, instrument_id)``"""
 
 DAY_NS = 86_400 * 1_000_000_000
 
@@ -216,21 +214,24 @@ def stream_bars(
     *,
     symbol_as_index: bool = False,
     chunks: bool = False,
-) -> Iterator[BarRow] | Iterator[list[BarRow]]:
+    read_ahead: bool = False,
+) -> Iterator[BarRow] | Iterator[Iterable[BarRow]]:
     """Bars of several symbols as ``(ts_event_ns, symbol, open, high, low, close, volume,
     instrument_id)`` tuples ordered by ``(ts_event, symbol)``, for ``start_ns <= ts_event <=
     end_ns``; a rolling symbol's bars come from each segment's instrument in turn.
 
     ``symbol_as_index=True`` puts the symbol's position in ``sorted(instrument_ids)`` where the
     symbol would be (same order): the replay's hot path, as SQLite then decodes no text per row.
-    ``chunks=True`` yields lists of such tuples instead, up to ``CHUNK_ROWS`` per symbol (the
+    ``chunks=True`` yields chunks of such tuples instead, up to ``CHUNK_ROWS`` per symbol (the
     replay iterates a list per row, cheaper than resuming a generator per row).
+    ``read_ahead=True`` reads them in a bar reader process, ahead of the caller (the replay of
+    a long run; see :mod:`tradecore.secmaster.stream`): the same rows, each chunk an iterable.
 
     Streams: one cursor per instrument walks the ``bars`` primary key and the cursors are merged
-    chunk by chunk (``_merged``), so memory does not grow with the number of bars. Arguments are
-    checked now; the database is opened when iteration starts and closed when the iterator is
-    exhausted or closed. All cursors read one snapshot (one read transaction), so a concurrent
-    import never shows up half-way through a replay.
+    chunk by chunk, so memory does not grow with the number of bars. Arguments are checked now;
+    the database is opened when iteration starts and closed when the iterator is exhausted or
+    closed. All cursors read one snapshot (one read transaction), so a concurrent import never
+    shows up half-way through a replay.
     """
     period = parse_period(period)
     low = MIN_TS_NS if start_ns is None else int(start_ns)
@@ -240,9 +241,14 @@ def stream_bars(
     path = schema.resolve_path(db_path)
     schema.connect(path).close()  # fail now, not at the first next(), if the file is unusable
     items = sorted(instrument_ids.items())
-    if symbol_as_index:
-        items = [(index, instrument_id) for index, (_, instrument_id) in enumerate(items)]
-    stream = _stream(path, items, period.name, low, high)
+    sources = []
+    for index, (symbol, resolved) in enumerate(items):
+        key = index if symbol_as_index else symbol
+        segments = segments_of(resolved, low, high)
+        if segments:
+            sources.append([(key, s.instrument_id, s.start_ns, s.end_ns) for s in segments])
+    read = read_ahead_in_process if read_ahead else read_in_process
+    stream = read(path, sources, period.name)
     return stream if chunks else _rows_of(stream)
 
 
@@ -254,77 +260,6 @@ def _rows_of(chunks: Iterator[list[BarRow]]) -> Iterator[BarRow]:
         chunks.close()  # closing this generator closes the connection now
 
 
-#: Rows per list yielded by ``stream_bars(..., chunks=True)``.
-CHUNK_ROWS = 2048
-
-
-def _stream(
-    path: schema.PathLike, items: list[tuple[str, Resolved]], period: str, low: int, high: int
-) -> Iterator[list[BarRow]]:
-    if not items or low > high:
-        return
-    conn = schema.connect(path)
-    try:
-        conn.execute("BEGIN")
-        streams = []
-        for symbol, resolved in items:
-            # A rolling symbol's segments are consecutive in time: reading them one after the
-            # other keeps order.
-            cursors = [
-                conn.execute(schema.STREAM_BARS,
-                             (symbol, segment.instrument_id, period, segment.start_ns,
-                              segment.end_ns))
-                for segment in segments_of(resolved, low, high)
-            ]
-            streams.append(_chunks_of(cursors))
-        yield from streams[0] if len(streams) == 1 else _merged(streams)
-    finally:
-        conn.close()
-
-
-def _chunks_of(cursors: list[sqlite3.Cursor]) -> Iterator[list[BarRow]]:
-    """One symbol's rows in lists of up to ``CHUNK_ROWS``, its cursors one after the other."""
-    for cursor in cursors:
-        while chunk := cursor.fetchmany(CHUNK_ROWS):
-            yield chunk
-
-
-def _merged(streams: list[Iterator[list[BarRow]]]) -> Iterator[list[BarRow]]:
-    """Merge per-symbol chunk streams into chunks ordered by ``(ts_event, symbol)``.
-
-    Design Decision: merge chunks with C-level cuts and sorts, not ``heapq.merge`` by row.
-        ``heapq.merge`` is Python code run once per row, which made 20 symbols cost more per
-        bar than one. Each round takes the smallest last timestamp among the symbols' current
-        chunks as a bound; every row up to it, from every symbol, is cut off with ``bisect``
-        and the lot sorted by ``list.sort`` (tuples compare by ``ts_event``, then symbol,
-        which is unique per stream). No later row can precede them, since every symbol's
-        remaining rows are after the bound. Memory: one chunk per symbol.
-    """
-    heads = []
-    for stream in streams:
-        chunk = next(stream, None)
-        if chunk:
-            heads.append((chunk, stream))
-    while heads:
-        bound = min(chunk[-1][0] for chunk, _ in heads)
-        out: list[BarRow] = []
-        kept = []
-        for chunk, stream in heads:
-            cut = bisect_right(chunk, bound, key=_TS)
-            if cut == len(chunk):
-                out += chunk
-                chunk = next(stream, None)
-                if chunk:
-                    kept.append((chunk, stream))
-            else:
-                out += chunk[:cut]
-                kept.append((chunk[cut:], stream))
-        heads = kept
-        out.sort(key=_TS_SYMBOL)
-        yield out
-
-
-_TS, _TS_SYMBOL = itemgetter(0), itemgetter(0, 1)
 
 
 def time_range(

@@ -461,13 +461,30 @@ def _unusable(path: Path, exc: sqlite3.Error) -> SecmasterError:
         f"move it aside and rebuild with `python -m tradecore sample --secmaster {path}`")
 
 
-def _open(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+def connect_bar_reader(db_path: PathLike | None):
+    """An ``apsw`` connection for reading bars in the bar reader process, where nothing else
+    opens the file (see :mod:`tradecore.secmaster.stream`); the replay checked the file
+    through :func:`connect` before starting it. Opened as :func:`connect` opens for reading."""
+    import apsw
+
+    target, uri = _target(resolve_path(db_path), read_only=True)
+    conn = apsw.Connection(target, flags=apsw.SQLITE_OPEN_READWRITE | (
+        apsw.SQLITE_OPEN_URI if uri else 0))
+    conn.setbusytimeout(int(BUSY_TIMEOUT_S * 1000))
+    return conn
+
+
+def _target(path: Path, *, read_only: bool) -> tuple[str, bool]:
+    """What to open for ``path``, and whether it is a URI."""
     if read_only and paths.writable_problem(path) and not Path(f"{path}-shm").exists():
         # A WAL database in a read-only folder cannot create its -shm index; nobody can be
         # writing it there, so read it as immutable instead of failing "unable to open".
-        target, uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro&immutable=1", True
-    else:
-        target, uri = str(path), False
+        return f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro&immutable=1", True
+    return str(path), False
+
+
+def _open(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    target, uri = _target(path, read_only=read_only)
     try:
         conn = sqlite3.connect(
             target, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False,

@@ -1,0 +1,191 @@
+"""The bar stream a replay reads, in this process or read ahead in a bar reader process.
+
+``python -m tradecore.secmaster.stream`` is the bar reader: it takes one request (pickled) on
+stdin, writes the stream's chunks to stdout as packed columns (``interprocess`` frames) and
+exits. :func:`tradecore.secmaster.stream_bars` is the public way to read bars; this module is
+its engine room, and imports nothing heavier than sqlite3 so the reader starts in a blink.
+
+Design Decision: a long replay reads its bars in a reader process
+    The engine process bounds a run's wall time, and reading the bars through sqlite3 was an
+    eighth of its samples (py-spy, SMA benchmark): sqlite3 releases and retakes the GIL around
+    every row it steps, and builds each row's objects. A second SQLite library in the engine
+    process (apsw reads in half the CPU) is not safe: another sqlite3 connection to the WAL
+    file in that process could reset the ``-shm`` under its mapping (see
+    ``analytics/connection.py``). A reader process is an ordinary second SQLite user of the
+    file. It reads the same merged chunks in the same single read transaction (one snapshot)
+    and sends each as packed columns; the engine unpacks them in C (``struct``) and replays
+    ``zip(*columns)``, rows equal to the in-process ones. The pipe bounds how far the reader
+    runs ahead (a few chunks), so memory stays flat; closing the stream kills the reader, so a
+    cancel is as quick as before. The reader costs a process start (about a tenth of a second),
+    so only runs of at least ``SimulatedDatafeed.read_ahead_from_bars`` bars use it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from operator import itemgetter
+from typing import Any
+
+from tradecore.interprocess import (
+    pack_column,
+    read_frame,
+    start_helper,
+    unpack_column,
+    widen_pipe,
+    write_frame,
+)
+from tradecore.secmaster import schema
+from tradecore.secmaster.errors import SecmasterError
+
+BarRow = tuple[int, str, float, float, float, float, float, int]
+"""``(ts_event_ns, symbol, open, high, low, close, volume, instrument_id)``"""
+
+#: One symbol's rows: ``(symbol or its index, instrument_id, start_ns, end_ns)`` per segment,
+#: in time order.
+Source = list[tuple[Any, int, int, int]]
+
+#: Rows per list yielded by ``chunks`` (and ``stream_bars(..., chunks=True)``).
+CHUNK_ROWS = 2048
+
+#: The struct code of each field of a ``BarRow`` (the symbol's index packs; a symbol's text
+#: crosses as it is, or once when it is the only one).
+_ROW_CODES = ("q", "q", "d", "d", "d", "d", "d", "q")
+
+
+def chunks(path: schema.PathLike, sources: list[Source], period: str,
+           chunk_rows: int | None = None, *,
+           connect: Callable[[schema.PathLike], Any] = schema.connect) -> Iterator[list[BarRow]]:
+    """The sources' rows ordered by ``(ts_event, symbol)``, in lists of up to ``chunk_rows``
+    per symbol, all read in one transaction; the database is opened (``connect``: sqlite3,
+    or apsw in the bar reader) at the first ``next()`` and closed when the iterator is
+    exhausted or closed."""
+    if not sources:
+        return
+    size = chunk_rows or CHUNK_ROWS
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN")
+        streams = []
+        for source in sources:
+            # A rolling symbol's segments are consecutive in time: reading them one after the
+            # other keeps order.
+            cursors = [conn.execute(schema.STREAM_BARS, (symbol, instrument_id, period, low, high))
+                       for symbol, instrument_id, low, high in source]
+            streams.append(_chunks_of(cursors, size))
+        yield from streams[0] if len(streams) == 1 else _merged(streams)
+    finally:
+        conn.close()
+
+
+def read_ahead(path: schema.PathLike, sources: list[Source],
+               period: str) -> Iterator[Iterable[BarRow]]:
+    """``chunks``' rows, read by a bar reader process a few chunks ahead of the caller; each
+    chunk comes as an iterable of rows. Errors are raised as ``chunks`` would have raised them
+    (a ``SecmasterError`` as such); closing the iterator stops the reader at once."""
+    if not sources:
+        return
+    process = start_helper("tradecore.secmaster.stream")
+    try:
+        widen_pipe(process.stdout)
+        process.stdin.write(pickle.dumps((str(path), sources, period, CHUNK_ROWS)))
+        process.stdin.close()
+        while (frame := read_frame(process.stdout)) is not None:
+            kind, *body = pickle.loads(frame)
+            if kind == "chunk":
+                count, columns = body
+                yield zip(*[unpack_column(code, payload, count) for code, payload in columns])
+            elif kind == "end":
+                return
+            else:
+                is_secmaster_error, message = body
+                raise (SecmasterError(message) if is_secmaster_error else
+                       RuntimeError(f"reading bars from {path} failed: {message}"))
+        process.kill()
+        process.wait()
+        detail = process.stderr.read().decode(errors="replace").strip().splitlines()
+        raise RuntimeError("the bar reader process " + (
+            f"failed: {detail[-1]}" if detail else
+            f"ended without a word (exit code {process.returncode}; killed?)"))
+    finally:
+        if process.poll() is None:
+            process.kill()  # stopped early (a cancel, a failed run): nothing more is read
+        process.wait()
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            pipe.close()
+
+
+def _chunks_of(cursors: list[Iterator[BarRow]], size: int) -> Iterator[list[BarRow]]:
+    """One symbol's rows in lists of up to ``size``, its cursors (sqlite3 or apsw) one after
+    the other."""
+    for cursor in cursors:
+        while chunk := list(islice(cursor, size)):
+            yield chunk
+
+
+def _merged(streams: list[Iterator[list[BarRow]]]) -> Iterator[list[BarRow]]:
+    """Merge per-symbol chunk streams into chunks ordered by ``(ts_event, symbol)``.
+
+    Design Decision: merge chunks with C-level cuts and sorts, not ``heapq.merge`` by row.
+        ``heapq.merge`` is Python code run once per row, which made 20 symbols cost more per
+        bar than one. Each round takes the smallest last timestamp among the symbols' current
+        chunks as a bound; every row up to it, from every symbol, is cut off with ``bisect``
+        and the lot sorted by ``list.sort`` (tuples compare by ``ts_event``, then symbol,
+        which is unique per stream). No later row can precede them, since every symbol's
+        remaining rows are after the bound. Memory: one chunk per symbol.
+    """
+    heads = []
+    for stream in streams:
+        chunk = next(stream, None)
+        if chunk:
+            heads.append((chunk, stream))
+    while heads:
+        bound = min(chunk[-1][0] for chunk, _ in heads)
+        out: list[BarRow] = []
+        kept = []
+        for chunk, stream in heads:
+            cut = bisect_right(chunk, bound, key=_TS)
+            if cut == len(chunk):
+                out += chunk
+                chunk = next(stream, None)
+                if chunk:
+                    kept.append((chunk, stream))
+            else:
+                out += chunk[:cut]
+                kept.append((chunk[cut:], stream))
+        heads = kept
+        out.sort(key=_TS_SYMBOL)
+        yield out
+
+
+_TS, _TS_SYMBOL = itemgetter(0), itemgetter(0, 1)
+
+
+def main() -> int:
+    """The bar reader: one request in, its chunks out, then an ``end`` (or ``error``) frame."""
+    path, sources, period, chunk_rows = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    try:
+        for chunk in chunks(path, sources, period, chunk_rows, connect=schema.connect_bar_reader):
+            count = len(chunk)
+            columns = [pack_column(column, code, count)
+                       for column, code in zip(zip(*chunk), _ROW_CODES)]
+            write_frame(out, pickle.dumps(("chunk", count, columns), pickle.HIGHEST_PROTOCOL))
+        message: tuple = ("end",)
+    except BrokenPipeError:
+        return 0  # the replay stopped reading: nothing more is wanted
+    except Exception as exc:  # noqa: BLE001 -- every failure goes to the replay, in words
+        message = ("error", isinstance(exc, SecmasterError), str(exc) or type(exc).__name__)
+    try:
+        write_frame(out, pickle.dumps(message))
+        out.flush()
+    except BrokenPipeError:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
