@@ -14,9 +14,11 @@ bars: backtesting.py gets them back out of the secmaster tradecore replays from.
 
 tradecore records every event to runs.db (full recording). Each tradecore run is a fresh
 ``python`` process (so nothing is warm and memory is the run's own) with a fresh runs.db; it
-reports its wall time, the engine process's CPU (``RUSAGE_SELF``) and the writer process's
-CPU (``RUSAGE_CHILDREN``: the recorder starts ``python -m tradecore.recorder_process`` as a
-child of the engine process for long runs and waits for it), peak RSS (``VmHWM``) and the fills
+reports its wall time, the engine process's CPU (``RUSAGE_SELF``), the bar reader's CPU (a long
+replay reads its bars in ``python -m tradecore.secmaster.stream``, which reports its CPU when it
+ends), the writer process's CPU (``RUSAGE_CHILDREN`` less the reader's: the recorder starts
+``python -m tradecore.runs_db.writer_process`` as a child of the engine process for long runs
+and waits for it), peak RSS (``VmHWM``) and the fills
 it recorded. Printed, each the median of ``--repeat`` runs, with the load average: tradecore
 bars/s, backtesting.py bars/s, the wall-clock ratio, each process's CPU µs/bar, whether both
 engines made the same trades at the same prices, and how the engine's CPU grows with the
@@ -171,6 +173,7 @@ def child_run(spec: dict) -> dict:
     from tradecore.configure import configured_strategy
     from tradecore.datafeeds import SimulatedDatafeed
     from tradecore.orchestrator import Orchestrator
+    from tradecore.secmaster.stream import readers_cpu_seconds
     from tradecore.strategies.examples import SMACrossover
 
     strategies = []
@@ -194,6 +197,7 @@ def child_run(spec: dict) -> dict:
 
         profiler = cProfile.Profile()
     before = resource.getrusage(resource.RUSAGE_SELF)
+    reader_before = readers_cpu_seconds()
     started = time.perf_counter()
     if profiler is not None:
         profiler.enable()
@@ -203,7 +207,8 @@ def child_run(spec: dict) -> dict:
         profiler.dump_stats(spec["profile"])
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
-    writer = resource.getrusage(resource.RUSAGE_CHILDREN)  # the waited-for writer process
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the writer and the bar reader
+    reader_cpu = readers_cpu_seconds() - reader_before
     peak_kb = _peak_rss_kb()
     finalize_cpu = finalize_wall = 0.0
     if orchestrator.status.has_statistics:
@@ -220,7 +225,8 @@ def child_run(spec: dict) -> dict:
     return {
         "wall": wall,
         "engine_cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-        "writer_cpu": writer.ru_utime + writer.ru_stime,
+        "writer_cpu": children.ru_utime + children.ru_stime - reader_cpu,
+        "reader_cpu": reader_cpu,
         "peak_mb": peak_kb / 1024,
         "finalize_cpu": finalize_cpu,
         "finalize_wall": finalize_wall,
@@ -401,7 +407,9 @@ def per_bar_us(seconds: float, bars: int) -> float:
 def cpu_line(label: str, runs: list[dict], bars: int, units: int = 1) -> str:
     engine = per_bar_us(median_of(runs, "engine_cpu"), bars * units)
     writer = per_bar_us(median_of(runs, "writer_cpu"), bars * units)
-    return (f"{label}: engine {engine:5.2f} µs, writer {writer:5.2f} µs per bar"
+    reader = per_bar_us(median_of(runs, "reader_cpu"), bars * units)
+    return (f"{label}: engine {engine:5.2f} µs, writer {writer:5.2f} µs, bar reader "
+            f"{reader:5.2f} µs per bar"
             f"{'-strategy' if units > 1 else ''}  (wall {median_of(runs, 'wall'):.2f}s, "
             f"peak RSS {median_of(runs, 'peak_mb'):.0f} MB)")
 

@@ -17,6 +17,7 @@ from tests.engine.helpers import (
     run_row,
     table_rows,
 )
+from tradecore.datafeeds import SimulatedDatafeed
 from tradecore.events import EVENT_TYPES
 from tradecore.models import BarPeriod
 from tradecore.orchestrator import Orchestrator
@@ -73,6 +74,28 @@ def test_repeated_runs_record_identical_events(sample_secmaster, runs_db, symbol
     assert sum(len(rows) for rows in first.values()) > 10_000
     for _ in range(9):
         assert _all_tables(runs_db, run(strategies).run_id) == first
+
+
+class _ReadsAhead(SimulatedDatafeed):
+    read_ahead_from_bars = 0  # every run reads its bars in a bar reader process
+
+
+def test_bars_read_ahead_record_the_same_run(sample_secmaster, runs_db, monkeypatch):
+    """Bars read by the bar reader process make the same run, row for row, as bars read in
+    the engine's process."""
+    from tradecore.secmaster import stream
+
+    strategies = [configured(SMACrossover, THREE, fast_period=5, slow_period=20),
+                  configured(BollingerBreakout, THREE)]
+    in_process = _all_tables(runs_db, run(strategies).run_id)
+    readers = []
+    original = stream.start_helper
+    monkeypatch.setattr(stream, "start_helper",
+                        lambda *args: readers.append(args) or original(*args))
+    ahead = _all_tables(runs_db, run(strategies, datafeed=_ReadsAhead).run_id)
+    assert readers == [("tradecore.secmaster.stream",)]
+    assert len(ahead["bars"]) > 5_000 and ahead["fills"]
+    assert ahead == in_process
 
 
 def test_run_ids_are_unique_within_one_second(sample_secmaster, runs_db):
@@ -151,12 +174,14 @@ class _HoldsAtBar(SMACrossover):
         super().on_bar(bar)
 
 
-def test_cancel_from_another_thread(sample_secmaster, runs_db, monkeypatch):
+@pytest.mark.parametrize("datafeed", [SimulatedDatafeed, _ReadsAhead],
+                         ids=["bars-read-in-process", "bars-read-ahead"])
+def test_cancel_from_another_thread(sample_secmaster, runs_db, monkeypatch, datafeed):
     counter = PublishCounter(monkeypatch)
     _HoldsAtBar.reached.clear()
     _HoldsAtBar.release.clear()
     strategy = configured(_HoldsAtBar, ["ACME"], bar_period=BarPeriod.MINUTE)
-    orchestrator = Orchestrator(strategies=[strategy])
+    orchestrator = Orchestrator(strategies=[strategy], datafeed=datafeed)
     worker = threading.Thread(target=orchestrator.run)
     worker.start()
     try:
@@ -171,6 +196,10 @@ def test_cancel_from_another_thread(sample_secmaster, runs_db, monkeypatch):
     counts = row_counts(runs_db, orchestrator.run_id)
     assert _HoldsAtBar.hold_at <= counts["bars"] < 25_000
     _assert_nothing_lost(counter, runs_db, orchestrator.run_id)
+    import psutil
+
+    assert not [child for child in psutil.Process().children()
+                if "tradecore.secmaster.stream" in " ".join(child.cmdline())]  # reader stopped
 
 
 def test_invalid_parameter_is_rejected_before_the_run(sample_secmaster, runs_db):

@@ -538,6 +538,68 @@ def test_many_symbols_with_gaps_merge_in_time_then_symbol_order(db, monkeypatch,
     assert list(stream_bars(db, ids, "MINUTE", symbol_as_index=True, read_ahead=True)) == indexed
 
 
+def _bar_readers() -> list:
+    import psutil
+
+    return [child for child in psutil.Process().children()
+            if "tradecore.secmaster.stream" in " ".join(child.cmdline())]
+
+
+def _many_bars(db: Path, count: int) -> dict:
+    minute = 60 * NS
+    start = JAN2 + 14 * 3600 * NS
+    lines = [f"{start + k * minute},{100.0 + k % 7},{101.0 + k % 7},{99.0},{100.5},{k}"
+             for k in range(count)]
+    import_csv(db, csv("ts_event,open,high,low,close,volume\n" + "\n".join(lines)), "A",
+               "MINUTE")
+    return resolve_symbols(db, ["A"], "MINUTE")
+
+
+def test_a_read_ahead_closed_early_stops_its_reader(db, monkeypatch) -> None:
+    """A cancelled replay closes its stream after a chunk or two: the bar reader process is
+    gone when ``close()`` returns, with most of the bars never sent."""
+    from tradecore.secmaster import stream
+
+    monkeypatch.setattr(stream, "CHUNK_ROWS", 100)
+    ids = _many_bars(db, 20_000)
+    chunks = stream_bars(db, ids, "MINUTE", chunks=True, read_ahead=True)
+    first = list(next(chunks))
+    assert [row[0] for row in first] == sorted(row[0] for row in first) and len(first) == 100
+    assert len(_bar_readers()) == 1
+    chunks.close()
+    assert _bar_readers() == []
+
+
+def test_a_killed_reader_fails_the_stream_in_words(db, monkeypatch) -> None:
+    """The reader dies mid-way (killed): what it sent is read, then the stream raises saying
+    so instead of ending as if the bars had run out."""
+    from tradecore.secmaster import stream
+
+    monkeypatch.setattr(stream, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(stream, "widen_pipe", lambda pipe: None)  # 64 kB: the reader waits
+    ids = _many_bars(db, 20_000)
+    chunks = stream_bars(db, ids, "MINUTE", chunks=True, read_ahead=True)
+    rows = len(list(next(chunks)))
+    (reader,) = _bar_readers()
+    reader.kill()
+    with pytest.raises(RuntimeError, match="bar reader process ended without a word"):
+        for chunk in chunks:
+            rows += len(list(chunk))
+    assert rows < 20_000
+    assert _bar_readers() == []
+
+
+def test_a_reader_that_fails_reports_its_error(tmp_path: Path) -> None:
+    """A read that fails in the reader (here: a file with no bars table) raises in the replay
+    with SQLite's words, not an end of the bars."""
+    from tradecore.secmaster import stream
+
+    sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(RuntimeError, match="no such table: bars"):
+        list(stream.read_ahead(tmp_path / "other.db", [[(0, 1, 0, 10)]], "MINUTE"))
+    assert _bar_readers() == []
+
+
 def test_stream_window_is_inclusive_at_both_ends(three_symbols) -> None:
     db, ids, expected = three_symbols
     start, end = expected[0][0] + 2 * 60 * NS, expected[0][0] + 4 * 60 * NS

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import pickle
 import sys
+import threading
+import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -99,6 +101,7 @@ def read_ahead(path: schema.PathLike, sources: list[Source],
                 count, columns = body
                 yield zip(*[unpack_column(code, payload, count) for code, payload in columns])
             elif kind == "end":
+                _add_reader_cpu(body[0])
                 return
             else:
                 is_secmaster_error, message = body
@@ -116,6 +119,21 @@ def read_ahead(path: schema.PathLike, sources: list[Source],
         process.wait()
         for pipe in (process.stdin, process.stdout, process.stderr):
             pipe.close()
+
+
+_reader_cpu = [0.0]
+_reader_cpu_lock = threading.Lock()
+
+
+def readers_cpu_seconds() -> float:
+    """CPU seconds (user and system) of the bar readers that ended their stream in this
+    process so far: the benchmark reports a replay's reader apart from the writer process."""
+    return _reader_cpu[0]
+
+
+def _add_reader_cpu(seconds: float) -> None:
+    with _reader_cpu_lock:
+        _reader_cpu[0] += seconds
 
 
 def _chunks_of(cursors: list[Iterator[BarRow]], size: int) -> Iterator[list[BarRow]]:
@@ -174,7 +192,7 @@ def main() -> int:
             columns = [pack_column(column, code, count)
                        for column, code in zip(zip(*chunk), _ROW_CODES)]
             write_frame(out, pickle.dumps(("chunk", count, columns), pickle.HIGHEST_PROTOCOL))
-        message: tuple = ("end",)
+        message: tuple = ("end", time.process_time())
     except BrokenPipeError:
         return 0  # the replay stopped reading: nothing more is wanted
     except Exception as exc:  # noqa: BLE001 -- every failure goes to the replay, in words
