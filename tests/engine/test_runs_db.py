@@ -139,6 +139,32 @@ def test_more_indicators_than_columns_get_columns_of_their_own(tmp_path):
     analytics.close_connections()
 
 
+@pytest.mark.parametrize("indicators", [2, 600], ids=["runs-of-rows", "row-by-row"])
+def test_rows_go_in_in_order_whether_bound_in_runs_or_one_by_one(tmp_path, indicators):
+    """A full batch is bound in runs of rows (a multi-row INSERT), a partial flush's leftover
+    row by row, and a row too wide for two in one statement always row by row: the stored
+    rows are the published ones, in order, either way."""
+    from tradecore.runs_db.recorder import MAX_PARAMETERS, ROWS_PER_INSERT
+
+    assert (indicators > 100) == (2 * indicators > MAX_PARAMETERS)  # 600: one row at a time
+    db = tmp_path / "runs.db"
+    builder = RunBuilder(db, "order", config(["AAA"]))
+    bars = BATCH_SIZE + ROWS_PER_INSERT + 3 if indicators < 100 else 7
+    for d in range(bars):
+        builder.bar(day(d), "AAA", d, d + 1.0, d - 1.0, d + 0.5,
+                    indicators={f"I{i}": d * 1000.0 + i for i in range(indicators)})
+        if d == bars - 2:
+            builder.flush()  # a partial flush: rows not a whole number of runs
+    builder.finish()
+    rows = _rows(db, "order")
+    assert [(row[1], row[3], row[6]) for row in rows] == [
+        (day(d), float(d), d + 0.5) for d in range(bars)]
+    processed = _rows(db, "order", "bars_processed", indicators)
+    assert [row[1] for row in processed] == [day(d) for d in range(bars)]
+    assert [list(row[4:]) for row in processed] == [
+        [d * 1000.0 + i for i in range(indicators)] for d in range(bars)]
+
+
 def test_copy_run_brings_a_run_over_in_one_piece(tmp_path):
     private, shared = tmp_path / "private.db", tmp_path / "shared.db"
     builder = RunBuilder(private, "point", config(["AAA"]))

@@ -128,12 +128,16 @@ def test_a_worker_that_cannot_move_its_run_into_the_folder_sends_its_bytes(
     import os
     import time
 
+    from tradecore.datafeeds import SimulatedDatafeed
     from tradecore.runs_db import RunRecorder
     from tradecore.sweep import worker
     from tradecore.sweep.coordinator import prepare
     from tradecore.sweep.data import build_slice
 
-    monkeypatch.setattr(RunRecorder, "writer", RunRecorder.writer)  # a worker changes it
+    # A worker changes both: they are restored after the test.
+    monkeypatch.setattr(RunRecorder, "writer", RunRecorder.writer)
+    monkeypatch.setattr(SimulatedDatafeed, "read_ahead_from_bars",
+                        SimulatedDatafeed.read_ahead_from_bars)
     prepared, _, _, (first, last) = prepare(request(), {"fast_period": [5]})
     data = build_slice(prepared, first, last)
     with merge.handback_folder() as handback:
@@ -145,6 +149,8 @@ def test_a_worker_that_cannot_move_its_run_into_the_folder_sends_its_bytes(
             return outcome
 
         moved = point(-1)
+        assert (RunRecorder.writer, SimulatedDatafeed.read_ahead_from_bars) == (
+            "thread", sys.maxsize)  # a point records and reads in its own process
         assert moved.db is None and Path(moved.db_path).parent == Path(handback[0])
 
         def another_file_system(src, dst):

@@ -93,8 +93,11 @@ def read_ahead(path: schema.PathLike, sources: list[Source],
     process = start_helper("tradecore.secmaster.stream")
     try:
         widen_pipe(process.stdout)
-        process.stdin.write(pickle.dumps((str(path), sources, period, CHUNK_ROWS)))
-        process.stdin.close()
+        try:
+            process.stdin.write(pickle.dumps((str(path), sources, period, CHUNK_ROWS)))
+            process.stdin.close()
+        except OSError:
+            pass  # the reader is gone already: what it said is read below
         while (frame := read_frame(process.stdout)) is not None:
             kind, *body = pickle.loads(frame)
             if kind == "chunk":

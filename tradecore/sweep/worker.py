@@ -46,12 +46,13 @@ Design Decision: one cancel watcher per worker process and sweep, waiting, not p
     and registers its run to be cancelled. The thread ends when the Event is set, when the
     scheduler is gone, or after ``CANCEL_IDLE_S`` without a point of its sweep.
 
-Design Decision: a point records from its own thread, never through a writer process
-    A single backtest hands its rows to a writer process so that recording runs on a second
-    core. In a sweep every core already runs a point, so that extra process only adds a
-    start-up and the pickling of every row, and it makes a 1-worker sweep use more than one
-    core, which hides how the sweep scales. Worker processes set the recorder to its
-    in-thread writer (:func:`_record_in_thread`).
+Design Decision: a point records and reads in its own process, never through helpers
+    A single backtest hands its rows to a writer process, and a long one reads its bars in a
+    bar reader process, so that both run beside the engine on another core. In a sweep every
+    core already runs a point, so those extra processes only add start-ups and the pickling
+    of every row, and they make a 1-worker sweep use more than one core, which hides how the
+    sweep scales. Worker processes set the recorder to its in-thread writer and the datafeed
+    to read in-process (:func:`_stay_in_process`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ import dataclasses
 import multiprocessing.util as mp_util
 import os
 import shutil
+import sys
 import threading
 import time
 import traceback
@@ -122,7 +124,7 @@ def run_point(task: PointTask, slice_content: bytes, slice_digest: str) -> Point
     outcome = PointOutcome(task, None, "skipped", host=os.uname().nodename, pid=os.getpid())
     if watcher is not None and watcher.fired:
         return outcome
-    _record_in_thread()
+    _stay_in_process()
     folder = _worker_folder()
     secmaster = _materialize(slice_content, slice_digest)
     timings["slice"] = time.perf_counter() - started
@@ -290,10 +292,12 @@ def _forget(runs_db: Path) -> None:
         delete_in_background(sqlite_files(runs_db))
 
 
-def _record_in_thread() -> None:
+def _stay_in_process() -> None:
+    from tradecore.datafeeds import SimulatedDatafeed
     from tradecore.runs_db import RunRecorder
 
     RunRecorder.writer = "thread"
+    SimulatedDatafeed.read_ahead_from_bars = sys.maxsize
 
 
 def _worker_folder() -> Path:
