@@ -222,8 +222,8 @@ def stream_bars(
 
     ``symbol_as_index=True`` puts the symbol's position in ``sorted(instrument_ids)`` where the
     symbol would be (same order): the replay's hot path, as SQLite then decodes no text per row.
-    ``chunks=True`` yields chunks of such tuples instead, up to ``CHUNK_ROWS`` per symbol (the
-    replay iterates a list per row, cheaper than resuming a generator per row).
+    ``chunks=True`` yields chunks of such tuples instead, up to ``stream.CHUNK_ROWS`` per
+    symbol (the replay iterates a list per row, cheaper than resuming a generator per row).
     ``read_ahead=True`` reads them in a bar reader process, ahead of the caller (the replay of
     a long run; see :mod:`tradecore.secmaster.stream`): the same rows, each chunk an iterable.
 
@@ -258,8 +258,6 @@ def _rows_of(chunks: Iterator[list[BarRow]]) -> Iterator[BarRow]:
             yield from chunk
     finally:
         chunks.close()  # closing this generator closes the connection now
-
-
 
 
 def time_range(
