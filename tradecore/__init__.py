@@ -10,6 +10,7 @@ process do not pay for pandas and the rest.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -49,14 +50,27 @@ __all__ = [
 ]
 
 
+def lazy_exports(module: str, exports: dict[str, str], namespace: dict[str, Any]
+                 ) -> Callable[[str], Any]:
+    """A PEP 562 ``__getattr__`` for a package: each name of ``exports`` (name -> the module
+    defining it) is imported on first use and kept in the package's ``namespace``."""
+
+    def __getattr__(name: str) -> Any:
+        if name not in exports:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        value = namespace[name] = getattr(importlib.import_module(exports[name]), name)
+        return value
+
+    return __getattr__
+
+
+_exported = lazy_exports(__name__, _EXPORTS, globals())
+
+
 def __getattr__(name: str) -> Any:
     if name in ("events", "models"):
         return importlib.import_module(f"tradecore.{name}")
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tradecore' has no attribute {name!r}")
+    return _exported(name)
 
 
 if TYPE_CHECKING:

@@ -600,6 +600,18 @@ def test_a_reader_that_fails_reports_its_error(tmp_path: Path) -> None:
     assert _bar_readers() == []
 
 
+def test_the_bar_reader_starts_without_pandas() -> None:
+    """The reader is started per long replay: it must not pay for pandas (about a second)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tradecore.secmaster.stream; "
+            "print(sorted(m for m in ('pandas', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_stream_window_is_inclusive_at_both_ends(three_symbols) -> None:
     db, ids, expected = three_symbols
     start, end = expected[0][0] + 2 * 60 * NS, expected[0][0] + 4 * 60 * NS

@@ -20,8 +20,9 @@ Names are imported lazily (PEP 562), as in ``tradecore``: the bar reader process
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tradecore import lazy_exports
 
 _EXPORTS = {
     "BarRow": "tradecore.secmaster.queries",
@@ -86,12 +87,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tradecore.secmaster' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:
