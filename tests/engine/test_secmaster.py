@@ -557,7 +557,7 @@ def _many_bars(db: Path, count: int) -> dict:
 
 def test_a_read_ahead_closed_early_stops_its_reader(db, monkeypatch) -> None:
     """A cancelled replay closes its stream after a chunk or two: the bar reader process is
-    gone when ``close()`` returns, with most of the bars never sent."""
+    gone when ``close()`` returns."""
     from tradecore.secmaster import stream
 
     monkeypatch.setattr(stream, "CHUNK_ROWS", 100)
@@ -608,7 +608,7 @@ def test_the_bar_reader_starts_without_pandas() -> None:
     code = ("import sys, tradecore.secmaster.stream; "
             "print(sorted(m for m in ('pandas', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+                         check=True, cwd=Path(__file__).resolve().parents[2]).stdout
     assert out.strip() == "[]"
 
 
