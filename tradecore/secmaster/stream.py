@@ -13,8 +13,12 @@ Design Decision: a long replay reads its bars in a reader process
     reset the ``-shm`` under its mapping (see ``analytics/connection.py``). The reader is a
     process of its own, where apsw is the file's only user: an ordinary second SQLite user of
     it. It reads the same merged chunks in the same single read transaction (one snapshot) and
-    sends each as packed columns; the engine unpacks them in C (``struct``) and replays
-    ``zip(*columns)``, rows equal to the in-process ones. The pipe bounds how far the reader
+    sends each as packed rows, one ``struct`` record a row; the engine replays
+    ``Struct.iter_unpack``, rows equal to the in-process ones. ``iter_unpack`` makes a row's
+    objects as the replay reaches it, while they are still in the cache: unpacking whole
+    columns first and zipping them costs the same machine instructions (valgrind) but the
+    engine 11% more CPU (11.4 against 10.2 and 13.3 against 11.7 µs a bar in two interleaved
+    A/Bs of 4 pairs of 1M-bar runs, wall 7-9% more). The pipe bounds how far the reader
     runs ahead (a few chunks), so memory stays flat; closing the stream kills the reader, so a
     cancel is as quick as before. Measured: 55,300 -> 47,100 machine instructions a bar in the
     engine (valgrind); the reader takes about 2.4 µs of CPU a bar, about what the engine saves,
@@ -28,12 +32,13 @@ Design Decision: a long replay reads its bars in a reader process
 from __future__ import annotations
 
 import pickle
+import struct
 import sys
 import threading
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import islice, starmap
 from operator import itemgetter
 from typing import Any
 
@@ -58,9 +63,12 @@ Source = list[tuple[Any, int, int, int]]
 #: Rows per list yielded by ``chunks`` (and ``stream_bars(..., chunks=True)``).
 CHUNK_ROWS = 2048
 
-#: The struct code of each field of a ``BarRow`` (the symbol's index packs; a symbol's text
-#: crosses as it is, or once when it is the only one).
+#: The struct code of each field of a ``BarRow``, and a row packed whole: the replay's rows
+#: (the symbol's index in place of the symbol) cross as such; a chunk with a value that does
+#: not fit (a symbol's text) crosses as columns, the text as it is or once when it is the only
+#: one.
 _ROW_CODES = ("q", "q", "d", "d", "d", "d", "d", "q")
+_ROW = struct.Struct("=" + "".join(_ROW_CODES))
 
 
 def chunks(path: schema.PathLike, sources: list[Source], period: str,
@@ -105,7 +113,9 @@ def read_ahead(path: schema.PathLike, sources: list[Source],
             pass  # the reader is gone already: what it said is read below
         while (frame := read_frame(process.stdout)) is not None:
             kind, *body = pickle.loads(frame)
-            if kind == "chunk":
+            if kind == "rows":
+                yield _ROW.iter_unpack(body[0])
+            elif kind == "chunk":
                 count, columns = body
                 yield zip(*[unpack_column(code, payload, count) for code, payload in columns])
             elif kind == "end":
@@ -196,10 +206,13 @@ def main() -> int:
     out = sys.stdout.buffer
     try:
         for chunk in chunks(path, sources, period, chunk_rows, connect=schema.connect_bar_reader):
-            count = len(chunk)
-            columns = [pack_column(column, code, count)
-                       for column, code in zip(zip(*chunk), _ROW_CODES)]
-            write_frame(out, pickle.dumps(("chunk", count, columns), pickle.HIGHEST_PROTOCOL))
+            try:
+                packed: tuple = ("rows", b"".join(starmap(_ROW.pack, chunk)))
+            except (struct.error, TypeError, OverflowError):  # a symbol's text, say
+                count = len(chunk)
+                packed = ("chunk", count, [pack_column(column, code, count)
+                                           for column, code in zip(zip(*chunk), _ROW_CODES)])
+            write_frame(out, pickle.dumps(packed, pickle.HIGHEST_PROTOCOL))
         message: tuple = ("end", time.process_time())
     except BrokenPipeError:
         return 0  # the replay stopped reading: nothing more is wanted
