@@ -306,9 +306,8 @@ def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
     beyond 64 bits as they are, indicator pairs as slots only when every event has the same
     names."""
     from tradecore.events import BarProcessed, BarReceived, FillEvent
-    from tradecore.interprocess import RAW, SAME
     from tradecore.models import BarPeriod, TradeSide
-    from tradecore.runs_db.handover import SLOTS, Slots, pack, unpack
+    from tradecore.runs_db.handover import RAW, SAME, SLOTS, Slots, pack, unpack
 
     events = []
     for d in range(5):

@@ -26,27 +26,25 @@ Design Decision: numbers cross as struct-packed columns, not pickled objects
 
 from __future__ import annotations
 
+import struct
 from itertools import chain, compress, repeat
 from operator import is_
 from typing import Any, NamedTuple
 
 from tradecore.events import EVENT_TYPES, BarProcessed, Event
-from tradecore.interprocess import (
-    RAW,
-    STRUCT_CODES,
-    PackedColumn,
-    pack_column,
-    unpack_column,
-)
 from tradecore.runs_db.schema import event_columns
 
-#: Besides ``interprocess``'s ways: a ``BarProcessed``'s indicators as slot names and values.
-SLOTS = "slots"
+#: How a packed column travels: as it is, one value for every row, struct-packed ("d", "q"),
+#: or (indicators only) as slot names and values.
+RAW, SAME, SLOTS = "", "=", "slots"
 #: Where a ``BarProcessed`` carries its ``(name, value)`` pairs.
 INDICATORS_AT = BarProcessed.fields.index("indicators")
+_STRUCT_CODES = {"REAL": "d", "INTEGER": "q"}
 #: event type -> the struct code of each field's column ("" where there is none).
-_CODES = {kind: tuple(STRUCT_CODES.get(dict(event_columns(kind)).get(name), "")
+_CODES = {kind: tuple(_STRUCT_CODES.get(dict(event_columns(kind)).get(name), "")
                       for name in kind.fields) for kind in EVENT_TYPES}
+
+PackedColumn = tuple[str, Any]
 
 
 class Slots(NamedTuple):
@@ -70,11 +68,24 @@ def pack(events: list[Event]) -> list[tuple[str, int, list[PackedColumn]]]:
         if len(flat) != count * width:
             raise ValueError(f"{kind.__name__} events must have exactly its {width} fields")
         codes = _CODES[kind]
-        columns = [pack_column(flat[at::width], codes[at], count) for at in range(width)]
+        columns = [_pack_column(flat[at::width], codes[at], count) for at in range(width)]
         if kind is BarProcessed:
             columns[INDICATORS_AT] = _pack_indicators(flat[INDICATORS_AT::width], count)
         groups.append((kind.table, count, columns))
     return groups
+
+
+def _pack_column(column: list, code: str, count: int) -> PackedColumn:
+    if code:
+        try:
+            return code, struct.pack(f"{count}{code}", *column)  # native: the same machine
+        except (struct.error, TypeError, OverflowError):
+            pass  # None among the numbers, a value too big for 64 bits: pickled as it is
+    first = column[0]
+    # Only text (a str enum stores as its text) or None: 1 == 1.0 == True, stored apart.
+    if (first is None or isinstance(first, str)) and column.count(first) == count:
+        return SAME, first
+    return RAW, column
 
 
 def _pack_indicators(column: list, count: int) -> PackedColumn:
@@ -90,7 +101,7 @@ def _pack_indicators(column: list, count: int) -> PackedColumn:
     expected = names[:width]
     if any(names[slot::width].count(expected[slot]) != count for slot in range(width)):
         return RAW, column
-    return SLOTS, (expected, pack_column(values, "d", count * width))
+    return SLOTS, (expected, _pack_column(values, "d", count * width))
 
 
 def unpack(groups: list[tuple[str, int, list[PackedColumn]]]) -> list[tuple[str, list]]:
@@ -101,9 +112,13 @@ def unpack(groups: list[tuple[str, int, list[PackedColumn]]]) -> list[tuple[str,
 
 
 def _unpack_column(code: str, payload: Any, count: int) -> Any:
+    if code == RAW:
+        return payload
+    if code == SAME:
+        return (payload,) * count
     if code == SLOTS:
         names, (values_code, values) = payload
-        values = unpack_column(values_code, values, count * len(names))
+        values = _unpack_column(values_code, values, count * len(names))
         width = len(names)
         return Slots(names, [values[slot::width] for slot in range(width)])
-    return unpack_column(code, payload, count)
+    return struct.unpack(f"{count}{code}", payload)

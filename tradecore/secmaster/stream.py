@@ -1,7 +1,7 @@
 """The bar stream a replay reads, in this process or read ahead in a bar reader process.
 
 ``python -m tradecore.secmaster.stream`` is the bar reader: it takes one request (pickled) on
-stdin, writes the stream's chunks to stdout as packed columns (``interprocess`` frames) and
+stdin, writes the stream's chunks to stdout as packed rows (``interprocess`` frames) and
 exits. :func:`tradecore.secmaster.stream_bars` is the public way to read bars; this module is
 its engine room, and imports nothing heavier than sqlite3 so the reader starts in a blink.
 
@@ -43,10 +43,8 @@ from operator import itemgetter
 from typing import Any
 
 from tradecore.interprocess import (
-    pack_column,
     read_frame,
     start_helper,
-    unpack_column,
     widen_pipe,
     write_frame,
 )
@@ -63,12 +61,9 @@ Source = list[tuple[Any, int, int, int]]
 #: Rows per list yielded by ``chunks`` (and ``stream_bars(..., chunks=True)``).
 CHUNK_ROWS = 2048
 
-#: The struct code of each field of a ``BarRow``, and a row packed whole: the replay's rows
-#: (the symbol's index in place of the symbol) cross as such; a chunk with a value that does
-#: not fit (a symbol's text) crosses as columns, the text as it is or once when it is the only
-#: one.
-_ROW_CODES = ("q", "q", "d", "d", "d", "d", "d", "q")
-_ROW = struct.Struct("=" + "".join(_ROW_CODES))
+#: A ``BarRow`` packed whole: the replay's rows (the symbol's index in place of the symbol)
+#: cross as such; a chunk with a value that does not fit (a symbol's text) is pickled as it is.
+_ROW = struct.Struct("=qqdddddq")
 
 
 def chunks(path: schema.PathLike, sources: list[Source], period: str,
@@ -115,9 +110,8 @@ def read_ahead(path: schema.PathLike, sources: list[Source],
             kind, *body = pickle.loads(frame)
             if kind == "rows":
                 yield _ROW.iter_unpack(body[0])
-            elif kind == "chunk":
-                count, columns = body
-                yield zip(*[unpack_column(code, payload, count) for code, payload in columns])
+            elif kind == "list":
+                yield body[0]
             elif kind == "end":
                 _add_reader_cpu(body[0])
                 return
@@ -209,9 +203,7 @@ def main() -> int:
             try:
                 packed: tuple = ("rows", b"".join(starmap(_ROW.pack, chunk)))
             except (struct.error, TypeError, OverflowError):  # a symbol's text, say
-                count = len(chunk)
-                packed = ("chunk", count, [pack_column(column, code, count)
-                                           for column, code in zip(zip(*chunk), _ROW_CODES)])
+                packed = ("list", chunk)
             write_frame(out, pickle.dumps(packed, pickle.HIGHEST_PROTOCOL))
         message: tuple = ("end", time.process_time())
     except BrokenPipeError:
