@@ -82,8 +82,8 @@ def write_run(db: Path, run_id: str, n_bars: int, *, seed: int, symbol: str = "A
                    "high": high[lo:hi].tolist(), "low": low[lo:hi].tolist(),
                    "close": close[lo:hi].tolist(), "volume": volume[lo:hi].tolist(),
                    "instrument_id": [1] * count, "ts_created_ns": [now] * count}
-        writer.add("bars", list(zip(*(columns[f] for f in BarReceived.fields), strict=True)))
-        writer.add("bars_processed", [
+        _add(writer, "bars", list(zip(*(columns[f] for f in BarReceived.fields), strict=True)))
+        _add(writer, "bars_processed", [
             (t, symbol, "SMA Crossover", minute, (("SMA(10)", f), ("SMA(30)", s)), now)
             for t, f, s in zip(stamps, fast[lo:hi].tolist(), slow[lo:hi].tolist(),
                                strict=True)])
@@ -105,12 +105,18 @@ def write_run(db: Path, run_id: str, n_bars: int, *, seed: int, symbol: str = "A
         fills.append((int(ts[i + 1]), order_id, order_id, "SMA Crossover", symbol, side, 100.0,
                       float(open_[i + 1]), 1.0, now))
         position = 100 if side is TradeSide.BUY else 0
-    writer.add("order_submissions", submissions)
-    writer.add("orders_accepted", accepted)
-    writer.add("fills", fills)
+    _add(writer, "order_submissions", submissions)
+    _add(writer, "orders_accepted", accepted)
+    _add(writer, "fills", fills)
     writer.finish("completed", None, None)
     finalize_run(run_id, db)
     return run_id
+
+
+def _add(writer, table: str, rows: list[tuple]) -> None:
+    """Rows of one event table into the recorder's writer, as the columns it takes."""
+    if rows:
+        writer.add_columns([(table, [list(column) for column in zip(*rows, strict=True)])])
 
 
 def _build(db: Path, specs: list[tuple[str, int, int]]) -> None:

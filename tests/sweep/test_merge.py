@@ -207,17 +207,18 @@ def page_size(db: Path) -> int:
     return size
 
 
-def test_a_new_runs_db_has_64k_pages_and_an_older_4k_file_takes_runs_the_same(tmp_path,
-                                                                                monkeypatch):
+@pytest.mark.parametrize("older_page_size", [4096, 65536])
+def test_a_new_runs_db_has_16k_pages_and_an_older_file_takes_runs_the_same(
+        tmp_path, monkeypatch, older_page_size):
     from tradecore.runs_db import schema
 
-    monkeypatch.setattr(schema, "PAGE_SIZE", 4096)
-    older = tmp_path / "older.db"  # a runs.db made before pages of 64 KiB
+    monkeypatch.setattr(schema, "PAGE_SIZE", older_page_size)
+    older = tmp_path / "older.db"  # a runs.db made before pages of 16 KiB
     schema.connect(older).close()
     monkeypatch.undo()
     a = keyed_private_run(tmp_path / "a.db", "a", -1, bars=2 * BATCH_SIZE + 7)
     b = private_run(tmp_path / "b.db", "b", indicators=3)
-    assert (page_size(a), page_size(older)) == (65536, 4096)
+    assert (page_size(a), page_size(older)) == (16384, older_page_size)
     for shared in (older, tmp_path / "new.db"):
         with open_merger(shared) as merger:
             assert merger.copy_bytes(a.read_bytes(), "a", keep_key=True) == "a"  # fast path
@@ -225,19 +226,19 @@ def test_a_new_runs_db_has_64k_pages_and_an_older_4k_file_takes_runs_the_same(tm
         assert run_key(shared, "a") == -1
         assert_same_run(shared, "a", a, "a")
         assert_same_run(shared, "b", b, "b")
-    assert (page_size(older), page_size(tmp_path / "new.db")) == (4096, 65536)
+    assert (page_size(older), page_size(tmp_path / "new.db")) == (older_page_size, 16384)
 
 
 def test_one_copier_takes_bytes_of_either_page_size_in_any_order(tmp_path, monkeypatch):
     """Workers of an older tradecore record with 4 KiB pages: one copier takes their runs
-    between runs of 64 KiB pages (SQLite's in-memory schema keeps its first page size)."""
+    between runs of 16 KiB pages (SQLite's in-memory schema keeps its first page size)."""
     from tradecore.runs_db import schema
 
     monkeypatch.setattr(schema, "PAGE_SIZE", 4096)
     small = private_run(tmp_path / "small.db", "small", bars=2 * BATCH_SIZE + 7)
     monkeypatch.undo()
     large = keyed_private_run(tmp_path / "large.db", "large", -4, indicators=3)  # fast path
-    assert (page_size(small), page_size(large)) == (4096, 65536)
+    assert (page_size(small), page_size(large)) == (4096, 16384)
     shared = tmp_path / "shared.db"
     with open_merger(shared) as merger:
         for path, run_id in ((large, "large"), (small, "small"), (large, "large"),

@@ -35,7 +35,7 @@ Design Decision: a sweep's coordinator keeps one connection and copies from memo
     file (a 100k-bar run is about 20 MB; writing and deleting it cost about 0.05 s of wall
     time a point, beside about 0.3 s of CPU for the copy itself before the fast path). The
     schema is attached anew only when the bytes' page size changes (workers of another
-    tradecore version, a file made before 64 KiB pages): SQLite keeps the page size of the
+    tradecore version, a file made before 16 KiB pages): SQLite keeps the page size of the
     first bytes loaded and would read the others as malformed. A file in WAL mode says so in
     its header (bytes 18-19 = 2), which an in-memory database cannot open; the bytes of a
     checkpointed, closed WAL file are a complete database, so those two bytes are set to the
@@ -43,8 +43,8 @@ Design Decision: a sweep's coordinator keeps one connection and copies from memo
 
 Design Decision: each copied run is checkpointed as it lands
     SQLite checkpoints a WAL once it holds ``wal_autocheckpoint`` pages (1,000), and the last
-    connection to close checkpoints the rest. With runs.db's 64 KiB pages (``schema``) that is
-    64 MB, three 100k-bar runs: a sweep's end waited for up to three runs' pages to be
+    connection to close checkpoints the rest. With the 64 KiB pages runs.db had when this was
+    measured, that was 64 MB, three 100k-bar runs: a sweep's end waited for up to three runs' pages to be
     checkpointed (and synced) as the copier closed, 0.4 s measured, after its last point. The
     copier checkpoints after every commit instead, so each run's pages go to the database file
     while the workers run the next points, and the sweep ends when its last run has been

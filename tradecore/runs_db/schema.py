@@ -28,17 +28,23 @@ Design Decision: an integer key, and rowid segments instead of a per-row index
     reads exactly them, whatever else is stored. The small tables (orders, fills, ...) keep an
     index on ``run_key``.
 
-Design Decision: pages of 64 KiB
-    A new runs.db gets SQLite's largest page size, 64 KiB, not its default 4 KiB. Writing rows
-    costs SQLite per page as much as per byte: each page is a WAL frame written, then read and
-    written again by a checkpoint, each a system call. Measured on these machines: a sweep's
-    coordinator merging a 100k-bar run (20 MB of rows) used 0.16-0.18 CPU-s at 4 KiB pages and
-    0.10 at 64 KiB, its checkpoint included (``bench/sweep.py``); a run page's data of a
-    1M-bar run loaded in 0.36-0.39 s instead of 0.49-0.50 (``bench/analytics.py``); the
-    engine's writer process was no slower. The price: every table and index takes at least
-    one page, so an empty runs.db is about 2.3 MB, and a commit rewrites whole pages (the
-    writers commit every 1,000 rows, so a commit writes a few pages either way). A file made
-    before keeps its pages: SQLite fixes the page size of a WAL file when the file is created.
+Design Decision: pages of 16 KiB
+    A new runs.db gets pages of 16 KiB, not SQLite's default 4 KiB. Writing rows costs SQLite
+    per page as much as per byte: each page is a WAL frame written, then read and written again
+    by a checkpoint, each a system call. But the recorder commits every 1,000 rows (the seed's
+    batches), and each commit rewrites in the WAL the whole last, partly filled page of each
+    table it appended to: the bigger the page, the more bytes a commit rewrites. Measured on
+    these machines, the writer process storing a 1M-bar run's captured hand-overs (3 runs
+    each, interleaved; CPU-seconds, system time in brackets): 3.1 (0.6) at 8 KiB, **2.9 (0.6)
+    at 16 KiB**, 3.4 (0.9) at 32 KiB, 3.9 (1.2) at 64 KiB; in whole 1M-bar runs
+    (``bench/engine.py``'s run, 3 pairs) the writer's CPU fell 18-35% from 64 KiB and the
+    engine's 4-10%, as the two processes share the memory bus. Reading does not suffer
+    against 64 KiB, which runs.db used before: a cold run page of a 1M-bar run (0.23-0.27 s
+    either way, ``bench/analytics.py``), storing its statistics at its end (3.6-4.2 s either
+    way), a sweep's merge of a 100k-bar run (0.08-0.11 CPU-s either way; 0.16-0.18 at 4 KiB).
+    Every table and index takes at least one page, so an empty runs.db is about 0.6 MB. A
+    file made before keeps its pages: SQLite fixes the page size of a WAL file when the file
+    is created.
 
 Design Decision: foreign keys declared, cascades not relied on
     Every event table references ``runs (run_key) ON DELETE CASCADE``, so a tool that deletes
@@ -62,8 +68,8 @@ SEGMENTED_TABLES = ("bars", "bars_processed")
 EVENT_TABLES = tuple(t.table for t in EVENT_TYPES)
 #: Indicator columns ``bars_processed`` starts with; more are added when a run needs them.
 INITIAL_INDICATOR_COLUMNS = 8
-#: Page size of a new runs.db (see the Design Decision on pages of 64 KiB).
-PAGE_SIZE = 65536
+#: Page size of a new runs.db (see the Design Decision on pages of 16 KiB).
+PAGE_SIZE = 16384
 
 
 class RunsDatabaseError(RuntimeError):
