@@ -27,8 +27,8 @@ Design Decision: numbers cross as struct-packed columns, not pickled objects
 from __future__ import annotations
 
 import struct
-from itertools import chain, compress, repeat
-from operator import is_
+from collections.abc import Iterable
+from itertools import chain, compress
 from typing import Any, NamedTuple
 
 from tradecore.events import EVENT_TYPES, BarProcessed, Event
@@ -43,6 +43,10 @@ _STRUCT_CODES = {"REAL": "d", "INTEGER": "q"}
 #: event type -> the struct code of each field's column ("" where there is none).
 _CODES = {kind: tuple(_STRUCT_CODES.get(dict(event_columns(kind)).get(name), "")
                       for name in kind.fields) for kind in EVENT_TYPES}
+#: event type -> its index in ``EVENT_TYPES``; per index, a ``bytes.translate`` table that
+#: turns that index into 1 and every other byte into 0 (``_by_kind``).
+_TYPE_CODES = {kind: code for code, kind in enumerate(EVENT_TYPES)}
+_PICK = [bytes(int(byte == code) for byte in range(256)) for code in range(len(EVENT_TYPES))]
 
 PackedColumn = tuple[str, Any]
 
@@ -57,12 +61,8 @@ class Slots(NamedTuple):
 
 def pack(events: list[Event]) -> list[tuple[str, int, list[PackedColumn]]]:
     """``(table, count, packed columns)`` per table, in order of first appearance."""
-    types = list(map(type, events))
-    kinds = dict.fromkeys(types)
     groups = []
-    for kind in kinds:
-        count = types.count(kind) if len(kinds) > 1 else len(types)
-        rows = events if len(kinds) == 1 else compress(events, map(is_, types, repeat(kind)))
+    for kind, count, rows in _by_kind(events):
         flat = list(chain.from_iterable(rows))
         width = len(kind.fields)
         if len(flat) != count * width:
@@ -73,6 +73,22 @@ def pack(events: list[Event]) -> list[tuple[str, int, list[PackedColumn]]]:
             columns[INDICATORS_AT] = _pack_indicators(flat[INDICATORS_AT::width], count)
         groups.append((kind.table, count, columns))
     return groups
+
+
+def _by_kind(events: list[Event]) -> list[tuple[type[Event], int, Iterable[Event]]]:
+    """``(event type, count, its events in order)`` per type, in order of first appearance.
+
+    Each event's type becomes one byte (its index in ``EVENT_TYPES``), so counting a type and
+    picking its events are C loops over bytes (``count``, ``translate`` into a 0/1 selector
+    for ``compress``): comparing type objects (``list.count``, ``map(is_, ...)``) cost about
+    three times as much, 0.2 µs an event, a hand-over holding five types."""
+    codes = bytes(map(_TYPE_CODES.__getitem__, map(type, events)))
+    present = sorted((codes.find(code), code) for code in range(len(EVENT_TYPES))
+                     if code in codes)
+    if len(present) == 1:
+        return [(EVENT_TYPES[present[0][1]], len(events), events)]
+    return [(EVENT_TYPES[code], codes.count(code), compress(events, codes.translate(_PICK[code])))
+            for _, code in present]
 
 
 def _pack_column(column: list, code: str, count: int) -> PackedColumn:
