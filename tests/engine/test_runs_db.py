@@ -165,6 +165,50 @@ def test_rows_go_in_in_order_whether_bound_in_runs_or_one_by_one(tmp_path, indic
         [d * 1000.0 + i for i in range(indicators)] for d in range(bars)]
 
 
+@pytest.mark.parametrize("apsw", [False, True], ids=["sqlite3", "apsw"])
+def test_text_bound_once_or_per_row_stores_the_same_rows(tmp_path, apsw):
+    """A run of rows binds a TEXT column once when it holds one value throughout, and per row
+    otherwise: symbols alternating, then constant; a text column all None, then mixed; a
+    str enum among equal strings; a row count that leaves rows over. The stored rows and
+    their types are exactly those given."""
+    from tradecore.models import BarPeriod
+    from tradecore.runs_db.recorder import SQLiteWriter
+    from tradecore.runs_db.runs import create_run
+
+    db = tmp_path / "runs.db"
+    conn = connect(db)
+    key, _ = create_run(conn, "text", "text", RunConfig.from_dict(config(["AAA", "BBB"])))
+    conn.close()
+    count = BATCH_SIZE + 137
+    bars = [(day(0) + i, "AAA" if i >= 400 or i % 2 else "BBB",
+             BarPeriod.DAY if i % 7 == 0 else "DAY", 1.0 + i, 2.0 + i, 0.5 + i, 1.5 + i,
+             float(i), i % 3 if i > 900 else None, 10**18 + i) for i in range(count)]
+    orders = [(day(0) + i, i, "S", "AAA", "MARKET", "BUY", 1.0, None, None, None, None,
+               None if i < 600 else ("up" if i % 5 else None), 5) for i in range(count)]
+    writer = SQLiteWriter(db, key, apsw=apsw)
+    for start in range(0, count, 300):  # hand-overs of 300 rows
+        part = bars[start:start + 300]
+        writer.add_columns([("bars", [list(c) for c in zip(*part)]),
+                            ("order_submissions",
+                             [list(c) for c in zip(*orders[start:start + 300])])])
+    writer.finish("completed", None, None)
+    with sqlite3.connect(db) as read:
+        stored = read.execute(
+            "SELECT ts_event_ns, symbol, bar_period, open, high, low, close, volume,"
+            " instrument_id, ts_created_ns, typeof(symbol), typeof(bar_period),"
+            " typeof(instrument_id) FROM bars WHERE run_key = ? ORDER BY rowid",
+            (key,)).fetchall()
+        signals_stored = read.execute(
+            "SELECT signal, typeof(signal) FROM order_submissions WHERE run_key = ?"
+            " ORDER BY rowid", (key,)).fetchall()
+    read.close()
+    assert [row[:10] for row in stored] == [
+        (b[0], b[1], str(b[2]), *b[3:]) for b in bars]
+    assert {row[10:12] for row in stored} == {("text", "text")}
+    assert [row[12] for row in stored] == ["null" if b[8] is None else "integer" for b in bars]
+    assert signals_stored == [(o[11], "null" if o[11] is None else "text") for o in orders]
+
+
 def test_copy_run_brings_a_run_over_in_one_piece(tmp_path):
     private, shared = tmp_path / "private.db", tmp_path / "shared.db"
     builder = RunBuilder(private, "point", config(["AAA"]))
