@@ -369,7 +369,7 @@ def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
     bars, processed, fills = (dict(zip(type_.fields, columns, strict=True))
                               for type_, (_, _, columns) in zip(
                                   (BarReceived, BarProcessed, FillEvent), packed, strict=True))
-    assert bars["open"][0] == "d" and bars["ts_event_ns"][0] == "q"
+    assert bars["open"][0] == "d" and bars["ts_event_ns"][0] == "n"
     assert bars["symbol"] == (SAME, "AAA") and bars["instrument_id"][0] == RAW  # 2**70
     assert fills["commission"][0] == RAW and processed["indicators"][0] == SLOTS
     for (table, columns), (_, count, _) in zip(unpack(packed), packed, strict=True):

@@ -63,7 +63,12 @@ CHUNK_ROWS = 2048
 
 #: A ``BarRow`` packed whole: the replay's rows (the symbol's index in place of the symbol)
 #: cross as such; a chunk with a value that does not fit (a symbol's text) is pickled as it is.
-_ROW = struct.Struct("=qqdddddq")
+#: Native sizes and byte order (``n``: the C ``ssize_t``, 8 bytes here), as the reader is a
+#: process of the same Python on the same machine: each value is copied as it is, where the
+#: standard ``=qqdddddq`` converts it (a 2,048-row chunk: packing 151 -> 90 ns a row in the
+#: reader, ``iter_unpack`` 176 -> 126 ns a row in the replay). A value out of ``ssize_t``'s
+#: range does not fit, and its chunk is pickled.
+_ROW = struct.Struct("nndddddn")
 
 
 def chunks(path: schema.PathLike, sources: list[Source], period: str,
