@@ -343,6 +343,24 @@ def test_indicator_values_land_in_their_strategys_slots_whatever_the_batch(tmp_p
         assert stored == wanted, (ts, strategy)
 
 
+@pytest.mark.parametrize("short", ["one", "all"])
+def test_a_hand_over_refuses_events_without_all_their_fields(short):
+    """An event tuple built short (``tuple.__new__`` with a field left out) is refused in
+    words, never stored with its columns shifted or cut."""
+    from tradecore.events import BarReceived
+    from tradecore.models import BarPeriod
+    from tradecore.runs_db.handover import pack
+
+    def bar(d, fields=10):
+        return tuple.__new__(BarReceived, (day(d), "AAA", BarPeriod.DAY, 1.0, 2.0, 0.5, 1.5,
+                                           10.0, 1, 5)[:fields])
+
+    events = [bar(d, 9 if short == "all" or d == 2 else 10) for d in range(4)]
+    with pytest.raises(ValueError, match="BarReceived events must have exactly its 10 fields"):
+        pack(events)
+    assert pack([bar(d) for d in range(4)])[0][:2] == ("bars", 4)
+
+
 def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
     """``handover``: interleaved events of three types come out as one group per table, in
     order of first appearance, whose columns zip back to the events' fields in publication
@@ -386,4 +404,5 @@ def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
             assert repr(row) == repr(tuple(event))  # NaN included
     mixed = [BarProcessed(day(0), "AAA", "S", BarPeriod.DAY, (("F", 1.0),)),
              BarProcessed(day(1), "AAA", "S", BarPeriod.DAY, (("G", 2.0),))]
-    assert pack(mixed)[0][2][4] == (RAW, [(("F", 1.0),), (("G", 2.0),)])
+    code, pairs = pack(mixed)[0][2][4]
+    assert (code, list(pairs)) == (RAW, [(("F", 1.0),), (("G", 2.0),)])
