@@ -406,3 +406,16 @@ def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
              BarProcessed(day(1), "AAA", "S", BarPeriod.DAY, (("G", 2.0),))]
     code, pairs = pack(mixed)[0][2][4]
     assert (code, list(pairs)) == (RAW, [(("F", 1.0),), (("G", 2.0),)])
+    wider = [*mixed[:1], BarProcessed(day(1), "AAA", "S", BarPeriod.DAY,
+                                      (("F", 2.0), ("G", 3.0)))]
+    code, pairs = pack(wider)[0][2][4]
+    assert (code, list(pairs)) == (RAW, [event.indicators for event in wider])
+    # Per slot: values all None (sent once), None among numbers (as they are), numbers.
+    gaps = [BarProcessed(day(d), "AAA", "S", BarPeriod.DAY,
+                         (("A", None), ("B", None if d == 1 else d / 7), ("C", d * 1.5)))
+            for d in range(3)]
+    [(_, (names, values))] = [column for column in pack(gaps)[0][2] if column[0] == SLOTS]
+    assert names == ("A", "B", "C") and [code for code, _ in values] == [SAME, RAW, "d"]
+    slots = unpack(pack(gaps))[0][1][4]
+    assert [list(column) for column in slots.values] == [
+        [None] * 3, [0.0, None, 2 / 7], [0.0, 1.5, 3.0]]

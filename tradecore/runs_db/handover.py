@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
-from itertools import chain, compress
+from itertools import compress
 from typing import Any, NamedTuple
 
 from tradecore.events import EVENT_TYPES, BarProcessed, Event
@@ -111,20 +111,23 @@ def _pack_column(column: Sequence, code: str, count: int) -> PackedColumn:
     return RAW, column
 
 
-def _pack_indicators(column: list, count: int) -> PackedColumn:
-    """The names once and the values packed, when every event carries the same names in the
-    same order; else the pairs as they are."""
-    widths = set(map(len, column))
-    if len(widths) != 1:
+def _pack_indicators(column: Sequence, count: int) -> PackedColumn:
+    """The names once and each slot's values packed, when every event carries the same names
+    in the same order; else the pairs as they are. Each slot's pairs and then its names and
+    values are taken apart by strict ``zip``s: columns of their exact size, and events that
+    carry different numbers of indicators (or a pair that is not one) stop it."""
+    try:
+        slots = list(zip(*column, strict=True))  # per slot, every event's (name, value)
+        names, values = [], []
+        for pairs in slots:
+            slot_names, slot_values = zip(*pairs, strict=True)
+            if slot_names.count(slot_names[0]) != count:
+                return RAW, column
+            names.append(slot_names[0])
+            values.append(_pack_column(slot_values, "d", count))
+    except ValueError:
         return RAW, column
-    width = widths.pop()
-    if not width:
-        return SLOTS, ((), (RAW, []))
-    names, values = zip(*chain.from_iterable(column))
-    expected = names[:width]
-    if any(names[slot::width].count(expected[slot]) != count for slot in range(width)):
-        return RAW, column
-    return SLOTS, (expected, _pack_column(values, "d", count * width))
+    return SLOTS, (tuple(names), values)
 
 
 def unpack(groups: list[tuple[str, int, list[PackedColumn]]]) -> list[tuple[str, list]]:
@@ -140,8 +143,6 @@ def _unpack_column(code: str, payload: Any, count: int) -> Any:
     if code == SAME:
         return (payload,) * count
     if code == SLOTS:
-        names, (values_code, values) = payload
-        values = _unpack_column(values_code, values, count * len(names))
-        width = len(names)
-        return Slots(names, [values[slot::width] for slot in range(width)])
+        names, values = payload
+        return Slots(names, [_unpack_column(*slot, count) for slot in values])
     return struct.unpack(f"{count}{code}", payload)
