@@ -104,11 +104,17 @@ def _pack_column(column: Sequence, code: str, count: int) -> PackedColumn:
             return code, struct.pack(f"{count}{code}", *column)  # native: the same machine
         except (struct.error, TypeError, OverflowError):
             pass  # None among the numbers, a value too big for 64 bits: pickled as it is
-    first = column[0]
-    # Only text (a str enum stores as its text) or None: 1 == 1.0 == True, stored apart.
-    if (first is None or isinstance(first, str)) and column.count(first) == count:
-        return SAME, first
+    if one_text(column, count):
+        return SAME, column[0]
     return RAW, column
+
+
+def one_text(values: Sequence, count: int) -> bool:
+    """``values`` (``count`` of them) are one text value throughout, or all None: what may
+    be sent, and bound, once. Only text (a str enum stores as its text) or None: 1 == 1.0 ==
+    True, but they are stored apart."""
+    first = values[0]
+    return (first is None or isinstance(first, str)) and values.count(first) == count
 
 
 def _pack_indicators(column: Sequence, count: int) -> PackedColumn:

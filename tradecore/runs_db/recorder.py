@@ -65,7 +65,7 @@ from tradecore.messaging import EventBus, Subscriber
 from tradecore.runs_db import handover
 from tradecore.runs_db import runs as runs_rows
 from tradecore.runs_db.config import RunConfig
-from tradecore.runs_db.handover import INDICATORS_AT, Slots
+from tradecore.runs_db.handover import INDICATORS_AT, Slots, one_text
 from tradecore.runs_db.schema import (
     SEGMENTED_TABLES,
     connect,
@@ -84,12 +84,6 @@ MAX_PARAMETERS = 999
 FLUSH_INTERVAL_S = 1.0
 _PROCESSED = BarProcessed.table
 _first, _second = itemgetter(0), itemgetter(1)
-
-
-def _one_text(values: list, count: int) -> bool:
-    """``values`` (``count`` of them) are one text value, or all None (bound once)."""
-    first = values[0]
-    return (first is None or isinstance(first, str)) and values.count(first) == count
 
 
 class RecorderError(RuntimeError):
@@ -286,7 +280,7 @@ class SQLiteWriter:
         statement, parameter_sets = None, []
         for at in range(0, whole, per):
             pieces = [column[at:at + per] for column in columns]
-            once = tuple(i for i in text_at if _one_text(pieces[i], per))
+            once = tuple(i for i in text_at if one_text(pieces[i], per))
             sql = self._statement(table, names, per, once)
             if sql is not statement:
                 if parameter_sets:
@@ -315,9 +309,9 @@ class SQLiteWriter:
             else:
                 number = {c: k + 1 for k, c in enumerate(once)}
                 others = [c for c in range(len(names)) if c not in number]
+                first = {c: len(once) + k * rows + 1 for k, c in enumerate(others)}
                 values = [f"({self.run_key:d}, " + ", ".join(
-                    f"?{number[c]}" if c in number
-                    else f"?{len(once) + others.index(c) * rows + r + 1}"
+                    f"?{number[c]}" if c in number else f"?{first[c] + r}"
                     for c in range(len(names))) + ")" for r in range(rows)]
             sql = self._statements[key] = (
                 f"INSERT INTO {table} (run_key, {', '.join(names)}) VALUES {', '.join(values)}")
