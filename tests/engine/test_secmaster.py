@@ -570,6 +570,19 @@ def test_a_read_ahead_closed_early_stops_its_reader(db, monkeypatch) -> None:
     assert _bar_readers() == []
 
 
+def test_a_read_ahead_starts_its_reader_at_once_and_stops_it_unread(db) -> None:
+    """The reader starts when the stream is opened (it reads while the run sets up), and a
+    stream closed before its first chunk (a run that fails before its replay) stops it."""
+    ids = _many_bars(db, 2_000)
+    chunks = stream_bars(db, ids, "MINUTE", chunks=True, read_ahead=True)
+    assert len(_bar_readers()) == 1
+    chunks.close()
+    assert _bar_readers() == []
+    chunks = stream_bars(db, ids, "MINUTE", chunks=True, read_ahead=True)
+    assert sum(len(list(chunk)) for chunk in chunks) == 2_000
+    assert _bar_readers() == []
+
+
 def test_a_killed_reader_fails_the_stream_in_words(db, monkeypatch) -> None:
     """The reader dies mid-way (killed): what it sent is read, then the stream raises saying
     so instead of ending as if the bars had run out."""
@@ -623,6 +636,20 @@ def test_stream_window_is_inclusive_at_both_ends(three_symbols) -> None:
     assert time_range(db, ids, "MINUTE") == (expected[0][0], expected[-1][0])
     assert list(stream_bars(db, ids, "MINUTE", start_ns=end + 1, end_ns=end + 1)) == []
     assert time_range(db, ids, "MINUTE", end + 10**15, None) == (None, None)
+
+
+def test_count_bars_is_what_the_stream_yields_for_any_window(three_symbols) -> None:
+    """Whole ranges are counted from ``coverage``, parts in ``bars``: either way the count is
+    what the replay gets, for windows holding all, some or none of each symbol's bars."""
+    db, ids, expected = three_symbols
+    first, last = expected[0][0], expected[-1][0]
+    minute = 60 * NS
+    edges = [None, first - minute, first, first + minute, first + 3 * minute, last, last + minute]
+    for start in edges:
+        for end in edges:
+            got = list(stream_bars(db, ids, "MINUTE", start_ns=start, end_ns=end))
+            assert count_bars(db, ids, "MINUTE", start, end) == len(got), (start, end)
+    assert count_bars(db, ids, "MINUTE") == len(expected) == 12
 
 
 def test_stream_is_lazy_and_closable(three_symbols) -> None:

@@ -37,6 +37,7 @@ class SimulatedDatafeed(DatafeedBase):
     #: (``stream_bars(read_ahead=True)``): the engine process then spends no time in SQLite.
     read_ahead_from_bars: ClassVar[int] = 100_000
     _stop: bool = False  # set by cancel(); a plain attribute so the replay reads it cheaply
+    _chunks = None  # the bar stream, opened by subscribe()
 
     @classmethod
     def resolved_db_path(cls) -> str:
@@ -66,6 +67,24 @@ class SimulatedDatafeed(DatafeedBase):
         )
         self.expected_bars = count_bars(cls.resolved_db_path(), self._instrument_ids,
                                         self._bar_period, cls.start_ns, cls.end_ns)
+        # Rows carry the symbol's index, not the symbol: no text decoded per row, and every bar
+        # of a symbol shares one str object (hashed once, compared by identity in the dicts
+        # of the broker, the strategies and the indicators). Opened now: a bar reader then
+        # reads its first chunks while the orchestrator starts the recorder's writer.
+        self._close_chunks()
+        self._chunks = stream_bars(
+            cls.resolved_db_path(), self._instrument_ids, self._bar_period, cls.start_ns,
+            cls.end_ns, symbol_as_index=True, chunks=True,
+            read_ahead=self.expected_bars >= cls.read_ahead_from_bars)
+
+    def disconnect(self) -> None:
+        super().disconnect()
+        self._close_chunks()
+
+    def _close_chunks(self) -> None:
+        chunks, self._chunks = self._chunks, None
+        if chunks is not None:
+            chunks.close()  # a bar reader, if any, stops now
 
     def cancel(self) -> None:
         super().cancel()
@@ -79,13 +98,8 @@ class SimulatedDatafeed(DatafeedBase):
         first_ts, last_ts = time_range(cls.resolved_db_path(), self._instrument_ids, period,
                                        cls.start_ns, cls.end_ns)
         span = max(last_ts - first_ts, 1) if first_ts is not None else 1
-        # Rows carry the symbol's index, not the symbol: no text decoded per row, and every bar
-        # of a symbol shares one str object (hashed once, compared by identity in the dicts
-        # of the broker, the strategies and the indicators).
-        symbols = sorted(self._instrument_ids)
-        chunks = stream_bars(cls.resolved_db_path(), self._instrument_ids, period,
-                             cls.start_ns, cls.end_ns, symbol_as_index=True, chunks=True,
-                             read_ahead=self.expected_bars >= cls.read_ahead_from_bars)
+        symbols = sorted(self._instrument_ids)  # a row's symbol index -> the symbol
+        chunks = self._chunks
         previous_ts = None
         count = 0
         new_bar, now = tuple.__new__, time.time_ns
@@ -116,4 +130,4 @@ class SimulatedDatafeed(DatafeedBase):
                 bus.wait_until_system_idle(False)
         finally:
             self.bars_published = count
-            chunks.close()
+            self._close_chunks()

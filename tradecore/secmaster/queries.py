@@ -229,8 +229,8 @@ def stream_bars(
 
     Streams: one cursor per instrument walks the ``bars`` primary key and the cursors are merged
     chunk by chunk, so memory does not grow with the number of bars. Arguments are checked now;
-    the database is opened when iteration starts and closed when the iterator is exhausted or
-    closed. All cursors read one snapshot (one read transaction), so a concurrent import never
+    the database is opened when iteration starts (with ``read_ahead``: now, by the reader) and
+    closed when the iterator is exhausted or closed. All cursors read one snapshot (one read transaction), so a concurrent import never
     shows up half-way through a replay.
     """
     period = parse_period(period)
@@ -294,17 +294,30 @@ def count_bars(
     start_ns: int | None = None,
     end_ns: int | None = None,
 ) -> int:
-    """How many rows :func:`stream_bars` will yield for the same arguments (for progress)."""
+    """How many rows :func:`stream_bars` will yield for the same arguments (for progress).
+
+    A segment that holds all of its instrument's bars, or none of them, is counted from the
+    ``coverage`` table (which every import recomputes); only a part is counted in ``bars``,
+    a scan of the range (a tenth of a second per million bars)."""
     period = parse_period(period)
     low = MIN_TS_NS if start_ns is None else int(start_ns)
     high = MAX_TS_NS if end_ns is None else int(end_ns)
+    total = 0
     with schema.reading(conn_or_path) as conn:
-        return sum(
-            conn.execute(schema.COUNT_BARS, (segment.instrument_id, period.name,
-                                             segment.start_ns, segment.end_ns)).fetchone()[0]
-            for resolved in instrument_ids.values()
-            for segment in segments_of(resolved, low, high)
-        )
+        for resolved in instrument_ids.values():
+            for segment in segments_of(resolved, low, high):
+                key = (segment.instrument_id, period.name)
+                coverage = conn.execute(schema.SELECT_COVERAGE, key).fetchone()
+                if coverage is not None:
+                    first_ts, last_ts, bar_count = coverage
+                    if segment.start_ns <= first_ts and last_ts <= segment.end_ns:
+                        total += bar_count
+                        continue
+                    if segment.end_ns < first_ts or last_ts < segment.start_ns:
+                        continue
+                total += conn.execute(schema.COUNT_BARS,
+                                      (*key, segment.start_ns, segment.end_ns)).fetchone()[0]
+    return total
 
 
 def list_instruments(conn_or_path: ConnOrPath = None) -> pd.DataFrame:
