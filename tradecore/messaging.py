@@ -26,11 +26,13 @@ Design Decision: fast paths for the replay loop, taken only with the plain ``pub
     they deliver: the datafeed's bar and the per-timestamp barrier. ``replay_publisher(type)``
     returns both in one call, specialised for one event type and one calling thread (no
     thread check, no type lookup); its barrier only calls ``wait_until_system_idle`` when
-    something can be pending: a worker thread holds work, a
-    worker failed, a sink's batch is full, a sink's last hand-over is older than
-    ``HAND_OVER_INTERVAL_S`` (the clock is read every ``BARRIER_CLOCK_EVERY`` timestamps, so a
-    slow strategy still hands its fills over live) or a sink fell far behind. Inline handlers publish nested events with
-    ``nested_publisher()``, a plain append to the list ``publish`` itself would append to.
+    something can be pending: at every timestamp, when a worker thread holds work; every
+    ``BARRIER_CLOCK_EVERY`` timestamps, also when a worker failed, a sink's batch is full
+    (so a hand-over holds ``batch_size`` events and at most that many timestamps' more), a
+    sink's last hand-over is older than ``HAND_OVER_INTERVAL_S`` (so a slow strategy still
+    hands its fills over live) or a sink fell far behind. Inline handlers publish nested
+    events with ``nested_publisher()``, a plain append to the list ``publish`` itself would
+    append to.
     Delivery order and content are exactly those of ``publish``. When ``publish`` is
     overridden (a subclass, or instrumentation patching ``EventBus.publish``), all three hand
     back ``publish`` itself, so such a ``publish`` still sees every event.
@@ -58,7 +60,8 @@ _STOP = object()
 HAND_OVER_INTERVAL_S = 0.5
 #: Events a sink may have queued before the datafeed's barrier waits for it.
 MAX_SINK_BACKLOG = 200_000
-#: The replay barrier reads the clock (time-based hand-over) every this many timestamps.
+#: The replay barrier looks at the sinks (full batch, time-based hand-over) every this many
+#: timestamps.
 BARRIER_CLOCK_EVERY = 8
 
 
@@ -70,8 +73,8 @@ class EventBus:
     """Routes events by exact type to subscribers' handlers."""
 
     def __init__(self) -> None:
-        # type -> ((handler, inline), ...): inline handlers get the nested-event treatment.
-        self._routes: dict[type, tuple[tuple[Handler, bool], ...]] = {}
+        # type -> the handlers the bus calls, in subscription order (see ``Subscriber._route``).
+        self._routes: dict[type, tuple[Handler, ...]] = {}
         self._subscribers: list[Subscriber] = []
         self._batched_sinks: list[Subscriber] = []
         self._dispatch_lock = threading.Lock()
@@ -102,8 +105,13 @@ class EventBus:
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._dispatch_lock:
             for event_type, route in subscriber._routes:
-                self._routes[event_type] = tuple(
-                    r for r in self._routes.get(event_type, ()) if r is not route)
+                routes = list(self._routes.get(event_type, ()))
+                # This subscriber's route: the first one that is this very object (another
+                # subscriber may route to the same function).
+                at = next((k for k, r in enumerate(routes) if r is route), None)
+                if at is not None:
+                    del routes[at]
+                self._routes[event_type] = tuple(routes)
             subscriber._routes.clear()
 
     # -- publishing ---------------------------------------------------------------------------
@@ -128,11 +136,13 @@ class EventBus:
 
     def _dispatch(self, event: Event) -> None:
         # ``pending`` is empty whenever a handler starts: what a handler publishes is taken
-        # out and delivered before the next handler runs.
+        # out and delivered before the next handler runs. Only an inline handler can leave
+        # something there (``publish`` from the dispatching thread); a route to a sink's batch
+        # or a worker's queue never publishes.
         pending = self._pending
-        for handler, inline in self._routes.get(type(event), ()):
+        for handler in self._routes.get(type(event), ()):
             handler(event)
-            if inline and pending:
+            if pending:
                 if len(pending) == 1:
                     self._dispatch(pending.pop())
                     continue
@@ -162,7 +172,6 @@ class EventBus:
                                            self._dispatch)
         errors, me, wait = self._errors, get_ident(), self.wait_until_system_idle
         sinks = [(sink, sink._batch, sink.batch_size) for sink in self._batched_sinks]
-        batches = [(batch, size) for _, batch, size in sinks]
         ticks = 0
 
         def publish_fast(event: Event, new_timestamp: bool) -> None:
@@ -170,31 +179,25 @@ class EventBus:
             if new_timestamp:
                 # The barrier, when something can be pending (see the module docstring).
                 ticks += 1
-                if self._unfinished_non_sink or errors or ticks >= BARRIER_CLOCK_EVERY:
+                if ticks >= BARRIER_CLOCK_EVERY or self._unfinished_non_sink:
                     ticks = 0
                     if len(self._batched_sinks) != len(sinks):  # a sink joined meanwhile
                         sinks[:] = [(sink, sink._batch, sink.batch_size)
                                     for sink in self._batched_sinks]
-                        batches[:] = [(batch, size) for _, batch, size in sinks]
                     if (self._unfinished_non_sink or errors or self._unfinished
                             - self._unfinished_non_sink > MAX_SINK_BACKLOG or any(
                                 len(batch) >= size
                                 or monotonic() - sink._handed_at > HAND_OVER_INTERVAL_S
                                 for sink, batch, size in sinks)):
                         wait(False)
-                else:
-                    for batch, size in batches:
-                        if len(batch) >= size:
-                            wait(False)
-                            break
             if errors:
                 self._raise_worker_error()
             with lock:
                 self._dispatching_thread = me
                 try:
-                    for handler, inline in routes.get(event_type, ()):
+                    for handler in routes.get(event_type, ()):
                         handler(event)
-                        if inline and pending:
+                        if pending:
                             if len(pending) == 1:  # usually a strategy's BarProcessed
                                 dispatch(pending.pop())
                                 continue
@@ -311,7 +314,7 @@ class Subscriber:
             raise ValueError("only a sink (is_sink = True) with its own thread may receive "
                              "events in batches")
         self._event_bus = event_bus
-        self._routes: list[tuple[type, tuple[Handler, bool]]] = []
+        self._routes: list[tuple[type, Handler]] = []
         self._handlers: dict[type, Handler] = {}
         self._batch: list[Event] = []
         self._handed_at = monotonic()
@@ -333,16 +336,16 @@ class Subscriber:
     def _publish(self, event: Event) -> None:
         self._event_bus.publish(event)
 
-    def _route(self, event_type: type[Event], handler: Handler) -> tuple[Handler, bool]:
+    def _route(self, event_type: type[Event], handler: Handler) -> Handler:
         """What the bus calls for one event: the handler itself (inline), a list append
         (batched sink: the bus hands the list over at idle waits), or a queue put."""
         if event_type in self._handlers:
             raise ValueError(f"{type(self).__name__} already subscribes to {event_type.__name__}")
         self._handlers[event_type] = handler
         if self.delivery == "inline":
-            return handler, True
+            return handler
         if self.batch_size > 1:
-            return self._batch.append, False
+            return self._batch.append
         bus, put = self._event_bus, self._queue.put
         sink = self.is_sink
 
@@ -350,7 +353,7 @@ class Subscriber:
             bus._task_added(sink)
             put([event])
 
-        return deliver_threaded, False
+        return deliver_threaded
 
     def _work(self) -> None:
         bus = self._event_bus

@@ -22,7 +22,7 @@ from tradecore.events import (
     OrderCancellationRequest,
     OrderSubmissionRequest,
 )
-from tradecore.messaging import EventBus, Subscriber, SubscriberError
+from tradecore.messaging import BARRIER_CLOCK_EVERY, EventBus, Subscriber, SubscriberError
 from tradecore.models import ActionType, BarPeriod, OrderType, RejectionReason, TradeSide
 from tradecore.secmaster import count_bars, resolve_symbols
 from tradecore.strategies import StrategyBase
@@ -119,12 +119,15 @@ def test_replay_publisher_hands_full_sink_batches_over_and_raises_worker_errors(
     got = []
     sink = _Sink(bus, got)
     publish = bus.replay_publisher(BarReceived)
-    for ts in range(1, 13):
+    every = BARRIER_CLOCK_EVERY
+    assert every >= sink.batch_size  # so each look finds a full batch
+    for ts in range(1, 3 * every + 1):
         publish(bar(ts), ts > 1)
-    # barriers before ts 6 and 11 found a full batch of 5 and handed it over: 11, 12 remain
-    assert [e.ts_event_ns for e in sink._batch] == [11, 12]
+    # the barriers before ts every + 1 and 2 * every + 1 looked at the sink, found a full
+    # batch and handed it over: the last ``every`` remain
+    assert [e.ts_event_ns for e in sink._batch] == list(range(2 * every + 1, 3 * every + 1))
     bus.wait_until_system_idle()
-    assert [ts for _, ts in got] == list(range(1, 13))
+    assert [ts for _, ts in got] == list(range(1, 3 * every + 1))
     sink.shutdown()
 
     class Boom(Subscriber):

@@ -7,6 +7,7 @@ state shared between symbols shows up as a mismatch against the per-symbol panda
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -439,6 +440,10 @@ def test_crossover_matches_the_four_reads_it_replaces_and_takes_a_level(bars):
                         else 0)
         assert crossover(fast, level, symbol) == wanted_level
         assert crossover(level, fast, symbol) == -wanted_level
+        # A level of any number type: int, numpy's float64, Decimal.
+        for other in (100, np.float64(level), Decimal(100)):
+            assert crossover(fast, other, symbol) == wanted_level
+            assert crossover(other, fast, symbol) == -wanted_level
         seen |= {("lines", wanted), ("level", wanted_level)}
     # The data did cross both ways, between the lines and through the level.
     assert seen == {(kind, sign) for kind in ("lines", "level") for sign in (-1, 0, 1)}
@@ -446,3 +451,5 @@ def test_crossover_matches_the_four_reads_it_replaces_and_takes_a_level(bars):
     first = SMA(3)
     first.update(bars[0])
     assert crossover(first, fast, bars[0].symbol) == 0  # fewer than two values
+    with pytest.raises(TypeError, match="crossover compares indicators or numbers"):
+        crossover(fast, "100", bars[0].symbol)

@@ -38,6 +38,29 @@ def test_exact_type_routing_not_subclasses():
     assert log == [("a", "BarReceived", 1)]
 
 
+def test_unsubscribe_removes_only_that_subscribers_route_to_a_shared_handler():
+    """Two subscribers may route a type to the very same function; one leaving keeps the
+    other's delivery."""
+    bus = EventBus()
+    seen = []
+    handler = seen.append  # one object, routed to by both
+
+    class Shared(Subscriber):
+        delivery = "inline"
+
+        def __init__(self, bus):
+            super().__init__(bus)
+            self._subscribe(BarReceived, handler)
+
+    first, second = Shared(bus), Shared(bus)
+    bus.publish(bar(1))
+    first.shutdown()
+    bus.publish(bar(2))
+    second.shutdown()
+    bus.publish(bar(3))
+    assert [event.ts_event_ns for event in seen] == [1, 1, 2]
+
+
 def test_nested_events_reach_everyone_before_the_next_subscriber():
     bus = EventBus()
     log = []

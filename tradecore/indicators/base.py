@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -208,23 +208,37 @@ def crossover(a: IndicatorBase | float, b: IndicatorBase | float, symbol: str) -
     call in ``on_bar`` instead of four ``ind[symbol, -n]`` reads.
     """
     try:
-        if type(a) is float or type(a) is int:
+        if type(a) in _LEVEL_TYPES:
             a_now = a_before = a
         else:
             history = a._history[symbol]
             a_now, a_before = history[-1], history[-2]
-        if type(b) is float or type(b) is int:
+        if type(b) in _LEVEL_TYPES:
             b_now = b_before = b
         else:
             history = b._history[symbol]
             b_now, b_before = history[-1], history[-2]
     except (KeyError, IndexError):
         return 0
+    except AttributeError:  # a level of another number type (numpy's float64, Decimal ...)
+        return crossover(*(_as_level(side) for side in (a, b)), symbol)
     if a_before < b_before and a_now > b_now:
         return 1
     if a_before > b_before and a_now < b_now:
         return -1
     return 0
+
+
+#: Types ``crossover`` takes as a fixed level without a look at them.
+_LEVEL_TYPES = frozenset({float, int})
+
+
+def _as_level(side: IndicatorBase | float) -> IndicatorBase | float:
+    if isinstance(side, IndicatorBase):
+        return side
+    if isinstance(side, Number) and not isinstance(side, bool | complex):
+        return float(side)
+    raise TypeError(f"crossover compares indicators or numbers, got {side!r}")
 
 
 # -- helpers for built-ins and user indicators -------------------------------------------------

@@ -58,7 +58,7 @@ from tradecore.indicators.base import (
     check_source,
     format_name,
 )
-from tradecore.indicators.windows import RollingSum, SeededEma, Wma
+from tradecore.indicators.windows import RollingSum, SeededEma, Wma, running_sum
 
 
 class SMA(IndicatorBase):
@@ -75,31 +75,32 @@ class SMA(IndicatorBase):
         self.warmup = self.period - 1
 
     def update(self, bar: BarReceived) -> float:
-        # Hot path (runs for every bar of every symbol): locals only, per-symbol state in one
-        # list [window, running sum, history], fields read by index, no numpy.
-        symbol = bar[1]
-        state = self._state.get(symbol)
-        if state is None:
-            state = self._state[symbol] = [
-                deque(maxlen=self.period), 0.0, self._new_history(symbol)
-            ]
+        # Hot path (runs for every bar of every symbol): per-symbol state in one list
+        # [window, running sum, history], fields read by index, no numpy. The window starts
+        # full of NaN, so the warm-up needs no branch of its own: the running sum is NaN until
+        # ``period`` values have come in, then rebuilt from them (the NaN branch below).
+        try:
+            state = self._state[bar[1]]
+        except KeyError:
+            state = self._start(bar[1])
         x = bar[self._source_at]
         window = state[0]
-        period = self.period
-        if len(window) == period:
-            total = state[1] - window[0] + x
-            window.append(x)
-            # NaN (self-inequality is the cheapest test): rebuild, the bad value may have left.
-            if total != total:  # noqa: PLR0124
-                total = sum(window)
-            state[1] = total
-            value = total / period
-        else:
-            window.append(x)
-            total = state[1] = state[1] + x
-            value = total / period if len(window) == period else NAN
+        total = state[1] - window[0] + x
+        window.append(x)
+        # NaN (self-inequality is the cheapest test): warming up, or a NaN/inf left the
+        # window (or is still in it): rebuilt from what the window holds, unless its oldest
+        # value is NaN (the sum is NaN then: O(1) a bar through a long warm-up).
+        if total != total:  # noqa: PLR0124
+            total = running_sum(window) if window[0] == window[0] else NAN  # noqa: PLR0124
+        state[1] = total
+        value = total / self.period
         state[2].append(value)
         return value
+
+    def _start(self, symbol: str) -> list:
+        window = deque([NAN] * self.period, maxlen=self.period)
+        state = self._state[symbol] = [window, NAN, self._new_history(symbol)]
+        return state
 
 
 # Kept under its old name for importers (MACD); the implementation lives in ``windows``.

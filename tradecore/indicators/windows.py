@@ -13,8 +13,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 
 NAN = math.nan
+
+
+def running_sum(values: Iterable[float]) -> float:
+    """``values`` added one by one in order from 0.0, as a running sum adds them (``sum()``
+    compensates its rounding from Python 3.12 on, which would move the last bits)."""
+    total = 0.0
+    for value in values:
+        total += value
+    return total
 
 
 class RollingSum:
