@@ -186,6 +186,45 @@ def test_batched_sink_receives_everything_in_order_from_many_threads():
     sink.shutdown()
 
 
+def test_a_sink_batched_by_type_gets_each_types_events_in_order():
+    """``batch_by_type``: hand-overs are ``(type, events)`` pairs, each type's events in
+    publication order, every event exactly once; a full batch counts all types together,
+    and the bus's idle wait counts each event as work until the sink has handled it."""
+    bus = EventBus()
+    batches, got = [], []
+
+    class Sink(Subscriber):
+        is_sink = True
+        batch_size = 10
+        batch_by_type = True
+
+        def __init__(self, bus):
+            super().__init__(bus)
+            for event_type in (BarReceived, BarProcessed):
+                self._subscribe(event_type, lambda e: got.append((type(e), e.ts_event_ns)))
+
+        def _handle_batch(self, items):
+            batches.append([(kind, [e.ts_event_ns for e in events]) for kind, events in items])
+            super()._handle_batch(items)
+
+    sink = Sink(bus)
+    publish = bus.replay_publisher(BarReceived)
+    for ts in range(1, 41):
+        if ts % 3 == 0:
+            bus.publish(BarProcessed(ts, "A", "s", BarPeriod.DAY))
+        publish(bar(ts), ts > 1)
+    bus.wait_until_system_idle()
+    assert bus._unfinished == 0
+    sink.shutdown()
+    # by the barrier's look every BARRIER_CLOCK_EVERY timestamps, so several hand-overs
+    assert len(batches) > 1
+    assert all(len({kind for kind, _ in batch}) == len(batch) for batch in batches)
+    for kind, wanted in ((BarReceived, list(range(1, 41))),
+                         (BarProcessed, list(range(3, 41, 3)))):
+        assert [ts for batch in batches for k, tss in batch if k is kind for ts in tss] == wanted
+        assert [ts for k, ts in got if k is kind] == wanted
+
+
 def test_only_sinks_may_batch():
     class Bad(Subscriber):
         batch_size = 10

@@ -343,6 +343,13 @@ def test_indicator_values_land_in_their_strategys_slots_whatever_the_batch(tmp_p
         assert stored == wanted, (ts, strategy)
 
 
+def _by_type(events):
+    """A flat list of events as a sink's batch by type: ``(type, its events in order)`` in
+    order of first appearance."""
+    return [(kind, [event for event in events if type(event) is kind])
+            for kind in dict.fromkeys(map(type, events))]
+
+
 @pytest.mark.parametrize("short", ["one", "all"])
 def test_a_hand_over_refuses_events_without_all_their_fields(short):
     """An event tuple built short (``tuple.__new__`` with a field left out) is refused in
@@ -357,13 +364,13 @@ def test_a_hand_over_refuses_events_without_all_their_fields(short):
 
     events = [bar(d, 9 if short == "all" or d == 2 else 10) for d in range(4)]
     with pytest.raises(ValueError, match="BarReceived events must have exactly its 10 fields"):
-        pack(events)
-    assert pack([bar(d) for d in range(4)])[0][:2] == ("bars", 4)
+        pack(_by_type(events))
+    assert pack(_by_type([bar(d) for d in range(4)]))[0][:2] == ("bars", 4)
 
 
 def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
-    """``handover``: interleaved events of three types come out as one group per table, in
-    order of first appearance, whose columns zip back to the events' fields in publication
+    """``handover``: interleaved events of three types, by type, come out as one group per
+    table, in the groups' order, whose columns zip back to the events' fields in publication
     order -- numbers packed, a column of one value sent once, None among numbers and ints
     beyond 64 bits as they are, indicator pairs as slots only when every event has the same
     names."""
@@ -381,7 +388,7 @@ def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
                                     fill_price=1.0 + d, commission=None if d == 1 else 0.5))
         events.append(BarProcessed(day(d), "AAA", "S", BarPeriod.DAY,
                                    (("F", d / 3), ("G", math.nan))))
-    packed = pack(events)
+    packed = pack(_by_type(events))
     assert [(table, count) for table, count, _ in packed] == [
         ("bars", 5), ("bars_processed", 5), ("fills", 2)]
     bars, processed, fills = (dict(zip(type_.fields, columns, strict=True))
@@ -404,18 +411,18 @@ def test_a_hand_over_unpacks_to_each_tables_fields_in_publication_order():
             assert repr(row) == repr(tuple(event))  # NaN included
     mixed = [BarProcessed(day(0), "AAA", "S", BarPeriod.DAY, (("F", 1.0),)),
              BarProcessed(day(1), "AAA", "S", BarPeriod.DAY, (("G", 2.0),))]
-    code, pairs = pack(mixed)[0][2][4]
+    code, pairs = pack(_by_type(mixed))[0][2][4]
     assert (code, list(pairs)) == (RAW, [(("F", 1.0),), (("G", 2.0),)])
     wider = [*mixed[:1], BarProcessed(day(1), "AAA", "S", BarPeriod.DAY,
                                       (("F", 2.0), ("G", 3.0)))]
-    code, pairs = pack(wider)[0][2][4]
+    code, pairs = pack(_by_type(wider))[0][2][4]
     assert (code, list(pairs)) == (RAW, [event.indicators for event in wider])
     # Per slot: values all None (sent once), None among numbers (as they are), numbers.
     gaps = [BarProcessed(day(d), "AAA", "S", BarPeriod.DAY,
                          (("A", None), ("B", None if d == 1 else d / 7), ("C", d * 1.5)))
             for d in range(3)]
-    [(_, (names, values))] = [column for column in pack(gaps)[0][2] if column[0] == SLOTS]
+    [(_, (names, values))] = [column for column in pack(_by_type(gaps))[0][2] if column[0] == SLOTS]
     assert names == ("A", "B", "C") and [code for code, _ in values] == [SAME, RAW, "d"]
-    slots = unpack(pack(gaps))[0][1][4]
+    slots = unpack(pack(_by_type(gaps)))[0][1][4]
     assert [list(column) for column in slots.values] == [
         [None] * 3, [0.0, None, 2 / 7], [0.0, 1.5, 3.0]]

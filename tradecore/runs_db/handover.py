@@ -1,9 +1,9 @@
 """A hand-over of events on its way to the writer process: each table's events as packed columns.
 
-``pack(events)`` runs in the engine process at every hand-over (about 1000 events); the writer
-process calls ``unpack`` and binds the columns zipped back into rows. ``unpack(pack(events))``
-gives each table's columns of the events' fields, in publication order, with the values
-SQLite stores for them.
+``pack(groups)`` runs in the engine process at every hand-over (about 1000 events, which the
+recorder receives by type: ``Subscriber.batch_by_type``); the writer process calls ``unpack``
+and binds the columns zipped back into rows. ``unpack(pack(groups))`` gives each table's
+columns of the events' fields, in publication order, with the values SQLite stores for them.
 
 Design Decision: numbers cross as struct-packed columns, not pickled objects
     The engine is the busier process, and pickling a number costs it hundreds of machine
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
-from itertools import compress
 from typing import Any, NamedTuple
 
 from tradecore.events import EVENT_TYPES, BarProcessed, Event
@@ -47,10 +46,6 @@ _STRUCT_CODES = {"REAL": "d", "INTEGER": "n"}
 #: event type -> the struct code of each field's column ("" where there is none).
 _CODES = {kind: tuple(_STRUCT_CODES.get(dict(event_columns(kind)).get(name), "")
                       for name in kind.fields) for kind in EVENT_TYPES}
-#: event type -> its index in ``EVENT_TYPES``; per index, a ``bytes.translate`` table that
-#: turns that index into 1 and every other byte into 0 (``_by_kind``).
-_TYPE_CODES = {kind: code for code, kind in enumerate(EVENT_TYPES)}
-_PICK = [bytes(int(byte == code) for byte in range(256)) for code in range(len(EVENT_TYPES))]
 
 PackedColumn = tuple[str, Any]
 
@@ -63,11 +58,15 @@ class Slots(NamedTuple):
     values: list[tuple]
 
 
-def pack(events: list[Event]) -> list[tuple[str, int, list[PackedColumn]]]:
-    """``(table, count, packed columns)`` per table, in order of first appearance."""
-    groups = []
-    for kind, count, rows in _by_kind(events):
-        width = len(kind.fields)
+def pack(groups: Iterable[tuple[type[Event], Sequence[Event]]]
+         ) -> list[tuple[str, int, list[PackedColumn]]]:
+    """``(table, count, packed columns)`` per ``(event type, its events in order)`` group (a
+    sink's batch by type, see ``messaging``), in the groups' order."""
+    packed = []
+    for kind, rows in groups:
+        width, count = len(kind.fields), len(rows)
+        if not count:
+            continue
         try:
             fields = list(zip(*rows, strict=True))  # each column one tuple of its exact size
         except ValueError:
@@ -78,24 +77,8 @@ def pack(events: list[Event]) -> list[tuple[str, int, list[PackedColumn]]]:
         columns = [_pack_column(fields[at], codes[at], count) for at in range(width)]
         if kind is BarProcessed:
             columns[INDICATORS_AT] = _pack_indicators(fields[INDICATORS_AT], count)
-        groups.append((kind.table, count, columns))
-    return groups
-
-
-def _by_kind(events: list[Event]) -> list[tuple[type[Event], int, Iterable[Event]]]:
-    """``(event type, count, its events in order)`` per type, in order of first appearance.
-
-    Each event's type becomes one byte (its index in ``EVENT_TYPES``), so counting a type and
-    picking its events are C loops over bytes (``count``, ``translate`` into a 0/1 selector
-    for ``compress``): comparing type objects (``list.count``, ``map(is_, ...)``) cost about
-    three times as much, 0.2 µs an event, a hand-over holding five types."""
-    codes = bytes(map(_TYPE_CODES.__getitem__, map(type, events)))
-    present = sorted((codes.find(code), code) for code in range(len(EVENT_TYPES))
-                     if code in codes)
-    if len(present) == 1:
-        return [(EVENT_TYPES[present[0][1]], len(events), events)]
-    return [(EVENT_TYPES[code], codes.count(code), compress(events, codes.translate(_PICK[code])))
-            for _, code in present]
+        packed.append((kind.table, count, columns))
+    return packed
 
 
 def _pack_column(column: Sequence, code: str, count: int) -> PackedColumn:

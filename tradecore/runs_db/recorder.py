@@ -5,7 +5,8 @@ One table per event type (see ``runs_db.schema``), each row led by the run's int
 
 Design Decision: a sink with its own writer
     The recorder never publishes, so nothing waits for it between bars (``is_sink``). It
-    receives events in hand-offs of ``batch_size`` and keeps one buffer per table; a buffer of
+    receives events in hand-offs of ``batch_size``, by type (``batch_by_type``: a type is a
+    table), and keeps one buffer per table; a buffer of
     ``BATCH_SIZE`` rows is written with one ``executemany`` and a commit, as the seed says, and
     partial buffers at least every ``FLUSH_INTERVAL_S`` so a running run shows its fills live.
     Short runs write from the recorder's own thread; long ones from a writer process (see
@@ -456,6 +457,7 @@ class RunRecorder(Subscriber):
 
     is_sink = True
     batch_size = BATCH_SIZE
+    batch_by_type = True  # a table a type: batches come as (event type, events) pairs
     writer: ClassVar[str] = "auto"
     PROCESS_FROM_EVENTS: ClassVar[int] = 100_000
     #: A writer process also stores the finished run's statistics and overviews (the
@@ -534,16 +536,16 @@ class RunRecorder(Subscriber):
         return dict(self._writer.rows_written) if self._writer is not None else {}
 
     def _record_one(self, event: Event) -> None:
-        self._handle_batch([event])
+        self._handle_batch([(type(event), [event])])
 
-    def _receive_batch(self, events: list[Event]) -> None:
+    def _receive_batch(self, groups: list[tuple[type[Event], list[Event]]]) -> None:
         if isinstance(self._writer, ProcessWriter):
-            self._handle_batch(events)  # straight into the pipe, no thread hand-off
+            self._handle_batch(groups)  # straight into the pipe, no thread hand-off
         else:
-            super()._receive_batch(events)
+            super()._receive_batch(groups)
 
-    def _handle_batch(self, events: list[Event]) -> None:
-        packed = handover.pack(events)
+    def _handle_batch(self, groups: list[tuple[type[Event], list[Event]]]) -> None:
+        packed = handover.pack(groups)
         writer = self._active_writer()
         if isinstance(writer, ProcessWriter):
             writer.add_many(packed)
