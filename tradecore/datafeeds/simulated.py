@@ -111,19 +111,16 @@ class SimulatedDatafeed(DatafeedBase):
                     bar = new_bar(BarReceived, (ts, symbols[index], period, open_, high, low,
                                                 close, volume, instrument_id, now()))
                     if ts != previous_ts:
-                        if previous_ts is None:
-                            publish(bar, False)  # the first timestamp: nothing to wait for
-                        else:
-                            if self._stop:
-                                break
-                            if count & 1023 == 0:
-                                self.progress = (ts - first_ts) / span
-                            publish(bar, True)  # the barrier, then the bar
+                        if self._stop:
+                            break
+                        publish(bar, True)  # the barrier (nothing to wait for at first), the bar
                         previous_ts = ts
                     else:
                         publish(bar, False)
                     count += 1
                 else:
+                    if previous_ts is not None:  # progress once a chunk (2,048 bars or so)
+                        self.progress = (previous_ts - first_ts) / span
                     continue
                 break  # stopped (cancel)
             else:

@@ -80,12 +80,11 @@ class SMA(IndicatorBase):
         # full of NaN, so the warm-up needs no branch of its own: the running sum is NaN until
         # ``period`` values have come in, then rebuilt from them (the NaN branch below).
         try:
-            state = self._state[bar[1]]
+            window, total, history = state = self._state[bar[1]]
         except KeyError:
-            state = self._start(bar[1])
+            window, total, history = state = self._start(bar[1])
         x = bar[self._source_at]
-        window = state[0]
-        total = state[1] - window[0] + x
+        total = total - window[0] + x
         window.append(x)
         # NaN (self-inequality is the cheapest test): warming up, or a NaN/inf left the
         # window (or is still in it): rebuilt from what the window holds, unless its oldest
@@ -94,7 +93,7 @@ class SMA(IndicatorBase):
             total = running_sum(window) if window[0] == window[0] else NAN  # noqa: PLR0124
         state[1] = total
         value = total / self.period
-        state[2].append(value)
+        history.append(value)
         return value
 
     def _start(self, symbol: str) -> list:
