@@ -19,8 +19,10 @@ replay reads its bars in ``python -m tradecore.secmaster.stream``, which reports
 ends), the writer process's CPU (``RUSAGE_CHILDREN`` less the reader's: the recorder starts
 ``python -m tradecore.runs_db.writer_process`` as a child of the engine process for long runs
 and waits for it), peak RSS (``VmHWM``) and the fills
-it recorded. Printed, each the median of ``--repeat`` runs, with the load average: tradecore
-bars/s, backtesting.py bars/s, the wall-clock ratio, each process's CPU µs/bar, whether both
+it recorded. Each tradecore run is followed by a backtesting.py run (in this process), so the
+two meet the machine in the same state. Printed, each the median of ``--repeat`` runs, with
+the load average: tradecore bars/s, backtesting.py bars/s, the wall-clock ratio of the
+medians and of each pair of runs, each process's CPU µs/bar, whether both
 engines made the same trades at the same prices, and how the engine's CPU grows with the
 shape of a run: 1 vs 20 symbols at the same total bars, 1 vs 4 strategies in one run.
 
@@ -458,9 +460,15 @@ def main() -> None:
         print(f"{bars:,} {period.lower()} bars ({source}), SMA({FAST}) x SMA({SLOW}), every event "
               f"recorded, median of {args.repeat}; {os.cpu_count()} CPUs, {load()}")
         end_ns = int(frame.index[-1].value)
-        runs = []
+        # Each tradecore run is followed by a backtesting.py run, so both meet the machine in
+        # the same state (its speed drifts over minutes: other users, CPU clocks).
+        runs, their_walls, their_cpus, trades = [], [], [], None
         for _ in range(args.repeat):
             runs.append(replay(workdir, secmaster, [SYMBOL], end_ns=end_ns, fills=True))
+            if not args.skip_peers:
+                walls, cpus, trades = bench_backtesting(frame, 1)
+                their_walls += walls
+                their_cpus += cpus
         if args.profile:
             replay(workdir, secmaster, [SYMBOL], end_ns=end_ns, profile=args.profile)
             print(f"profile of one engine run in {args.profile}")
@@ -480,16 +488,17 @@ def main() -> None:
             print(f"  peak RSS of the engine process: {tenth['peak_mb']:.0f} MB at "
                   f"{bars // 10:,} bars, {median_of(runs, 'peak_mb'):.0f} MB at {bars:,}")
         if not args.skip_peers:
-            walls, cpus, trades = bench_backtesting(frame, args.repeat)
-            theirs = bars / statistics.median(walls)
+            theirs = bars / statistics.median(their_walls)
             print(f"backtesting.py:  {theirs:>10,.0f} bars/s  runs "
-                  f"{', '.join(f'{t:.2f}s' for t in walls)}  CPU "
-                  f"{per_bar_us(statistics.median(cpus), bars):.2f} µs/bar")
+                  f"{', '.join(f'{t:.2f}s' for t in their_walls)}  CPU "
+                  f"{per_bar_us(statistics.median(their_cpus), bars):.2f} µs/bar")
             for line in compare_trades(frame, runs[0]["fills"], trades):
                 print(f"  {line}")
             with_finalize = bars / (median_of(runs, "wall") + median_of(runs, "finalize_wall"))
+            pairs = ", ".join(f"{theirs_s / run['wall']:.2f}x"
+                              for run, theirs_s in zip(runs, their_walls, strict=True))
             print(f"  tradecore / backtesting.py (wall clock): {ours / theirs:.2f}x, "
-                  f"{with_finalize / theirs:.2f}x with finalize  ({load()})")
+                  f"{with_finalize / theirs:.2f}x with finalize; run by run {pairs}  ({load()})")
             if args.backtrader_bars:
                 count = min(args.backtrader_bars, bars)
                 elapsed = bench_backtrader(frame.iloc[:count])
