@@ -146,13 +146,18 @@ class EventBus:
         for handler in self._routes.get(type(event), ()):
             handler(event)
             if pending:
-                if len(pending) == 1:
-                    self._dispatch(pending.pop())
-                    continue
-                nested = pending[:]
-                pending.clear()
-                for item in nested:
-                    self._dispatch(item)
+                self._deliver_pending()
+
+    def _deliver_pending(self) -> None:
+        """Deliver what a handler just published, in order (each with what it causes)."""
+        pending = self._pending
+        if len(pending) == 1:
+            self._dispatch(pending.pop())
+            return
+        nested = pending[:]
+        pending.clear()
+        for item in nested:
+            self._dispatch(item)
 
     # -- fast paths for the replay loop (see the module docstring) ----------------------------
 
@@ -171,8 +176,8 @@ class EventBus:
                 self.publish(event)
 
             return publish_plain
-        routes, lock, pending, dispatch = (self._routes, self._dispatch_lock, self._pending,
-                                           self._dispatch)
+        routes, lock, pending, deliver_pending = (self._routes, self._dispatch_lock,
+                                                  self._pending, self._deliver_pending)
         errors, me, wait = self._errors, get_ident(), self.wait_until_system_idle
         sinks = [(sink, sink._batch_lists(), sink.batch_size) for sink in self._batched_sinks]
         ticks = 0
@@ -201,13 +206,16 @@ class EventBus:
                     for handler in routes.get(event_type, ()):
                         handler(event)
                         if pending:
-                            if len(pending) == 1:  # usually a strategy's BarProcessed
-                                dispatch(pending.pop())
-                                continue
-                            nested = pending[:]
-                            pending.clear()
-                            for item in nested:
-                                dispatch(item)
+                            if len(pending) == 1:
+                                # Usually a strategy's BarProcessed: ``_dispatch`` written
+                                # out here, one call fewer a bar.
+                                item = pending.pop()
+                                for nested in routes.get(type(item), ()):
+                                    nested(item)
+                                    if pending:
+                                        deliver_pending()
+                            else:
+                                deliver_pending()
                 except BaseException:
                     pending.clear()
                     raise
