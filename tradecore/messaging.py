@@ -15,7 +15,8 @@ Design Decision: two ways to deliver an event
     instead of in front of them. A sink that files each event type apart anyway (the recorder:
     a table a type) sets ``batch_by_type``: its routes append to one list per type, and a batch
     is ``(type, events)`` pairs, in order within a type only. Sorting a mixed batch by type
-    again was a twentieth of the engine's time (a byte a type, ``compress`` per type).
+    again (a byte a type, ``compress`` per type) was a third of packing a hand-over: 0.8 ->
+    0.5 µs a bar of the engine's 5, 39,855 -> 38,820 engine instructions a bar (valgrind).
 
 Design Decision: the order of nested events
     An event published by an inline handler is delivered, to all of its subscribers, as soon as
