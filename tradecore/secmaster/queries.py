@@ -230,8 +230,8 @@ def stream_bars(
     Streams: one cursor per instrument walks the ``bars`` primary key and the cursors are merged
     chunk by chunk, so memory does not grow with the number of bars. Arguments are checked now;
     the database is opened when iteration starts (with ``read_ahead``: now, by the reader) and
-    closed when the iterator is exhausted or closed. All cursors read one snapshot (one read transaction), so a concurrent import never
-    shows up half-way through a replay.
+    closed when the iterator is exhausted or closed. All cursors read one snapshot (one read
+    transaction), so a concurrent import never shows up half-way through a replay.
     """
     period = parse_period(period)
     low = MIN_TS_NS if start_ns is None else int(start_ns)
