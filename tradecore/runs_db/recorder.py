@@ -268,32 +268,29 @@ class SQLiteWriter:
         Design Decision: a run of rows is bound column by column, its one text bound once
             The parameters are numbered (``?NNN``) column by column, so a run's parameter set
             is its columns' slices chained, with no row tuple built; and a TEXT column that
-            holds one value throughout the run (the symbol, the bar period, the strategy: the
+            holds one value throughout the runs (the symbol, the bar period, the strategy: the
             usual case) is one parameter that every row of the statement names. Binding text
             was two thirds of apsw's binding time in a profile of the writer process. The
             writer process storing a 1M-bar run's captured hand-overs: 3.3 -> 2.6 CPU-s
-            (median of 3, interleaved), the stored rows and their types identical.
+            (median of 3, interleaved), the stored rows and their types identical. Whether a
+            column holds one text is asked once for all the runs of an insert, not run by
+            run: a column whose text changes (several symbols in a batch) is bound row by
+            row, as in a run that holds several.
         """
         count = len(columns[0])
         per = min(ROWS_PER_INSERT, MAX_PARAMETERS // len(names))
         whole = count - count % per if per > 1 else 0
-        text_at = self._text_at[table]
-        statement, parameter_sets = None, []
-        for at in range(0, whole, per):
-            pieces = [column[at:at + per] for column in columns]
-            once = tuple(i for i in text_at if one_text(pieces[i], per))
-            sql = self._statement(table, names, per, once)
-            if sql is not statement:
-                if parameter_sets:
-                    self._conn.executemany(statement, parameter_sets)
-                statement, parameter_sets = sql, []
-            if once:
-                parameter_sets.append([*(pieces[i][0] for i in once), *chain.from_iterable(
-                    piece for i, piece in enumerate(pieces) if i not in once)])
-            else:
-                parameter_sets.append(list(chain.from_iterable(pieces)))
-        if parameter_sets:
-            self._conn.executemany(statement, parameter_sets)
+        if whole:
+            # A TEXT column holding one value through all the runs is bound once in each; any
+            # other is bound row by row (the same rows stored either way).
+            once = tuple(i for i in self._text_at[table] if one_text(
+                columns[i] if whole == count else columns[i][:whole], whole))
+            values = [columns[i][0] for i in once]
+            others = [column for i, column in enumerate(columns) if i not in once]
+            runs = zip(*([column[at:at + per] for at in range(0, whole, per)]
+                         for column in others))
+            self._conn.executemany(self._statement(table, names, per, once),
+                                   [[*values, *chain.from_iterable(run)] for run in runs])
         if whole < count:
             self._conn.executemany(self._statement(table, names, 1, ()),
                                    list(zip(*(column[whole:] for column in columns))))
