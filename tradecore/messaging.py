@@ -330,7 +330,10 @@ class Subscriber:
         self._routes: list[tuple[type, Handler]] = []
         self._handlers: dict[type, Handler] = {}
         self._batch: list[Event] = []
-        self._typed_batches: list[tuple[type[Event], list[Event]]] = []  # batch_by_type
+        # batch_by_type, for a sink that batches at all: one list per type, and batches of
+        # (type, events) pairs.
+        self._by_type = self.batch_by_type and self.batch_size > 1
+        self._typed_batches: list[tuple[type[Event], list[Event]]] = []
         self._handed_at = monotonic()
         self._is_shut_down = False
         self._queue: queue.SimpleQueue | None = None
@@ -359,7 +362,7 @@ class Subscriber:
         if self.delivery == "inline":
             return handler
         if self.batch_size > 1:
-            if self.batch_by_type:
+            if self._by_type:
                 batch: list[Event] = []
                 self._typed_batches.append((event_type, batch))
                 return batch.append
@@ -390,14 +393,14 @@ class Subscriber:
 
     def _batch_lists(self) -> list[list[Event]]:
         """The lists this sink's routes append to: its batch, or one a type."""
-        if self.batch_by_type:
+        if self._by_type:
             return [batch for _, batch in self._typed_batches]
         return [self._batch]
 
     def _take_batch(self) -> list:
         """What waits for a hand-over, taken out: events in order, or with ``batch_by_type``
         ``(event type, events)`` pairs for the types that have some."""
-        if not self.batch_by_type:
+        if not self._by_type:
             items = self._batch[:]
             self._batch.clear()
             return items
@@ -410,7 +413,7 @@ class Subscriber:
 
     def _count(self, items: list) -> int:
         """Events in what the worker thread receives (a batch, or a one-event list)."""
-        if self.batch_by_type and self.batch_size > 1:
+        if self._by_type:
             return sum(len(events) for _, events in items)
         return len(items)
 
@@ -423,7 +426,7 @@ class Subscriber:
         """Handle what the worker thread received, in order (a sink may override): events,
         or with ``batch_by_type`` a batch's ``(event type, events)`` pairs."""
         handlers = self._handlers
-        if self.batch_by_type and self.batch_size > 1:
+        if self._by_type:
             for event_type, events in items:
                 handler = handlers[event_type]
                 for event in events:
